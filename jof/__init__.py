@@ -1,0 +1,77 @@
+"""JOF: the software a Joint Operations Facility of UN agencies runs on."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    from jof import config
+
+    config.load(app, overrides)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    from jof.extensions import babel, bootstrap, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+
+    def select_locale():
+        user = g.get("user")
+        if user is not None:
+            return user.locale
+        return request.accept_languages.best_match(list(app.config["JOF_LANGUAGES"])) or "en"
+
+    def select_timezone():
+        from jof.core.people import Facility
+
+        facility = db.session.get(Facility, 1)
+        return facility.time_zone if facility else "UTC"
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from jof import web
+
+    web.init_app(app)
+
+    _register_models()
+    from jof.api import api
+
+    api.init_app(app)
+    from jof.core.api import blp as core_api
+
+    api.register_blueprint(core_api)
+    csrf.exempt(core_api)  # bearer tokens, no cookies: nothing to forge
+
+    from jof.core.views import bp as core_views
+
+    app.register_blueprint(core_views)
+
+    from jof import cli
+
+    cli.init_app(app)
+    from jof.core.templating import init_app as init_templating
+
+    init_templating(app)
+    return app
+
+
+def _register_models() -> None:
+    """Import every model module so the metadata (and Alembic) sees all tables."""
+    import jof.core.audit  # noqa: F401
+    import jof.core.counters  # noqa: F401
+    import jof.core.money  # noqa: F401
+    import jof.core.notifications  # noqa: F401
+    import jof.core.people  # noqa: F401
+    import jof.core.workflow  # noqa: F401
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

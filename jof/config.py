@@ -1,0 +1,64 @@
+"""Settings from the environment and the instance folder.
+
+There is no fallback ``SECRET_KEY``: when none is configured one is generated into the
+instance folder on first run, so a fresh checkout is safe and restarts keep sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(app, overrides: dict | None = None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    cfg = app.config
+    cfg.update(
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'jof.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("JOF_ENV", "development") == "production",
+        SESSION_COOKIE_NAME="jof_session",
+        #: DESIGN §9: idle timeout 30 min, absolute 12 h.
+        JOF_IDLE_TIMEOUT=timedelta(minutes=30),
+        JOF_ABSOLUTE_TIMEOUT=timedelta(hours=12),
+        #: Failed logins per account inside the window before 429.
+        JOF_LOGIN_MAX_FAILURES=5,
+        JOF_LOGIN_WINDOW=timedelta(minutes=15),
+        JOF_PASSWORD_MIN_LENGTH=12,
+        JOF_API_TOKEN_TTL=timedelta(days=30),
+        WTF_CSRF_TIME_LIMIT=None,  # bound by the session lifetime instead
+        BOOTSTRAP_SERVE_LOCAL=True,
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        JOF_LANGUAGES={"en": "English", "pt_BR": "Português (Brasil)"},
+        API_TITLE="JOF API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        PER_PAGE_DEFAULT=25,
+        PER_PAGE_MAX=200,
+    )
+    config_file = os.environ.get("JOF_CONFIG")
+    if config_file:
+        cfg.from_pyfile(config_file)
+    if overrides:
+        cfg.update(overrides)
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)

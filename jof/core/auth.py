@@ -1,0 +1,161 @@
+"""Authentication: argon2id passwords, revocable cookie sessions, hashed API tokens.
+
+Passwords use argon2id at t=2, m=19 MiB, p=1 (OWASP ASVS 5.0 App. C minimum; ~28 ms
+here). The cookie session carries the user's ``session_version``: logout and password
+change bump it server-side, so an old cookie is dead even if someone kept a copy.
+Failed logins are rows in the database, so the limit holds across gunicorn workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, session
+from sqlalchemy import delete, func, select
+
+from jof.core import audit
+from jof.core.db import db
+from jof.core.errors import TooManyRequests, Unauthorized, ValidationFailed
+from jof.core.people import ApiToken, LoginAttempt, User
+from jof.core.timeutil import utcnow
+
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+#: Verified against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def validate_new_password(password: str) -> None:
+    minimum = current_app.config["JOF_PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise ValidationFailed({"password": [f"Use at least {minimum} characters."]})
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def failures_in_window(email: str) -> int:
+    since = utcnow() - current_app.config["JOF_LOGIN_WINDOW"]
+    return db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(LoginAttempt.email == email, LoginAttempt.at > since)
+    ) or 0
+
+
+def authenticate(email: str, password: str, remote_addr: str = "") -> User:
+    """Check a login; the caller must commit even on failure, to keep the count."""
+    email = normalise_email(email)
+    limit = current_app.config["JOF_LOGIN_MAX_FAILURES"]
+    if failures_in_window(email) >= limit:
+        minutes = int(current_app.config["JOF_LOGIN_WINDOW"].total_seconds() // 60)
+        raise TooManyRequests(
+            f"Too many failed logins for this account. Wait {minutes} minutes and try again, "
+            "or ask an administrator to reset your password."
+        )
+    user = db.session.scalar(select(User).where(User.email == email))
+    if not check_password(user, password) or not user.active:
+        db.session.add(LoginAttempt(email=email, at=utcnow(), remote_addr=remote_addr[:64]))
+        audit.record(None, "auth.login_failed", object_type="user", object_id=email)
+        raise Unauthorized("Wrong e-mail or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    audit.record(user, "auth.login", user)
+    return user
+
+
+# --- cookie sessions -------------------------------------------------------------------
+
+
+def start_session(user: User) -> None:
+    """A fresh session at login (nothing of the anonymous one survives)."""
+    session.clear()
+    now = int(utcnow().timestamp())
+    session.update(uid=user.id, sv=user.session_version, iat=now, seen=now)
+    session.permanent = True
+
+
+def end_session(user: User | None) -> None:
+    if user is not None:
+        user.session_version += 1
+        audit.record(user, "auth.logout", user)
+    session.clear()
+
+
+def user_from_session() -> User | None:
+    """The logged-in user, or None when the session is absent, revoked or timed out."""
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    now = utcnow().timestamp()
+    cfg = current_app.config
+    if now - session.get("seen", 0) > cfg["JOF_IDLE_TIMEOUT"].total_seconds() or \
+            now - session.get("iat", 0) > cfg["JOF_ABSOLUTE_TIMEOUT"].total_seconds():
+        session.clear()
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != session.get("sv"):
+        session.clear()
+        return None
+    session["seen"] = int(now)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    errors = {}
+    if not check_password(user, current):
+        errors["current_password"] = ["The current password is wrong."]
+    try:
+        validate_new_password(new)
+    except ValidationFailed as exc:
+        errors.update({"new_password": exc.errors["password"]})
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(new)
+    user.session_version += 1  # other sessions of this user end here
+    audit.record(user, "auth.password_changed", user)
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
+    token = "jof_" + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_digest(token), name=name[:100],
+                   created_at=utcnow(),
+                   expires_at=utcnow() + current_app.config["JOF_API_TOKEN_TTL"])
+    db.session.add(row)
+    audit.record(user, "auth.token_issued", row, after={"name": row.name, "expires_at": row.expires_at})
+    return token, row
+
+
+def user_from_token(token: str) -> tuple[User, ApiToken] | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.active:
+        return None
+    return row.user, row
+
+
+def revoke_token(user: User, row: ApiToken) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(user, "auth.token_revoked", row)

@@ -1,0 +1,427 @@
+"""The request spine and the one workflow engine every service line plugs into.
+
+Each request type registers a transition table: rows of (from states, action, allowed
+actors, guard, next state). Status changes happen only through :func:`perform`, which
+checks, in this order, that the actor may see the request (404), may change anything at
+all (403), holds the current version (409), asks for an action that exists from the
+current state (409, listing the actions open to them), is among the allowed actors
+(403) and passes the guard (409), then moves the request, stamps the time, writes the
+timeline, the audit event and the requester's notification in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.exc import StaleDataError
+
+from jof.core import audit, authz
+from jof.core.counters import next_value
+from jof.core.db import db
+from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jof.core.money import Money
+from jof.core.notifications import notify
+from jof.core.people import Agency, Role, User
+from jof.core.timeutil import UTCDateTime, utcnow
+
+
+class Status:
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CERTIFIED = "certified"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+#: States after which nothing happens to a request.
+FINAL_STATES = {Status.COMPLETED, Status.REJECTED, Status.CANCELLED}
+
+
+class ServiceRequest(db.Model):
+    """One request of any line; the line keeps its details in a record of its own."""
+
+    __tablename__ = "service_request"
+    __table_args__ = (Index("ix_service_request_queue", "status", "request_type", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``PRC-2026-00042``: line prefix, year, gapless number per line and year.
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    request_type: Mapped[str] = mapped_column(String(30))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(30), default=Status.DRAFT)
+    #: Value in USD that decides whether the agency head must certify.
+    amount_usd: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the line's service level says the work is due; None when no SLA applies.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Optimistic lock: a writer holding an older version gets 409.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    agency: Mapped[Agency] = relationship()
+    requester: Mapped[User] = relationship()
+    timeline: Mapped[list[TimelineEntry]] = relationship(
+        back_populates="request", order_by="TimelineEntry.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def type(self) -> RequestType:
+        return get_type(self.request_type)
+
+    @property
+    def needs_certification(self) -> bool:
+        limit = self.agency.approval_limit_usd
+        return self.amount_usd is not None and self.amount_usd > limit
+
+    @property
+    def sla_breached(self) -> bool:
+        if self.sla_due_at is None:
+            return False
+        end = self.completed_at or self.closed_at or utcnow()
+        return end > self.sla_due_at
+
+
+class TimelineEntry(db.Model):
+    """Who did what to a request and when, with their comment; shown on the request page."""
+
+    __tablename__ = "timeline_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="timeline")
+    actor: Mapped[User | None] = relationship()
+
+
+# --- actors -----------------------------------------------------------------------------
+# Who may take a transition is named by tokens, resolved against the request:
+REQUESTER = "requester"  #: a requester of the request's own agency
+AGENCY_HEAD = "agency_head"  #: the head (or alternate) of the request's agency
+OFFICER = "officer"  #: a facility officer working on the request type's service line
+MANAGER = "manager"  #: the facility manager
+
+
+def actor_is(user: User, sr: ServiceRequest, token: str) -> bool:
+    if token == REQUESTER:
+        return user.has_role(Role.REQUESTER) and user.agency_id == sr.agency_id
+    if token == AGENCY_HEAD:
+        return authz.is_head_of(user, sr.agency)
+    if token == OFFICER:
+        return authz.is_officer_for(user, sr.type.service_line)
+    if token == MANAGER:
+        return user.has_role(Role.MANAGER)
+    raise ValueError(f"unknown actor token {token!r}")
+
+
+Guard = Callable[[ServiceRequest, User], str | None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    actors: tuple[str, ...]
+    #: Returns None when the move is allowed, otherwise the reason it is not.
+    guard: Guard | None = None
+    comment_required: bool = False
+    label: str = ""
+    #: Spine column stamped with the time of the move, if any.
+    stamp: str | None = None
+
+
+@dataclass
+class RequestType:
+    code: str
+    prefix: str
+    label: str
+    service_line: str
+    transitions: list[Transition]
+    #: Called after a transition, inside the transaction (the line's own side effects).
+    on_transition: Callable[[ServiceRequest, Transition, User], None] | None = None
+    detail_endpoint: str | None = None
+    states: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.states:
+            seen: list[str] = []
+            for t in self.transitions:
+                for s in (*t.sources, t.target):
+                    if s not in seen:
+                        seen.append(s)
+            self.states = seen
+
+
+_REGISTRY: dict[str, RequestType] = {}
+
+
+def register(rt: RequestType) -> RequestType:
+    _REGISTRY[rt.code] = rt
+    return rt
+
+
+def get_type(code: str) -> RequestType:
+    try:
+        return _REGISTRY[code]
+    except KeyError:
+        raise NotFound(f"Unknown request type {code!r}.") from None
+
+
+def registered_types() -> list[RequestType]:
+    return sorted(_REGISTRY.values(), key=lambda rt: rt.code)
+
+
+# --- the common lifecycle (DESIGN §2) -----------------------------------------------------
+
+
+def _within_agency_limit(sr: ServiceRequest, _user: User) -> str | None:
+    if sr.needs_certification:
+        return (
+            f"The request is above {sr.agency.code}'s approval limit of USD "
+            f"{sr.agency.approval_limit_usd:,}; its agency head must certify it first."
+        )
+    return None
+
+
+def _needs_certification(sr: ServiceRequest, _user: User) -> str | None:
+    if not sr.needs_certification:
+        return "The request is within the agency's approval limit; it needs no certification."
+    return None
+
+
+def common_lifecycle() -> list[Transition]:
+    """draft → submitted → (certified) → approved → in_progress → completed, with
+    rejection (reason required) and cancellation (requester until work starts, manager
+    any time before completion)."""
+    S = Status
+    return [
+        Transition("submit", (S.DRAFT,), S.SUBMITTED, (REQUESTER,), label="Submit", stamp="submitted_at"),
+        Transition("certify", (S.SUBMITTED,), S.CERTIFIED, (AGENCY_HEAD,), _needs_certification,
+                   label="Certify", stamp="certified_at"),
+        Transition("approve", (S.SUBMITTED,), S.APPROVED, (MANAGER,), _within_agency_limit,
+                   label="Approve", stamp="approved_at"),
+        Transition("approve", (S.CERTIFIED,), S.APPROVED, (MANAGER,), label="Approve",
+                   stamp="approved_at"),
+        Transition("reject", (S.SUBMITTED,), S.REJECTED, (MANAGER, AGENCY_HEAD),
+                   comment_required=True, label="Reject", stamp="closed_at"),
+        Transition("reject", (S.CERTIFIED,), S.REJECTED, (MANAGER,), comment_required=True,
+                   label="Reject", stamp="closed_at"),
+        Transition("start", (S.APPROVED,), S.IN_PROGRESS, (OFFICER, MANAGER), label="Start work",
+                   stamp="started_at"),
+        Transition("complete", (S.IN_PROGRESS,), S.COMPLETED, (OFFICER, MANAGER), label="Complete",
+                   stamp="completed_at"),
+        Transition("cancel", (S.DRAFT, S.SUBMITTED, S.CERTIFIED, S.APPROVED), S.CANCELLED,
+                   (REQUESTER, MANAGER), label="Cancel", stamp="closed_at"),
+        Transition("cancel", (S.IN_PROGRESS,), S.CANCELLED, (MANAGER,), comment_required=True,
+                   label="Cancel", stamp="closed_at"),
+    ]
+
+
+# --- engine -----------------------------------------------------------------------------
+
+
+def _permitted(user: User, sr: ServiceRequest, t: Transition) -> bool:
+    return any(actor_is(user, sr, token) for token in t.actors)
+
+
+def allowed_actions(user: User, sr: ServiceRequest) -> list[str]:
+    """The actions this user can take on the request now (guards included)."""
+    if authz.is_read_only(user):
+        return []
+    actions: list[str] = []
+    for t in sr.type.transitions:
+        if sr.status in t.sources and _permitted(user, sr, t) and not (t.guard and t.guard(sr, user)):
+            if t.action not in actions:
+                actions.append(t.action)
+    return actions
+
+
+def available_transitions(user: User, sr: ServiceRequest) -> list[Transition]:
+    allowed = set(allowed_actions(user, sr))
+    out: dict[str, Transition] = {}
+    for t in sr.type.transitions:
+        if t.action in allowed and sr.status in t.sources:
+            out.setdefault(t.action, t)
+    return list(out.values())
+
+
+def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
+            version: int | None = None) -> TimelineEntry:
+    authz.ensure_visible(user, sr.agency_id, "request")
+    authz.ensure_can_change(user)
+    if version is not None and version != sr.version:
+        raise Conflict(
+            f"The request was changed by someone else (you had version {version}, it is now "
+            f"version {sr.version}). Reload it and try again.",
+            current_version=sr.version,
+        )
+    rt = sr.type
+    candidates = [t for t in rt.transitions if t.action == action and sr.status in t.sources]
+    if not candidates:
+        allowed = allowed_actions(user, sr)
+        raise Conflict(
+            f"'{action}' is not possible while the request is {sr.status}."
+            + (f" Allowed now: {', '.join(allowed)}." if allowed else " No action is open to you now."),
+            allowed_actions=allowed,
+        )
+    permitted = [t for t in candidates if _permitted(user, sr, t)]
+    if not permitted:
+        who = sorted({a for t in candidates for a in t.actors})
+        raise Forbidden(f"Only the {' or the '.join(w.replace('_', ' ') for w in who)} may {action} this request.")
+    reasons = []
+    chosen = None
+    for t in permitted:
+        reason = t.guard(sr, user) if t.guard else None
+        if reason is None:
+            chosen = t
+            break
+        reasons.append(reason)
+    if chosen is None:
+        raise Conflict(reasons[0], allowed_actions=allowed_actions(user, sr))
+    comment = (comment or "").strip()
+    if chosen.comment_required and not comment:
+        raise ValidationFailed({"comment": [f"Give a reason to {action} the request."]})
+
+    before = {"status": sr.status, "version": sr.version}
+    now = utcnow()
+    from_status = sr.status
+    sr.status = chosen.target
+    sr.status_changed_at = now
+    if chosen.stamp:
+        setattr(sr, chosen.stamp, now)
+    entry = TimelineEntry(request=sr, at=now, actor_id=user.id, action=action,
+                          from_status=from_status, to_status=chosen.target, comment=comment)
+    db.session.add(entry)
+    if rt.on_transition:
+        rt.on_transition(sr, chosen, user)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(
+            "The request was changed by someone else at the same time. Reload it and try again."
+        ) from None
+    audit.record(user, f"request.{action}", sr, before=before,
+                 after={"status": sr.status, "version": sr.version, "comment": comment})
+    if sr.requester_id != user.id:
+        notify(sr.requester, f"{sr.reference} {sr.title!r}: {action} by {user.name} → {sr.status}.",
+               f"/requests/{sr.reference}")
+    return entry
+
+
+def new_reference(prefix: str, year: int) -> str:
+    return f"{prefix}-{year}-{next_value(f'ref:{prefix}:{year}'):05d}"
+
+
+def create_request(user: User, request_type: str, *, title: str, description: str = "",
+                   amount_usd: Decimal | None = None, agency: Agency | None = None) -> ServiceRequest:
+    """File a draft for the user's own agency; lines call this before adding details."""
+    authz.ensure_can_change(user)
+    rt = get_type(request_type)
+    if agency is None:
+        agency = user.agency
+    if agency is None:
+        raise ValidationFailed({"agency": ["Facility staff must name the agency the request is for."]})
+    if not user.is_facility_staff and agency.id != user.agency_id:
+        raise NotFound("No such agency.")
+    if not (user.has_role(Role.REQUESTER) and user.agency_id == agency.id) and not user.has_role(Role.MANAGER):
+        raise Forbidden("Only a requester of the agency (or the facility manager) may file a request.")
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = ["A title is required."]
+    elif len(title) > 200:
+        errors["title"] = ["At most 200 characters."]
+    if amount_usd is not None and amount_usd < 0:
+        errors["amount_usd"] = ["Must not be negative."]
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    sr = ServiceRequest(
+        reference=new_reference(rt.prefix, now.year), request_type=rt.code, agency=agency,
+        agency_id=agency.id, requester=user, requester_id=user.id, title=title,
+        description=description or "", amount_usd=amount_usd, status=Status.DRAFT,
+        created_at=now, status_changed_at=now,
+    )
+    db.session.add(sr)
+    db.session.add(TimelineEntry(request=sr, at=now, actor_id=user.id, action="create",
+                                 from_status=None, to_status=Status.DRAFT))
+    audit.record(user, "request.create", sr, after=audit.snapshot(sr))
+    return sr
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def visible_requests(user: User):
+    stmt = select(ServiceRequest)
+    if not authz.sees_all_agencies(user):
+        stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
+    return stmt
+
+
+def get_by_reference(user: User, reference: str) -> ServiceRequest:
+    sr = db.session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+    if sr is None:
+        raise NotFound("No such request.")
+    authz.ensure_visible(user, sr.agency_id, "request")
+    return sr
+
+
+@dataclass
+class QueueFilter:
+    line: str | None = None
+    agency: str | None = None
+    status: str | None = None
+    #: Only requests older than this many days.
+    min_age_days: int | None = None
+    sla_breached: bool | None = None
+    open_only: bool = False
+
+
+def queue_query(user: User, f: QueueFilter):
+    """The manager's cross-line queue (and an agency user's own agency list)."""
+    stmt = visible_requests(user)
+    if f.line:
+        stmt = stmt.where(ServiceRequest.request_type == f.line)
+    if f.agency:
+        stmt = stmt.join(Agency, Agency.id == ServiceRequest.agency_id).where(Agency.code == f.agency)
+    if f.status:
+        stmt = stmt.where(ServiceRequest.status == f.status)
+    if f.open_only:
+        stmt = stmt.where(ServiceRequest.status.not_in(FINAL_STATES))
+    if f.min_age_days:
+        stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
+    if f.sla_breached is not None:
+        end = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at, utcnow())
+        breached = ServiceRequest.sla_due_at.is_not(None) & (end > ServiceRequest.sla_due_at)
+        stmt = stmt.where(breached if f.sla_breached else ~breached)
+    return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+
+
+def age_days(sr: ServiceRequest) -> int:
+    return (utcnow() - sr.created_at).days

@@ -1,0 +1,119 @@
+"""The Brazil pilot as demo data (DESIGN §1, §10); loading twice changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from jof.core import audit, auth
+from jof.core.db import db
+from jof.core.money import ExchangeRate
+from jof.core.people import Agency, AgencyHeadcount, Facility, Membership, Role, User, UserRole
+from jof.core.timeutil import utcnow
+
+AGENCIES = [
+    # code, name, membership, headcount
+    ("UNDP", "United Nations Development Programme", Membership.MEMBER, 120),
+    ("UNFPA", "United Nations Population Fund", Membership.MEMBER, 35),
+    ("UNESCO", "United Nations Educational, Scientific and Cultural Organization", Membership.MEMBER, 48),
+    ("UNWOMEN", "UN Women", Membership.MEMBER, 22),
+    ("UNOPS", "United Nations Office for Project Services", Membership.MEMBER, 60),
+    ("UNEP", "United Nations Environment Programme", Membership.MEMBER, 15),
+    ("UNAIDS", "Joint United Nations Programme on HIV/AIDS", Membership.PARTNER, 12),
+]
+
+FACILITY_USERS = [
+    ("manager@jof.example", "Facility Manager", [Role.MANAGER], []),
+    ("procurement@jof.example", "Procurement Officer", [Role.OFFICER], ["procurement"]),
+    ("travel@jof.example", "Travel Officer", [Role.OFFICER], ["travel"]),
+    ("ict@jof.example", "ICT Officer", [Role.OFFICER], ["ict"]),
+    ("auditor@jof.example", "Auditor", [Role.AUDITOR], []),
+    ("admin@jof.example", "Administrator", [Role.ADMIN], []),
+]
+
+#: Illustrative BRL operational rates (units per USD) for the demo year.
+DEMO_BRL_RATES = {1: "5.400000", 2: "5.380000", 3: "5.350000", 4: "5.300000", 5: "5.320000",
+                  6: "5.410000", 7: "5.450000", 8: "5.470000", 9: "5.420000", 10: "5.390000",
+                  11: "5.360000", 12: "5.340000"}
+
+
+@dataclass
+class DemoResult:
+    password: str | None
+    created_users: list[str]
+    existing_users: list[str]
+
+
+def _user(email: str, name: str, agency: Agency | None, roles, lines, pw_hash: str,
+          created: list, existing: list) -> None:
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        existing.append(email)
+        return
+    user = User(email=email, name=name, agency_id=agency.id if agency else None,
+                password_hash=pw_hash, locale="en", active=True, session_version=1,
+                created_at=utcnow())
+    for role in roles:
+        if role == Role.OFFICER:
+            user.role_rows.extend(UserRole(role=role, service_line=line) for line in lines)
+        else:
+            user.role_rows.append(UserRole(role=role))
+    db.session.add(user)
+    created.append(email)
+
+
+def load(password: str | None = None) -> DemoResult:
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    pw_hash = auth.hash_password(password)
+    if db.session.get(Facility, 1) is None:
+        db.session.add(Facility(id=1, name="Joint Operations Facility Brazil", country="BR",
+                                time_zone="America/Sao_Paulo", base_currency="USD",
+                                local_currency="BRL", invoice_prefix="JOF",
+                                work_start_minute=8 * 60, work_end_minute=18 * 60,
+                                address="Casa da ONU, Setor de Embaixadas Norte, Brasília - DF"))
+    year = date.today().year
+    for code, name, membership, headcount in AGENCIES:
+        agency = db.session.scalar(select(Agency).where(Agency.code == code))
+        if agency is None:
+            agency = Agency(code=code, name=name, country="BR", membership=membership,
+                            joined_on=date(2024, 1, 1), approval_limit_usd=Decimal("10000.00"),
+                            address=f"{name}, Brasília - DF, Brazil")
+            agency.headcounts.append(AgencyHeadcount(year=year, headcount=headcount))
+            db.session.add(agency)
+    db.session.flush()
+    for month, rate in DEMO_BRL_RATES.items():
+        day = date(year, month, 1)
+        if not db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.currency == "BRL",
+                                                               ExchangeRate.month == day)):
+            db.session.add(ExchangeRate(currency="BRL", month=day, units_per_usd=Decimal(rate),
+                                        created_at=utcnow()))
+    created: list[str] = []
+    existing: list[str] = []
+    for code, _name, _m, _h in AGENCIES:
+        agency = db.session.scalar(select(Agency).where(Agency.code == code))
+        low = code.lower()
+        _user(f"requester@{low}.jof.example", f"{code} Requester", agency, [Role.REQUESTER], [],
+              pw_hash, created, existing)
+        _user(f"head@{low}.jof.example", f"{code} Head of Agency", agency, [Role.AGENCY_HEAD], [],
+              pw_hash, created, existing)
+    for email, name, roles, lines in FACILITY_USERS:
+        _user(email, name, None, roles, lines, pw_hash, created, existing)
+    db.session.flush()
+    if created:
+        audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
+                     after={"users": created})
+    return DemoResult(password if (generated or created) else None, created, existing)
+
+
+def describe(result: DemoResult) -> str:
+    lines = ["JOF demo data (Brazil pilot) loaded."]
+    if result.created_users:
+        lines.append(f"Demo logins, all with password: {result.password}")
+        lines += [f"  {email}" for email in result.created_users]
+    if result.existing_users and not result.created_users:
+        lines.append("Demo users already existed; their passwords were left unchanged.")
+    return "\n".join(lines)
