@@ -1,8 +1,8 @@
-"""foundation: people, requests, audit, rates
+"""foundation
 
-Revision ID: 42f46a56b42c
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:23:24.395526
+Create Date: 2026-11-27 23:25:20.412189
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '42f46a56b42c'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
