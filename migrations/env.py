@@ -10,7 +10,7 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
@@ -58,6 +58,43 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def defer_use_alter_foreign_keys(directives):
+    """Create ``use_alter`` foreign keys after the tables, as their own step.
+
+    Alembic renders such a constraint inside ``op.create_table``, where SQLAlchemy drops
+    it on every database that supports ALTER (alembic issue #326): on PostgreSQL the
+    constraint (e.g. agency.alternate_id -> user.id, a cycle with user.agency_id) was
+    silently never created. Here it leaves ``create_table`` and is added once all tables
+    exist (a batch operation, so SQLite rebuilds the table instead of ALTERing it); the
+    downgrade drops it first.
+    """
+    from alembic.operations import ops
+    from sqlalchemy import ForeignKeyConstraint
+
+    for script in directives:
+        deferred = []
+        for op_ in script.upgrade_ops.ops:
+            if not isinstance(op_, ops.CreateTableOp):
+                continue
+            found = [c for c in op_.columns
+                     if isinstance(c, ForeignKeyConstraint) and c.use_alter]
+            # (filter by identity: a Column's == builds a SQL expression)
+            op_.columns = [c for c in op_.columns if not any(c is f for f in found)]
+            deferred.extend(found)
+        if not deferred:
+            continue
+        script.upgrade_ops.ops.extend(
+            ops.ModifyTableOps(fk.parent.name, [ops.CreateForeignKeyOp.from_constraint(fk)],
+                               schema=fk.parent.schema)
+            for fk in deferred
+        )
+        script.downgrade_ops.ops[:0] = [
+            ops.ModifyTableOps(fk.parent.name, [ops.DropConstraintOp.from_constraint(fk)],
+                               schema=fk.parent.schema)
+            for fk in reversed(deferred)
+        ]
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -103,8 +140,10 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
+                return
+            defer_use_alter_foreign_keys(directives)
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = dict(current_app.extensions['migrate'].configure_args)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
