@@ -37,6 +37,8 @@ def load(app, overrides: dict | None = None) -> None:
         #: DESIGN §9: idle timeout 30 min, absolute 12 h.
         JOF_IDLE_TIMEOUT=timedelta(minutes=30),
         JOF_ABSOLUTE_TIMEOUT=timedelta(hours=12),
+        #: The browser drops the cookie no later than the absolute timeout.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         #: Failed logins per account inside the window before 429.
         JOF_LOGIN_MAX_FAILURES=5,
         JOF_LOGIN_WINDOW=timedelta(minutes=15),

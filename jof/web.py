@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -140,4 +140,8 @@ def _error_response(status: int, detail: str, errors: dict | None = None, **extr
         response = jsonify(problem(status, detail, errors, **extra))
         response.status_code = status
         return response
-    return render_template("error.html", status=status, detail=detail, errors=errors or {}), status
+    # A Response object either way, so callers can add headers (Allow on a 405).
+    response = make_response(render_template("error.html", status=status, detail=detail,
+                                             errors=errors or {}))
+    response.status_code = status
+    return response

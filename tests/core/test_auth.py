@@ -1,0 +1,330 @@
+"""Authentication: password hashing, the login limit, sessions, cookies, API tokens (DESIGN §9)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from jof.core import auth
+from jof.core.db import db
+from jof.core.errors import ValidationFailed
+from jof.core.people import ApiToken, LoginAttempt, User
+from jof.core.timeutil import utcnow
+from tests.conftest import TEST_PASSWORD, csrf_from
+
+REQUESTER = "requester@undp.jof.example"
+NEW_PASSWORD = "a-much-longer-secret-42"
+
+
+def _login(client, email=REQUESTER, password=TEST_PASSWORD, next_=None):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    url = "/login" + (f"?next={next_}" if next_ else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def _logged_in(response) -> bool:
+    return response.status_code == 200
+
+
+def _bounced_to_login(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def _user(app, email=REQUESTER) -> User:
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.email == email))
+
+
+# --- passwords -------------------------------------------------------------------------
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_asvs_parameters(app):
+    with app.app_context():
+        hashed = auth.hash_password("correct horse battery")
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "correct horse battery" not in hashed
+    user = User(email="x@example.org", name="X", password_hash=hashed)
+    assert auth.check_password(user, "correct horse battery")
+    assert not auth.check_password(user, "correct horse battery!")
+    assert not auth.check_password(None, "correct horse battery")
+
+
+def test_demo_users_are_stored_with_argon2id(app, demo):
+    assert _user(app).password_hash.startswith("$argon2id$")
+
+
+# --- login form and limit --------------------------------------------------------------
+
+
+def test_login_without_csrf_token_is_refused(client, demo):
+    r = client.post("/login", data={"email": REQUESTER, "password": TEST_PASSWORD})
+    assert r.status_code == 400
+    assert _bounced_to_login(client.get("/"))
+
+
+def test_wrong_password_answers_401_and_counts_in_the_database(app, client, demo):
+    r = _login(client, password="wrong-password-1")
+    assert r.status_code == 401
+    assert b"Wrong e-mail or password" in r.data
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginAttempt.id))
+                                 .where(LoginAttempt.email == REQUESTER)) == 1
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(app, client, demo):
+    for _ in range(5):
+        assert _login(client, password="wrong-password-1").status_code == 401
+    r = _login(client)
+    assert r.status_code == 429
+    assert b"Too many failed logins" in r.data
+    assert _bounced_to_login(client.get("/"))
+    # the limit lives in the database, so a fresh client (another worker) sees it too
+    assert _login(app.test_client()).status_code == 429
+
+
+def test_the_limit_counts_per_account(client, demo):
+    for _ in range(5):
+        _login(client, password="wrong-password-1")
+    r = _login(client, email="head@undp.jof.example")
+    assert r.status_code == 302
+
+
+def test_failures_older_than_the_window_do_not_count(app, client, demo):
+    with app.app_context():
+        old = utcnow() - timedelta(minutes=16)
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=old) for _ in range(5))
+        recent = utcnow() - timedelta(minutes=14)
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent) for _ in range(4))
+        db.session.commit()
+    assert _login(client).status_code == 302
+
+
+def test_failures_inside_the_window_do_count(app, client, demo):
+    with app.app_context():
+        recent = utcnow() - timedelta(minutes=14)
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent) for _ in range(5))
+        db.session.commit()
+    assert _login(client).status_code == 429
+
+
+def test_login_limit_is_shared_with_the_token_endpoint(client, demo):
+    for _ in range(3):
+        r = client.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "nope-nope-nope"})
+        assert r.status_code == 401
+    for _ in range(2):
+        assert _login(client, password="wrong-password-1").status_code == 401
+    r = client.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD})
+    assert r.status_code == 429
+    body = r.get_json()
+    assert body["status"] == 429 and "Too many failed logins" in body["detail"]
+
+
+def test_email_is_matched_case_insensitively_for_login_and_limit(client, demo):
+    for _ in range(5):
+        _login(client, email=REQUESTER.upper(), password="wrong-password-1")
+    assert _login(client).status_code == 429
+
+
+def test_deactivated_user_cannot_log_in(app, client, demo):
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == REQUESTER)).active = False
+        db.session.commit()
+    assert _login(client).status_code == 401
+
+
+def test_login_never_redirects_off_site(client, demo):
+    r = _login(client, next_="//evil.example/x")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    r = _login(client, next_="/queue")
+    assert r.headers["Location"] == "/queue"
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def test_login_starts_a_new_session(client, demo):
+    with client.session_transaction() as sess:
+        sess["planted"] = "by someone else"
+        sess["uid"] = 999999
+    assert _login(client).status_code == 302
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess["uid"] == _user(client.application).id
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, demo):
+    r = _login(client)
+    cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("jof_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development (tests): plain http on 127.0.0.1
+
+
+def test_session_cookie_is_secure_when_configured_for_production(app, client, demo, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    r = _login(client)
+    cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("jof_session="))
+    assert "Secure" in cookie
+
+
+@pytest.mark.parametrize("env, secure", [("production", True), ("development", False), (None, False)])
+def test_config_sets_secure_cookie_only_in_production(tmp_path, monkeypatch, env, secure):
+    from jof import config
+
+    if env is None:
+        monkeypatch.delenv("JOF_ENV", raising=False)
+    else:
+        monkeypatch.setenv("JOF_ENV", env)
+    flask_app = Flask("jof_config_probe", instance_path=str(tmp_path / "instance"))
+    config.load(flask_app, {"SECRET_KEY": "k"})
+    assert flask_app.config["SESSION_COOKIE_SECURE"] is secure
+    assert flask_app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert flask_app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert flask_app.config["JOF_IDLE_TIMEOUT"] == timedelta(minutes=30)
+    assert flask_app.config["JOF_ABSOLUTE_TIMEOUT"] == timedelta(hours=12)
+
+
+def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path, monkeypatch):
+    from jof import config
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("JOF_CONFIG", raising=False)
+    first = Flask("jof_config_probe", instance_path=str(tmp_path / "instance"))
+    config.load(first)
+    second = Flask("jof_config_probe", instance_path=str(tmp_path / "instance"))
+    config.load(second)
+    assert len(first.config["SECRET_KEY"]) >= 40
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_logout_invalidates_the_session_server_side(client, demo):
+    _login(client)
+    assert _logged_in(client.get("/"))
+    stolen = client.get_cookie("jof_session").value
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert _bounced_to_login(client.get("/"))
+    # an old copy of the cookie, replayed after logout, is refused
+    client.set_cookie("jof_session", stolen)
+    assert _bounced_to_login(client.get("/"))
+
+
+def test_logout_needs_post_with_csrf(client, demo):
+    _login(client)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    assert _logged_in(client.get("/"))
+
+
+def _age_session(client, **ago):
+    now = int(utcnow().timestamp())
+    with client.session_transaction() as sess:
+        for key, delta in ago.items():
+            sess[key] = now - int(delta.total_seconds())
+
+
+def test_idle_session_times_out_after_30_minutes(client, demo):
+    _login(client)
+    _age_session(client, seen=timedelta(minutes=29))
+    assert _logged_in(client.get("/"))  # activity renews the idle clock
+    _age_session(client, seen=timedelta(minutes=31))
+    assert _bounced_to_login(client.get("/"))
+    assert _bounced_to_login(client.get("/"))
+
+
+def test_session_ends_12_hours_after_login_however_active(client, demo):
+    _login(client)
+    _age_session(client, iat=timedelta(hours=11, minutes=59), seen=timedelta(minutes=1))
+    assert _logged_in(client.get("/"))
+    _age_session(client, iat=timedelta(hours=12, minutes=1), seen=timedelta(minutes=1))
+    assert _bounced_to_login(client.get("/"))
+
+
+def test_password_change_requires_12_characters_and_the_current_password(app, demo):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == REQUESTER))
+        with pytest.raises(ValidationFailed) as short:
+            auth.change_password(user, TEST_PASSWORD, "elevenchars")
+        assert "new_password" in short.value.errors
+        with pytest.raises(ValidationFailed) as wrong:
+            auth.change_password(user, "not-my-password", NEW_PASSWORD)
+        assert "current_password" in wrong.value.errors
+        auth.change_password(user, TEST_PASSWORD, "twelve-chars")
+        db.session.commit()
+
+
+def test_password_change_ends_other_sessions(app, web, client):
+    other = web(REQUESTER)
+    assert _logged_in(other.get("/"))
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == REQUESTER))
+        auth.change_password(user, TEST_PASSWORD, NEW_PASSWORD)
+        db.session.commit()
+    assert _bounced_to_login(other.get("/"))
+    assert _login(client).status_code == 401
+    assert _login(client, password=NEW_PASSWORD).status_code == 302
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def _token(client, email=REQUESTER) -> str:
+    r = client.post("/api/v1/auth/token", json={"email": email, "password": TEST_PASSWORD})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["token"]
+
+
+def test_api_token_is_stored_only_as_its_sha256(app, client, demo):
+    token = _token(client)
+    with app.app_context():
+        rows = db.session.scalars(select(ApiToken)).all()
+        assert [r.token_hash for r in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+        assert all(token not in (r.token_hash + r.name) for r in rows)
+        assert rows[0].expires_at > utcnow() + timedelta(days=29)
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.get_json()["email"] == REQUESTER
+
+
+def test_api_needs_a_bearer_token_and_ignores_the_session_cookie(client, demo):
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer jof_made-up"}).status_code == 401
+    _login(client)
+    # a cookie alone must not authenticate the CSRF-exempt API
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_revoked_token_is_refused(client, demo):
+    token = _token(client)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_expired_token_is_refused(app, client, demo):
+    token = _token(client)
+    with app.app_context():
+        row = db.session.scalar(select(ApiToken))
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_token_of_a_deactivated_user_is_refused(app, client, demo):
+    token = _token(client)
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == REQUESTER)).active = False
+        db.session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_tokens_look_random_and_are_unique(app, client, demo):
+    first, second = _token(client), _token(client)
+    assert first != second
+    assert re.fullmatch(r"jof_[A-Za-z0-9_-]{40,}", first)
