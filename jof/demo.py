@@ -106,7 +106,13 @@ def load(password: str | None = None) -> DemoResult:
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})
-    return DemoResult(password if (generated or created) else None, created, existing)
+    known = password if (generated or created) else None
+    if known is None and existing:
+        # Say the password again only when it is really theirs (``make run`` passes the
+        # same stored password every time, so its logins are printed on every run).
+        sample = db.session.scalar(select(User).where(User.email == existing[0]))
+        known = password if auth.check_password(sample, password) else None
+    return DemoResult(known, created, existing)
 
 
 def describe(result: DemoResult) -> str:
@@ -114,6 +120,10 @@ def describe(result: DemoResult) -> str:
     if result.created_users:
         lines.append(f"Demo logins, all with password: {result.password}")
         lines += [f"  {email}" for email in result.created_users]
-    if result.existing_users and not result.created_users:
-        lines.append("Demo users already existed; their passwords were left unchanged.")
+    if result.existing_users:
+        if result.password and not result.created_users:
+            lines.append(f"Demo logins, all with password: {result.password}")
+        else:
+            lines.append("Demo logins that already existed (their passwords were left unchanged):")
+        lines += [f"  {email}" for email in result.existing_users]
     return "\n".join(lines)
