@@ -37,14 +37,18 @@ class MoneyError(ValueError):
 
 def to_decimal(value) -> Decimal:
     """Turn user or wire input into a Decimal; floats are refused on purpose."""
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, bool) or isinstance(value, float):
         raise MoneyError("amounts must be given as strings or integers, not floats")
-    try:
-        return Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError) as exc:
-        raise MoneyError(f"not a valid amount: {value!r}") from exc
+    if isinstance(value, Decimal):
+        result = value
+    else:
+        try:
+            result = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise MoneyError(f"not a valid amount: {value!r}") from exc
+    if not result.is_finite():
+        raise MoneyError(f"not a valid amount: {value!r}")
+    return result
 
 
 def quantize(amount: Decimal, places: int = 2) -> Decimal:
@@ -58,8 +62,16 @@ def check_currency(code: str) -> str:
     return code
 
 
+#: The range of a BIGINT, which holds the scaled integers.
+_BIGINT_MAX = 2**63 - 1
+
+
 class ScaledDecimal(TypeDecorator):
-    """A Decimal with a fixed number of decimals, stored as a scaled integer."""
+    """A Decimal with a fixed number of decimals, stored as a scaled integer.
+
+    Refuses floats, non-finite values, more decimals than ``scale`` and values whose
+    scaled integer would not fit a BIGINT.
+    """
 
     impl = BigInteger
     cache_ok = True
@@ -76,6 +88,8 @@ class ScaledDecimal(TypeDecorator):
         scaled = value.scaleb(self.scale)
         if scaled != scaled.to_integral_value():
             raise MoneyError(f"{value} has more than {self.scale} decimals")
+        if abs(scaled) > _BIGINT_MAX:
+            raise MoneyError(f"{value} is too large to store")
         return int(scaled)
 
     def process_result_value(self, value, dialect):
@@ -101,8 +115,9 @@ def split_largest_remainder(
     """Split ``total`` in proportion to ``weights``, to the cent, summing exactly.
 
     Each share is first floored to the cent; the cents left over go one each to the
-    largest remainders, ties broken by ``keys`` (agency codes) so the result never
-    depends on input order.
+    largest remainders, ties broken by ``keys`` (agency codes, which must be distinct)
+    so the result never depends on input order. The arithmetic is on integers (weights
+    scaled to integers), so no rounding of the proportions can upset the sum.
     """
     total = to_decimal(total)
     if total != quantize(total):
@@ -110,21 +125,30 @@ def split_largest_remainder(
     weights = [to_decimal(w) for w in weights]
     if any(w < 0 for w in weights):
         raise MoneyError("weights must not be negative")
-    keys = list(keys) if keys is not None else [f"{i:09d}" for i in range(len(weights))]
-    weight_sum = sum(weights, Decimal(0))
-    if not weights or weight_sum == 0:
+    if keys is None:
+        keys = [f"{i:09d}" for i in range(len(weights))]
+    else:
+        keys = list(keys)
+        if len(keys) != len(weights):
+            raise MoneyError("one key per weight is needed")
+        if len(set(keys)) != len(keys):
+            raise MoneyError("keys must be distinct")
+    if not weights or sum(weights) == 0:
         if total == 0:
             return [Decimal("0.00")] * len(weights)
         raise MoneyError("cannot split a non-zero amount over zero weights")
+    places = max(0, -min(w.as_tuple().exponent for w in weights))
+    ints = [int(w.scaleb(places)) for w in weights]
+    weight_sum = sum(ints)
     sign = -1 if total < 0 else 1
-    cents = int(abs(total) * 100)
-    exact = [Decimal(cents) * w / weight_sum for w in weights]
-    floors = [int(e) for e in exact]
+    cents = int(abs(total).scaleb(2))
+    floors = [cents * w // weight_sum for w in ints]
+    remainders = [cents * w % weight_sum for w in ints]
     left = cents - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), keys[i]))
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], keys[i]))
     for i in order[:left]:
         floors[i] += 1
-    return [sign * Decimal(f) / 100 for f in floors]
+    return [Decimal(sign * f).scaleb(-2) for f in floors]
 
 
 class ExchangeRate(db.Model):
@@ -164,6 +188,8 @@ def rate_for(currency: str, on: date) -> Decimal:
     )
     if rate is None:
         raise MissingRate(currency, month)
+    if rate <= 0:
+        raise MoneyError(f"the rate of exchange for {currency} in {month:%Y-%m} is not positive")
     return rate
 
 
