@@ -7,7 +7,7 @@ INSTANCE := instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint bench translations clean
+.PHONY: run test lint bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,12 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install -e ".[test]" > $(VENV)/pip.log 2>&1 || (tail -40 $(VENV)/pip.log; exit 1)
 	touch $(STAMP)
 
+## make translations: compile the .po catalogues the app serves (run and test do it first)
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d jof/translations >/dev/null
+	@$(BIN)/pybabel -q compile --use-fuzzy -d jof/translations
 
-## make run: install, migrate, load the demo (first time), serve on 127.0.0.1:5000
+## make run: install, migrate, load the demo (idempotent), print the demo logins, serve on
+## 127.0.0.1:5000. The demo password is generated once into instance/demo-password.
 run: $(STAMP) translations
 	@mkdir -p $(INSTANCE)
 	@test -s $(INSTANCE)/demo-password || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > $(INSTANCE)/demo-password
@@ -30,21 +32,30 @@ run: $(STAMP) translations
 	$(BIN)/jof run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, and on PostgreSQL when JOF_TEST_POSTGRES_URL is set
+## (e.g. postgresql://postgres@127.0.0.1:5432/test: each pass creates and drops its own
+## database there). Both passes run; the target fails if either failed.
+## PYTEST_ARGS="-x -k login" passes options to both passes.
 test: $(STAMP) translations
 	@echo "=== JOF tests on SQLite ==="
-	JOF_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
-	@if [ -n "$$JOF_TEST_POSTGRES_URL" ]; then \
-	  echo "=== JOF tests on PostgreSQL ($$JOF_TEST_POSTGRES_URL) ==="; \
-	  JOF_TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS); \
+	@sqlite=0; JOF_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS) || sqlite=$$?; \
+	postgres=0; \
+	if [ -n "$$JOF_TEST_POSTGRES_URL" ]; then \
+	  echo "=== JOF tests on PostgreSQL ==="; \
+	  echo "server: $$JOF_TEST_POSTGRES_URL"; \
+	  JOF_TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS) || postgres=$$?; \
 	else \
 	  echo "JOF_TEST_POSTGRES_URL is not set: the PostgreSQL pass was not run."; \
-	fi
+	fi; \
+	echo "=== JOF tests: SQLite exit $$sqlite, PostgreSQL exit $$postgres ==="; \
+	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## make bench: the benchmarks in bench/ (python -m bench), when there are any
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; \
+	else echo "No benchmarks yet (bench/__main__.py does not exist)."; fi
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
