@@ -1,0 +1,160 @@
+"""Splitting a shared cost among member agencies by the cost-sharing key, to the cent.
+
+The exact share of each agency is computed with fractions (no rounding at all), then
+rounded by largest remainder on integer cents: every agency gets the floor of its exact
+share, and the cents still missing go one each to the largest remainders, ties to the
+alphabetically first agency code. The shares therefore always sum to the pool, no share
+is more than one cent from its exact value, and the result does not depend on order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from jof.core.errors import ValidationFailed
+from jof.core.money import quantize, to_decimal
+
+METHODS = ("equal", "headcount", "usage_count", "usage_value", "fixed")
+
+
+@dataclass
+class AgencyInputs:
+    """What the key may weigh for one agency in the period."""
+
+    code: str
+    headcount: int = 0
+    usage_count: int = 0
+    usage_value: Decimal = Decimal("0")
+
+    def value(self, method: str, fixed_weights: dict[str, str]) -> Fraction:
+        if method == "equal":
+            return Fraction(1)
+        if method == "headcount":
+            return Fraction(self.headcount)
+        if method == "usage_count":
+            return Fraction(self.usage_count)
+        if method == "usage_value":
+            return Fraction(to_decimal(self.usage_value))
+        if method == "fixed":
+            return Fraction(to_decimal(fixed_weights.get(self.code, "0")))
+        raise ValueError(method)
+
+
+@dataclass
+class Share:
+    code: str
+    amount: Decimal
+    explanation: dict = field(default_factory=dict)
+
+
+def validate_components(components: dict) -> dict:
+    """Check a key's definition; returns it normalised (percentages as strings)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(components, dict) or not components:
+        raise ValidationFailed({"components": ["Give at least one method with its percentage."]})
+    fixed_weights = components.get("fixed_weights") or {}
+    out: dict = {}
+    total = Decimal(0)
+    for method, pct in components.items():
+        if method == "fixed_weights":
+            continue
+        if method not in METHODS:
+            errors.setdefault("components", []).append(
+                f"Unknown method {method!r}; use {', '.join(METHODS)}.")
+            continue
+        try:
+            pct = to_decimal(pct)
+        except ValueError:
+            errors.setdefault("components", []).append(f"{method}: percentage must be a number.")
+            continue
+        if pct <= 0:
+            errors.setdefault("components", []).append(f"{method}: percentage must be positive.")
+        total += pct
+        out[method] = str(pct)
+    if not errors and total != 100:
+        errors["components"] = [f"Percentages must add up to 100 (they add up to {total})."]
+    if "fixed" in out:
+        if not fixed_weights:
+            errors["fixed_weights"] = ["A fixed key needs a weight per agency."]
+        else:
+            try:
+                if any(to_decimal(w) < 0 for w in fixed_weights.values()):
+                    errors["fixed_weights"] = ["Weights must not be negative."]
+            except ValueError:
+                errors["fixed_weights"] = ["Weights must be numbers."]
+        out["fixed_weights"] = {str(k).upper(): str(v) for k, v in fixed_weights.items()}
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> list[Share]:
+    """Split ``amount`` among the agencies in ``inputs`` by the key ``components``.
+
+    A method whose inputs are all zero in the period (no usage at all, say) cannot
+    weigh anyone, so its percentage is split equally; the explanation says so.
+    """
+    amount = to_decimal(amount)
+    if amount != quantize(amount):
+        raise ValidationFailed({"amount": ["Give the amount to the cent."]})
+    if not inputs:
+        raise ValidationFailed({"agencies": ["There are no member agencies to share the cost."]})
+    components = validate_components(components)
+    fixed_weights = components.get("fixed_weights", {})
+    methods = {m: Fraction(to_decimal(p)) / 100 for m, p in components.items() if m != "fixed_weights"}
+    codes = [i.code for i in inputs]
+    weight = {c: Fraction(0) for c in codes}
+    detail: dict[str, dict] = {c: {"inputs": {}, "weights": {}} for c in codes}
+    notes: list[str] = []
+    for method, pct in methods.items():
+        values = {i.code: i.value(method, fixed_weights) for i in inputs}
+        if any(v < 0 for v in values.values()):
+            raise ValidationFailed({"inputs": [f"{method}: inputs must not be negative."]})
+        total = sum(values.values(), Fraction(0))
+        if total == 0:
+            notes.append(f"{method}: every input is zero, so its {pct * 100}% is split equally.")
+            values = {c: Fraction(1) for c in codes}
+            total = Fraction(len(codes))
+        for c in codes:
+            part = pct * values[c] / total
+            weight[c] += part
+            detail[c]["inputs"][method] = f"{_fmt(values[c])} of {_fmt(total)}"
+            detail[c]["weights"][method] = f"{_fmt(pct * 100)}%"
+    sign = -1 if amount < 0 else 1
+    cents = int(abs(amount) * 100)
+    exact = {c: cents * weight[c] for c in codes}
+    floors = {c: int(exact[c]) for c in codes}  # Fraction → floor for non-negative
+    left = cents - sum(floors.values())
+    order = sorted(codes, key=lambda c: (-(exact[c] - floors[c]), c))
+    bumped = set(order[:left])
+    shares = []
+    for c in codes:
+        got = floors[c] + (1 if c in bumped else 0)
+        raw = Decimal(exact[c].numerator) / Decimal(exact[c].denominator) / 100
+        shares.append(Share(
+            code=c,
+            amount=(sign * Decimal(got) / 100).quantize(Decimal("0.01")),
+            explanation={
+                **detail[c],
+                "share_of_pool": f"{_fmt(weight[c] * 100, 6)}%",
+                "raw_share": str(sign * raw.quantize(Decimal("0.000001"))),
+                "rounding_adjustment": _adjust(sign, got, exact[c]),
+                "notes": notes,
+            },
+        ))
+    return shares
+
+
+def _adjust(sign: int, got_cents: int, exact_cents: Fraction) -> str:
+    """Rounded share minus exact share, in currency units (six decimals)."""
+    diff = (Fraction(got_cents) - exact_cents) / 100 * sign
+    return str((Decimal(diff.numerator) / Decimal(diff.denominator)).quantize(Decimal("0.000001")))
+
+
+def _fmt(value: Fraction, places: int = 4) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    d = Decimal(value.numerator) / Decimal(value.denominator)
+    return str(d.quantize(Decimal(1).scaleb(-places))).rstrip("0").rstrip(".")

@@ -1,0 +1,30 @@
+"""``jof governance …``: the scheduled close of due decisions and pending effects."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from jof.core.db import db
+
+governance_cli = AppGroup("governance", help="The board: decisions and their effects.")
+
+
+@governance_cli.command("close-due")
+def close_due():
+    """Close every open decision whose closing time has passed (safe to run every minute)."""
+    from jof.governance import services
+
+    closed = services.close_due()
+    db.session.commit()
+    click.echo(f"closed {len(closed)} decision(s)" + (": " + ", ".join(closed) if closed else ""))
+
+
+@governance_cli.command("apply-pending")
+def apply_pending():
+    """Apply adopted effects whose owning module has been installed since."""
+    from jof.governance import effects
+
+    n = effects.apply_pending()
+    db.session.commit()
+    click.echo(f"applied {n} pending effect(s)")

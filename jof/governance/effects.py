@@ -1,0 +1,94 @@
+"""Effects of adopted decisions, applied through the module that owns what changes.
+
+A module registers the function that applies its kind. A decision adopted before its
+module exists keeps its effect ``pending``; :func:`apply_pending` applies it once the
+module is there. Nothing is ever faked: a pending effect changed nothing yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+
+from jof.core import audit
+from jof.core.db import db
+from jof.core.errors import ValidationFailed
+from jof.core.timeutil import utcnow
+
+#: kind → (validate(payload) -> normalised payload, apply(decision, payload, actor) -> summary)
+_APPLIERS: dict[str, tuple[Callable[[dict], dict], Callable]] = {}
+#: kind → validate, for kinds whose owning module has not registered an applier yet
+_VALIDATORS: dict[str, Callable[[dict], dict]] = {}
+
+
+def register(kind: str, validate: Callable[[dict], dict], apply: Callable) -> None:
+    _APPLIERS[kind] = (validate, apply)
+
+
+def register_validator(kind: str, validate: Callable[[dict], dict]) -> None:
+    _VALIDATORS[kind] = validate
+
+
+def effective_from(payload: dict) -> date:
+    raw = payload.get("effective_from")
+    try:
+        return date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"payload.effective_from": ["Give the date the decision takes effect (YYYY-MM-DD)."]}) from None
+
+
+def validate_payload(kind: str, payload: dict | None) -> dict | None:
+    from jof.governance.models import EFFECT_KINDS
+
+    if kind not in EFFECT_KINDS:
+        if payload:
+            raise ValidationFailed({"payload": [f"A {kind} decision carries no payload."]})
+        return None
+    if not isinstance(payload, dict):
+        raise ValidationFailed({"payload": [f"A {kind} decision needs a payload describing its effect."]})
+    effective_from(payload)
+    validate = _APPLIERS.get(kind, (None,))[0] or _VALIDATORS.get(kind)
+    return validate(payload) if validate else dict(payload)
+
+
+def apply_adopted(decision, actor) -> None:
+    """Record the adopted decision's effect and apply it if its module is present."""
+    from jof.governance.models import DecisionEffect
+
+    if decision.payload is None:
+        return
+    effect = DecisionEffect(decision_id=decision.id, kind=decision.kind, status="pending",
+                            effective_from=effective_from(decision.payload))
+    db.session.add(effect)
+    _try_apply(effect, decision, actor)
+
+
+def _try_apply(effect, decision, actor) -> None:
+    entry = _APPLIERS.get(effect.kind)
+    if entry is None:
+        effect.summary = (f"Waiting: no module applies {effect.kind} decisions yet; the payload is "
+                          "kept and applied when it is installed.")
+        audit.record(actor, "decision.effect_pending", decision, after={"kind": effect.kind})
+        return
+    summary = entry[1](decision, decision.payload, actor)
+    effect.status = "applied"
+    effect.applied_at = utcnow()
+    effect.summary = summary
+    audit.record(actor, "decision.effect_applied", decision,
+                 after={"kind": effect.kind, "summary": summary,
+                        "effective_from": effect.effective_from})
+
+
+def apply_pending(actor=None) -> int:
+    """Apply every pending effect whose module has registered since; returns how many."""
+    from jof.governance.models import DecisionEffect
+
+    done = 0
+    for effect in db.session.scalars(select(DecisionEffect).where(DecisionEffect.status == "pending")
+                                     .order_by(DecisionEffect.id)):
+        if effect.kind in _APPLIERS:
+            _try_apply(effect, effect.decision, actor)
+            done += 1
+    return done

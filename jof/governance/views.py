@@ -1,0 +1,193 @@
+"""Board pages: open decisions and ballots, a decision, the register, pools, allocation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from jof.core import authz
+from jof.core.db import db
+from jof.core.errors import DomainError, ValidationFailed
+from jof.core.pdf import render_pdf
+from jof.core.people import Agency, Facility, Role
+from jof.governance import services
+from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
+
+bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
+
+
+def _page(stmt, per_page: int = 20):
+    from sqlalchemy import func, select
+
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, {"page": page, "total": total, "pages": max((total + per_page - 1) // per_page, 1)}
+
+
+@bp.route("/")
+def board():
+    user = authz.require_user()
+    open_rows = db.session.scalars(services.decisions_query("open")).all()
+    drafts = db.session.scalars(services.decisions_query("draft")).all() if user.has_role(Role.MANAGER, Role.AGENCY_HEAD) else []
+    ballots = {d.id: services.current_vote(d, user.agency_id) for d in open_rows}
+    return render_template("governance/board.html", open_rows=open_rows, drafts=drafts,
+                           ballots=ballots, can_vote=_can_vote(user), choices=CHOICES)
+
+
+def _can_vote(user) -> bool:
+    return (not user.is_facility_staff and user.agency.is_member and authz.is_head_of(user, user.agency)
+            and not authz.is_read_only(user))
+
+
+@bp.route("/decisions/new", methods=["GET", "POST"])
+def new_decision():
+    user = authz.require_user()
+    form = request.form.to_dict() if request.method == "POST" else {"kind": "general", "threshold": "simple_majority", "quorum_rule": "more_than_half"}
+    errors: dict = {}
+    if request.method == "POST":
+        data = {k: form.get(k, "") for k in ("title", "text", "kind", "threshold", "quorum_rule")}
+        payload_text = form.get("payload", "").strip()
+        try:
+            if payload_text:
+                import json
+
+                try:
+                    data["payload"] = json.loads(payload_text)
+                except ValueError:
+                    raise ValidationFailed({"payload": [_("The effect must be valid JSON.")]}) from None
+            decision = services.propose(user, data)
+            db.session.flush()
+            flash(_("Draft saved. Open it for voting when it is ready."), "success")
+            return redirect(url_for("governance.decision", decision_id=decision.id))
+        except ValidationFailed as exc:
+            errors = exc.errors
+    status = 422 if errors else 200
+    return render_template("governance/new.html", form=form, errors=errors, kinds=KINDS,
+                           thresholds=THRESHOLDS, quorum_rules=QUORUM_RULES), status
+
+
+@bp.route("/decisions/<int:decision_id>")
+def decision(decision_id: int, errors: dict | None = None, message: str | None = None, status: int = 200):
+    user = authz.require_user()
+    d = services.get_decision(decision_id)
+    ballot = services.current_vote(d, user.agency_id)
+    voted = {v.agency.code for v in d.votes}
+    return render_template("governance/decision.html", d=d, ballot=ballot, voted=voted,
+                           can_vote=_can_vote(user) and d.status == "open", choices=CHOICES,
+                           errors=errors or {}, message=message, form=request.form), status
+
+
+@bp.route("/decisions/<int:decision_id>/vote", methods=["POST"])
+def vote(decision_id: int):
+    user = authz.require_user()
+    try:
+        services.cast_vote(user, decision_id, request.form.get("choice", ""), request.form.get("statement", ""))
+    except ValidationFailed as exc:
+        return decision(decision_id, errors=exc.errors, status=422)
+    except DomainError as exc:
+        return decision(decision_id, message=exc.detail, status=exc.status)
+    flash(_("Your agency's vote is recorded. You can change it until the decision closes."), "success")
+    return redirect(url_for("governance.decision", decision_id=decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/open", methods=["POST"])
+def open_decision(decision_id: int):
+    user = authz.require_user()
+    raw = request.form.get("closes_at", "")
+    try:
+        tz = ZoneInfo(_facility_tz())
+        closes_at = datetime.fromisoformat(raw).replace(tzinfo=tz).astimezone(UTC)
+    except ValueError:
+        return decision(decision_id, errors={"closes_at": [_("Give the closing date and time.")]}, status=422)
+    try:
+        services.open_decision(user, services.get_decision(decision_id), closes_at)
+    except ValidationFailed as exc:
+        return decision(decision_id, errors=exc.errors, status=422)
+    except DomainError as exc:
+        return decision(decision_id, message=exc.detail, status=exc.status)
+    flash(_("The decision is open; the agency heads were notified."), "success")
+    return redirect(url_for("governance.decision", decision_id=decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/close", methods=["POST"])
+def close_decision(decision_id: int):
+    user = authz.require_user()
+    authz.require_roles(user, Role.MANAGER)
+    try:
+        services.close(decision_id, user)
+    except DomainError as exc:
+        return decision(decision_id, message=exc.detail, status=exc.status)
+    return redirect(url_for("governance.decision", decision_id=decision_id))
+
+
+def _facility_tz() -> str:
+    facility = db.session.get(Facility, 1)
+    return facility.time_zone if facility else "UTC"
+
+
+@bp.route("/resolutions")
+def resolutions():
+    authz.require_user()
+    rows, pager = _page(services.resolutions_query())
+    return render_template("governance/resolutions.html", rows=rows, pager=pager)
+
+
+@bp.route("/resolutions/<int:decision_id>.pdf")
+def resolution_pdf(decision_id: int):
+    authz.require_user()
+    d = services.get_decision(decision_id)
+    if d.status != "closed":
+        raise ValidationFailed({"decision": [_("Only a closed decision has a resolution to print.")]})
+    facility = db.session.get(Facility, 1)
+    html = render_template("governance/resolution_pdf.html", d=d, facility=facility)
+    return Response(render_pdf(html), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{d.resolution_number}.pdf"'})
+
+
+@bp.route("/costs", methods=["GET", "POST"])
+def costs():
+    user = authz.require_user()
+    period_text = request.values.get("period") or datetime.now(UTC).strftime("%Y-%m")
+    errors: dict = {}
+    message = None
+    form = request.form
+    status = 200
+    try:
+        period = services.parse_period(period_text)
+    except ValidationFailed as exc:
+        period, errors, status = None, exc.errors, 422
+    if request.method == "POST" and period is not None:
+        try:
+            if request.form.get("action") == "record":
+                if request.form.get("confirm") != "yes":
+                    raise ValidationFailed({"confirm": [_("Tick the box to confirm you checked the preview.")]})
+                services.record_allocation(user, period)
+                flash(_("The allocation of %(period)s is recorded.", period=period_text), "success")
+            else:
+                services.add_cost_pool(user, period, request.form.get("category", ""),
+                                       request.form.get("amount", ""), request.form.get("description", ""))
+                flash(_("Cost pool added."), "success")
+            return redirect(url_for("governance.costs", period=period_text))
+        except ValidationFailed as exc:
+            errors, status = exc.errors, 422
+        except DomainError as exc:
+            message, status = exc.detail, exc.status
+    pools = services.pools_of(period) if period else []
+    key = previews = None
+    recorded = []
+    if period and pools:
+        try:
+            key, previews = services.preview(period)
+        except DomainError as exc:
+            message = message or exc.detail
+        recorded = services.recorded_shares(period)
+    agencies = {a.id: a.code for a in db.session.scalars(select(Agency))}
+    return render_template("governance/costs.html", period=period_text, pools=pools, key=key,
+                           previews=previews, recorded=recorded, agencies=agencies, errors=errors,
+                           message=message, form=form, categories=POOL_CATEGORIES,
+                           is_manager=user.has_role(Role.MANAGER)), status
