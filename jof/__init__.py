@@ -47,10 +47,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     api.register_blueprint(core_api)
     csrf.exempt(core_api)  # bearer tokens, no cookies: nothing to forge
+    from jof.governance.api import blp as governance_api
+
+    api.register_blueprint(governance_api)
+    csrf.exempt(governance_api)
 
     from jof.core.views import bp as core_views
 
     app.register_blueprint(core_views)
+    from jof.governance.views import bp as governance_views
+
+    app.register_blueprint(governance_views)
 
     from jof import cli
 
@@ -69,6 +76,8 @@ def _register_models() -> None:
     import jof.core.notifications  # noqa: F401
     import jof.core.people  # noqa: F401
     import jof.core.workflow  # noqa: F401
+    import jof.governance.models  # noqa: F401
+    import jof.governance.services  # noqa: F401  (registers the board's effects)
 
 
 def _migrations_dir() -> str:

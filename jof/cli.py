@@ -66,7 +66,9 @@ def audit_verify():
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, user_cli, audit_cli):
+    from jof.governance.cli import governance_cli
+
+    for group in (demo_cli, user_cli, audit_cli, governance_cli):
         app.cli.add_command(group)
 
 

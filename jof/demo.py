@@ -103,6 +103,11 @@ def load(password: str | None = None) -> DemoResult:
     for email, name, roles, lines in FACILITY_USERS:
         _user(email, name, None, roles, lines, pw_hash, created, existing)
     db.session.flush()
+    from jof.governance import services as governance
+
+    if governance.key_in_force(date(year, 1, 1)) is None:
+        # The facility starts with a key its members adopted when they created it.
+        governance.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})
