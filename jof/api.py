@@ -1,26 +1,115 @@
-"""The JSON API under /api/v1 (flask-smorest), with the error shape of DESIGN §9."""
+"""The JSON API under /api/v1 (flask-smorest), with the error shape of DESIGN §9.
+
+Every blueprint of the API is a :class:`Blueprint` from here, which gives it three
+things the lines should not have to remember:
+
+* **secure by default**: every operation needs a signed-in caller (a bearer token)
+  unless it is marked :func:`public`, and that check runs *before* the body or the
+  query is parsed, so an anonymous caller learns nothing from validation messages;
+* **one error shape**: malformed JSON, a non-JSON body, unknown fields, unknown query
+  parameters and schema errors all answer 422 ``{"status", "title", "detail",
+  "errors": {field: [messages]}}``;
+* **documented errors**: each operation's 401/403/404/422 responses reference the
+  ``Problem`` schema in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
-import marshmallow as ma
-from flask import current_app, request
-from flask_smorest import Api as _Api
+import http
+from copy import deepcopy
+from decimal import Decimal, InvalidOperation
 
-from jof.core.errors import ValidationFailed
+import marshmallow as ma
+from flask import current_app, g, request
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from jof.core.errors import Unauthorized, ValidationFailed, flatten_field_errors
 
 
 class ProblemSchema(ma.Schema):
-    """Every API error: ``{"status", "title", "detail", "errors": {field: [messages]}}``."""
+    """Every API error: ``{"status", "title", "detail", "errors": {field: [messages]}}``.
 
-    status = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    detail = ma.fields.String(required=True)
-    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
-    allowed_actions = ma.fields.List(ma.fields.String(), metadata={"description": "On 409 for an illegal transition: what the caller may do now."})
+    A few errors add one documented member: ``allowed_actions`` and ``current_version``
+    on a 409 from the workflow, ``rejected`` on a refused CSV import.
+    """
+
+    class Meta:
+        #: The extension members every client may meet (tests hold the API to this list).
+        extensions = ("allowed_actions", "current_version", "rejected")
+
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    title = ma.fields.String(required=True, metadata={"description": "The status phrase."})
+    detail = ma.fields.String(required=True, metadata={"description": "What went wrong, for a person."})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
+        metadata={"description": "Messages per field (empty when the error concerns no field)."},
+    )
+    allowed_actions = ma.fields.List(ma.fields.String(), metadata={
+        "description": "On 409 for an illegal transition: what the caller may do now."})
+    current_version = ma.fields.Integer(metadata={
+        "description": "On 409 for a stale version: the version to reload."})
+    rejected = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "On 422 for a refused import: each rejected line and its errors."})
+
+
+class DecimalString(ma.fields.Decimal):
+    """A decimal sent and returned as a string (``"1250.00"``), never a float.
+
+    A JSON number is a binary float in most clients, so ``0.1`` may arrive as
+    0.1000000000000000055…; amounts must be exact, hence strings. Whole numbers are
+    exact and accepted. The magnitude is bounded so the integer column always holds it.
+    """
+
+    #: Above any amount or rate JOF handles, and within a 64-bit column at 6 decimals.
+    MAX_ABS = Decimal("1e12")
+
+    def __init__(self, places: int = 2, **kw):
+        kw.setdefault("metadata", {}).setdefault(
+            "description", f"Decimal as a string with at most {places} decimals, e.g. \"1250.00\".")
+        super().__init__(places=places, as_string=True, allow_nan=False, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise ma.ValidationError("Send amounts as strings (e.g. \"1250.00\"), not as floats.")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ma.ValidationError("Send amounts as strings, e.g. \"1250.00\".")
+        try:
+            exact = Decimal(value) if isinstance(value, int) else Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            raise ma.ValidationError("Not a valid number.") from None
+        if not exact.is_finite():
+            raise ma.ValidationError("Special numeric values (nan or infinity) are not permitted.")
+        if abs(exact) >= self.MAX_ABS:
+            raise ma.ValidationError("The amount is too large.")
+        if exact != exact.quantize(self.places):
+            raise ma.ValidationError(f"At most {-self.places.as_tuple().exponent} decimals.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _decimal_string_doc(self, field, ret, **kwargs):
+    """Document a :class:`DecimalString` as what travels: a string, its bounds as text."""
+    if isinstance(field, DecimalString):
+        ret["type"] = "string"
+        ret["format"] = "decimal"
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if key in ret:
+                ret[f"x-{key}"] = str(ret.pop(key))
+    return {}
+
+
+PROBLEM_KEYS = frozenset({"status", "title", "detail", "errors"})
+PROBLEM_EXTENSIONS = frozenset(ProblemSchema.Meta.extensions)
 
 
 class Api(_Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(_decimal_string_doc)
 
     def _register_error_handlers(self):
         """The app-wide handlers in :mod:`jof.web` already answer in the problem shape."""
@@ -29,15 +118,21 @@ class Api(_Api):
 api = Api(spec_kwargs={
     "info": {"description": "JOF: pooled procurement, travel and ICT services of a Joint "
                             "Operations Facility. Authenticate with `POST /api/v1/auth/token`, "
-                            "then send `Authorization: Bearer <token>`."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                            "then send `Authorization: Bearer <token>`. Collections take "
+                            "`?page=&per_page=` and carry `total` in the body. Amounts are "
+                            "decimal strings (`\"1250.00\"`), never JSON numbers. Every error "
+                            "is a `Problem`."},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                  "description": "A token from POST /api/v1/auth/token."}}},
     "security": [{"bearer": []}],
 })
 
 
 class PaginationQuery(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=200))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1),
+                             metadata={"description": "Page number, from 1."})
+    per_page = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=200),
+                                 metadata={"description": "Items per page (default 25, at most 200)."})
 
 
 def page_of(stmt, page: int, per_page: int | None):
@@ -55,7 +150,7 @@ def page_of(stmt, page: int, per_page: int | None):
 def page_schema(item_schema, name: str):
     return ma.Schema.from_dict({
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "total": ma.fields.Integer(),
+        "total": ma.fields.Integer(metadata={"description": "Items matching, over all pages."}),
         "page": ma.fields.Integer(),
         "per_page": ma.fields.Integer(),
     }, name=name)
@@ -69,19 +164,105 @@ def json_body() -> dict:
     return data
 
 
-from flask_smorest import Blueprint as _Blueprint  # noqa: E402
-from webargs.flaskparser import FlaskParser  # noqa: E402
+_LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "view_args", "json_or_form"}
+
+
+def merge_locations(messages) -> dict[str, list[str]]:
+    """webargs nests messages by location ("json", "query"); users need the field names."""
+    if isinstance(messages, dict) and messages and set(messages) <= _LOCATIONS:
+        merged: dict = {}
+        for sub in messages.values():
+            if isinstance(sub, dict):
+                merged.update(sub)
+            else:
+                merged.setdefault("_schema", []).extend(sub if isinstance(sub, list) else [sub])
+        messages = merged
+    return flatten_field_errors(messages)
 
 
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 422
+    #: A misspelt filter (``?stauts=``) must not silently return everything.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": ma.RAISE, "querystring": ma.RAISE}
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                raise ValidationFailed({"_body": ["Send a JSON object with Content-Type: application/json."]},
+                                       "The body is not JSON.")
+            return webargs_core.missing
+        return super()._raw_load_json(req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ValidationFailed({"_body": [f"The body is not valid JSON ({error})."]},
                                "The body is not valid JSON.")
 
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        raise ValidationFailed(merge_locations(error.messages))
+
+
+def public(func):
+    """Mark an API operation as open to anonymous callers (only the token exchange is)."""
+    func._jof_public = True
+    func._apidoc = {**getattr(func, "_apidoc", {}), "jof_public": True}
+    return func
+
+
+def _is_public_endpoint() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None:
+        return False
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, request.method.lower(), None)
+        if view is None and request.method == "HEAD":
+            view = getattr(view_class, "get", None)
+    return bool(getattr(view, "_jof_public", False))
+
+
+_CHANGES = {"post", "put", "patch", "delete"}
+
 
 class Blueprint(_Blueprint):
-    """flask-smorest blueprint whose malformed-JSON answer is a 422 in the problem shape."""
+    """flask-smorest blueprint: secure by default, problem-shaped errors, documented errors."""
 
     ARGUMENTS_PARSER = _Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(self._require_caller)
+        self._prepare_doc_cbks.append(self._prepare_problem_doc)
+
+    @staticmethod
+    def _require_caller():
+        if request.method == "OPTIONS" or g.get("user") is not None or _is_public_endpoint():
+            return None
+        raise Unauthorized("Send a valid bearer token: Authorization: Bearer <token> "
+                           "(get one from POST /api/v1/auth/token).")
+
+    @staticmethod
+    def _prepare_problem_doc(doc, doc_info, *, method, **kwargs):
+        """401 on every non-public operation, 403 on every change (the auditor's answer)."""
+        responses = doc.setdefault("responses", {})
+        if doc_info.get("jof_public"):
+            doc["security"] = []
+        else:
+            responses.setdefault(401, http.HTTPStatus(401).name)
+            if method in _CHANGES:
+                responses.setdefault(403, http.HTTPStatus(403).name)
+        return doc
+
+    @staticmethod
+    def errors(*codes: int):
+        """Document the error responses an operation may give, each a ``Problem``."""
+
+        def deco(func):
+            apidoc = deepcopy(getattr(func, "_apidoc", {}))
+            responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(code, []).append(http.HTTPStatus(code).name)
+            func._apidoc = apidoc
+            return func
+
+        return deco

@@ -5,30 +5,19 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from jof.api import DecimalString, PaginationQuery
 from jof.core.people import AGENCY_ROLES, FACILITY_ROLES, SERVICE_LINES, Membership
+
+__all__ = ["DecimalString"]  # re-exported: lines import it from here
 
 ROLES = sorted(AGENCY_ROLES | FACILITY_ROLES)
 
 
-class DecimalString(fields.Decimal):
-    """A decimal sent and returned as a string, never a float."""
-
-    def __init__(self, places: int = 2, **kw):
-        super().__init__(places=places, as_string=True, allow_nan=False, **kw)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, float):
-            raise ma.ValidationError("Send amounts as strings (e.g. \"1250.00\"), not as floats.")
-        result = super()._deserialize(value, attr, data, **kwargs)
-        if result != result.quantize(self.places):
-            raise ma.ValidationError(f"At most {-self.places.as_tuple().exponent} decimals.")
-        return result
-
-
 class TokenIn(ma.Schema):
     email = fields.Email(required=True)
-    password = fields.String(required=True, validate=validate.Length(min=1))
-    name = fields.String(load_default="api", validate=validate.Length(max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    name = fields.String(load_default="api", validate=validate.Length(max=100),
+                         metadata={"description": "A label for the token, e.g. the system using it."})
 
 
 class TokenOut(ma.Schema):
@@ -91,15 +80,18 @@ class UserUpdate(ma.Schema):
     service_lines = fields.List(fields.String(validate=validate.OneOf(SERVICE_LINES)))
     active = fields.Boolean()
     locale = fields.String(validate=validate.OneOf(["en", "pt_BR"]))
-    password = fields.String(load_only=True)
+    password = fields.String(load_only=True, validate=validate.Length(max=1000),
+                             metadata={"description": "At least 12 characters; ends the user's sessions."})
 
 
 class UserIn(UserUpdate):
     email = fields.Email(required=True)
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    agency = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True, metadata={
+        "description": "Agency code for agency staff; null for facility staff."})
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
-    password = fields.String(required=True, load_only=True)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1000),
+                             metadata={"description": "At least 12 characters."})
 
 
 class MeUpdate(ma.Schema):
@@ -118,19 +110,19 @@ class RateOut(ma.Schema):
     units_per_usd = DecimalString(places=6)
 
 
-class RateQuery(ma.Schema):
-    currency = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
+class RateQuery(PaginationQuery):
+    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code, e.g. BRL."),
+                             metadata={"description": "Only this currency."})
 
 
 class RateImportIn(ma.Schema):
-    csv = fields.String(required=True, metadata={"description": "CSV text with columns currency,month,units_per_usd"})
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=1_000_000), metadata={
+        "description": "CSV text with the header currency,month,units_per_usd; month as YYYY-MM."})
 
 
 class RateImportOut(ma.Schema):
-    imported = fields.Integer()
-    rejected = fields.List(fields.Dict())
+    imported = fields.Integer(metadata={"description": "Rates written (new or corrected)."})
+    rejected = fields.List(fields.Dict(), metadata={"description": "Always empty on success."})
 
 
 class TimelineOut(ma.Schema):
@@ -151,7 +143,9 @@ class RequestOut(ma.Schema):
     description = fields.String()
     status = fields.String()
     amount_usd = DecimalString(allow_none=True)
-    needs_certification = fields.Boolean()
+    service_line = fields.Function(lambda r: r.type.service_line)
+    needs_certification = fields.Boolean(metadata={
+        "description": "Above the agency's approval limit: its head must certify before approval."})
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
     certified_at = fields.DateTime(allow_none=True)
@@ -166,24 +160,50 @@ class RequestOut(ma.Schema):
 
 class RequestDetailOut(RequestOut):
     timeline = fields.List(fields.Nested(TimelineOut))
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.List(fields.String(), metadata={
+        "description": "What the caller may do now (POST one to …/transitions)."})
 
 
-class RequestQuery(ma.Schema):
-    line = fields.String()
-    agency = fields.String()
-    status = fields.String()
-    min_age_days = fields.Integer(validate=validate.Range(min=0))
-    sla_breached = fields.Boolean()
-    open_only = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
+def _known_status(value: str) -> None:
+    from jof.core.workflow import registered_types
+
+    known = sorted({state for rt in registered_types() for state in rt.states})
+    if value not in known:
+        raise ma.ValidationError(f"Unknown status; one of: {', '.join(known)}.")
+
+
+def _known_line(value: str) -> None:
+    from jof.core.workflow import registered_types
+
+    known = sorted(set(SERVICE_LINES) | {rt.code for rt in registered_types()})
+    if value not in known:
+        raise ma.ValidationError(f"Unknown line; one of: {', '.join(known)}.")
+
+
+class RequestQuery(PaginationQuery):
+    line = fields.String(validate=_known_line, metadata={
+        "description": "Service line (" + ", ".join(SERVICE_LINES) + ") or one request type's code."})
+    agency = fields.String(validate=validate.Length(min=2, max=20), metadata={
+        "description": "Agency code, e.g. UNDP (facility staff; agency users only see their own)."})
+    status = fields.String(validate=_known_status, metadata={"description": "Current status, e.g. submitted."})
+    min_age_days = fields.Integer(validate=validate.Range(min=0, max=36500), metadata={
+        "description": "Only requests created at least this many days ago."})
+    sla_breached = fields.Boolean(metadata={"description": "true: only past their SLA; false: only within it."})
+    open_only = fields.Boolean(load_default=False, metadata={
+        "description": "Leave out completed, rejected and cancelled requests."})
 
 
 class TransitionIn(ma.Schema):
-    action = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    action = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "submit, certify, approve, reject, start, complete, cancel, … "
+                       "(GET the request for the actions open to you)."})
+    comment = fields.String(load_default="", validate=validate.Length(max=5000), metadata={
+        "description": "Required to reject, and to cancel work in progress."})
     version = fields.Integer(required=True, metadata={"description": "The version you last read; a stale one gets 409."})
+
+
+class NotificationQuery(PaginationQuery):
+    unread_only = fields.Boolean(load_default=False)
 
 
 class NotificationOut(ma.Schema):
@@ -207,12 +227,15 @@ class AuditOut(ma.Schema):
     hash = fields.String()
 
 
-class AuditQuery(ma.Schema):
-    actor = fields.String()
-    action = fields.String()
-    object_type = fields.String()
+class AuditQuery(PaginationQuery):
+    actor = fields.String(metadata={"description": "E-mail of the actor."})
+    action = fields.String(metadata={"description": "Action, or its prefix (e.g. `agency.` or `request.approve`)."})
+    object_type = fields.String(metadata={"description": "e.g. agency, user, service_request."})
     object_id = fields.String()
-    since = fields.Date()
-    until = fields.Date()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
+    since = fields.Date(metadata={"description": "From this day (UTC), inclusive."})
+    until = fields.Date(metadata={"description": "To this day (UTC), inclusive."})
+
+    @ma.validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ma.ValidationError("Must not be before since.", "until")

@@ -150,10 +150,16 @@ def create_user(actor: User | None, data: dict) -> User:
     errors: dict[str, list[str]] = {}
     if db.session.scalar(select(User.id).where(User.email == email)):
         errors["email"] = ["A user with this e-mail already exists."]
-    agency = get_agency(data["agency"]) if data.get("agency") else None
+    agency = None
+    if data.get("agency"):
+        try:
+            agency = get_agency(data["agency"])
+        except NotFound as exc:  # a field of the form, not a missing page
+            errors["agency"] = [exc.detail]
     roles = list(data.get("roles") or [])
     lines = list(data.get("service_lines") or [])
-    errors.update(_check_roles(agency.id if agency else None, roles, lines))
+    if "agency" not in errors:
+        errors.update(_check_roles(agency.id if agency else None, roles, lines))
     try:
         auth.validate_new_password(data.get("password", ""))
     except ValidationFailed as exc:
