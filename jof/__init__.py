@@ -71,6 +71,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_models() -> None:
     """Import every model module so the metadata (and Alembic) sees all tables."""
     import jof.core.audit  # noqa: F401
+    import jof.core.calendar  # noqa: F401
+    import jof.core.charges  # noqa: F401
     import jof.core.counters  # noqa: F401
     import jof.core.money  # noqa: F401
     import jof.core.notifications  # noqa: F401

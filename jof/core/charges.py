@@ -1,0 +1,73 @@
+"""Chargeable events: what a service line delivered that the facility will bill.
+
+Every line (procurement receipts, travel tickets, ICT subscriptions) records delivered
+services through :func:`record`; billing prices them with the price list in force and
+owns the ledger built on them. One event per source reference, held by a unique
+constraint: recording the same delivery twice returns the first event and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jof.core import audit
+from jof.core.db import db
+from jof.core.errors import ValidationFailed
+from jof.core.money import Money, ScaledDecimal, to_decimal
+from jof.core.people import Agency
+from jof.core.timeutil import UTCDateTime, utcnow
+
+#: fee: priced by the price list; pass_through: a cost paid on the agency's behalf.
+KINDS = ("fee", "pass_through")
+
+
+class ChargeableEvent(db.Model):
+    __tablename__ = "chargeable_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. ``PO-2026-00012/receipt/3`` or ``ICT-SUB-7/2026-11``: unique per delivery.
+    source_ref: Mapped[str] = mapped_column(String(120), unique=True)
+    service_line: Mapped[str] = mapped_column(String(20), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    #: Price-list item code, e.g. ``ticket_issuance``, ``rfq_process``, ``email_account``.
+    service_item: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(15), default="fee")
+    quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    #: Value of what was delivered in USD (pass-through cost, or the base of a % fee).
+    value_usd: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    delivered_on: Mapped[date] = mapped_column(Date, index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+
+
+def record(actor, *, source_ref: str, service_line: str, agency: Agency, service_item: str,
+           quantity, value_usd=Decimal("0.00"), delivered_on: date, kind: str = "fee",
+           description: str = "") -> ChargeableEvent:
+    """Record a delivered service once; a second call for the same source returns the first."""
+    existing = db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref))
+    if existing is not None:
+        return existing
+    if kind not in KINDS:
+        raise ValidationFailed({"kind": [f"Use one of: {', '.join(KINDS)}."]})
+    quantity = to_decimal(quantity)
+    if quantity <= 0:
+        raise ValidationFailed({"quantity": ["Must be positive."]})
+    event = ChargeableEvent(source_ref=source_ref, service_line=service_line, agency_id=agency.id,
+                            service_item=service_item, kind=kind, quantity=quantity,
+                            value_usd=to_decimal(value_usd), delivered_on=delivered_on,
+                            description=description, created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:
+        # Recorded a moment ago by a concurrent request.
+        return db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref))
+    audit.record(actor, "charge.event", event, after=audit.snapshot(event))
+    return event
