@@ -1,4 +1,4 @@
-"""Jinja helpers: facility-local times, money, the navigation a role sees."""
+"""Jinja helpers: facility-local times, money, labels, the navigation a role sees."""
 
 from __future__ import annotations
 
@@ -6,9 +6,60 @@ from decimal import Decimal
 
 from flask import Flask, g
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
 from jof.core.people import Role
+
+#: Words users read for the spine's states; a line's own states fall back to their code.
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "certified": _l("Certified"),
+    "approved": _l("Approved"),
+    "in_progress": _l("In progress"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}
+
+#: Bootstrap colour of each state's badge: where the request stands at a glance.
+STATUS_CLASSES = {
+    "draft": "secondary",
+    "submitted": "info",
+    "certified": "info",
+    "approved": "primary",
+    "in_progress": "warning",
+    "completed": "success",
+    "rejected": "danger",
+    "cancelled": "dark",
+}
+
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "submit": _l("Submit"),
+    "certify": _l("Certify"),
+    "approve": _l("Approve"),
+    "reject": _l("Reject"),
+    "start": _l("Start work"),
+    "complete": _l("Complete"),
+    "cancel": _l("Cancel"),
+}
+
+ROLE_LABELS = {
+    Role.REQUESTER: _l("Requester"),
+    Role.AGENCY_HEAD: _l("Agency head"),
+    Role.OFFICER: _l("Officer"),
+    Role.MANAGER: _l("Manager"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+SERVICE_LINE_LABELS = {
+    "procurement": _l("Procurement"),
+    "travel": _l("Travel"),
+    "ict": _l("ICT"),
+}
 
 
 def money(value: Decimal | None, currency: str = "USD") -> str:
@@ -21,7 +72,72 @@ def money(value: Decimal | None, currency: str = "USD") -> str:
 
 
 def local_dt(value) -> str:
+    """A UTC datetime shown in the facility's time zone (Flask-Babel's time zone selector)."""
     return format_datetime(value, "short") if value else "—"
+
+
+def status_label(status: str | None) -> str:
+    if not status:
+        return "—"
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ")
+
+
+def status_class(status: str | None) -> str:
+    return STATUS_CLASSES.get(status or "", "secondary")
+
+
+def action_label(action: str, fallback: str = "") -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else (fallback or action.replace("_", " ").capitalize())
+
+
+def type_label(code: str) -> str:
+    from jof.core import workflow
+    from jof.core.errors import NotFound
+
+    try:
+        return workflow.get_type(code).label
+    except NotFound:
+        return code
+
+
+def role_label(role: str) -> str:
+    label = ROLE_LABELS.get(role)
+    return str(label) if label is not None else role
+
+
+def line_label(line: str) -> str:
+    label = SERVICE_LINE_LABELS.get(line)
+    return str(label) if label is not None else line
+
+
+def audit_changes(before: dict | None, after: dict | None, limit: int = 80) -> list[tuple[str, str, str]]:
+    """(field, before, after) for what an audit event changed, values shortened for a table."""
+
+    def short(value) -> str:
+        if value is None:
+            return "—"
+        text = value if isinstance(value, str) else str(value)
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    before = before if isinstance(before, dict) else ({} if before is None else {"value": before})
+    after = after if isinstance(after, dict) else ({} if after is None else {"value": after})
+    rows = []
+    for key in list(before) + [k for k in after if k not in before]:
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after and old == new:
+            continue
+        rows.append((key, short(old) if key in before else "", short(new) if key in after else ""))
+    return rows
+
+
+def page_url(page: int) -> str:
+    """This page's URL with its query (the filters) kept and another page number."""
+    from flask import request, url_for
+
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, page=page)
 
 
 def nav_items(user) -> list[tuple[str, str]]:
@@ -48,6 +164,14 @@ def nav_items(user) -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_dt"] = local_dt
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["status_class"] = status_class
+    app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["type_label"] = type_label
+    app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["line_label"] = line_label
+    app.jinja_env.globals["audit_changes"] = audit_changes
+    app.jinja_env.globals["page_url"] = page_url
 
     @app.context_processor
     def _globals():
