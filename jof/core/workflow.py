@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -407,9 +407,13 @@ def queue_query(user: User, f: QueueFilter):
     """The manager's cross-line queue (and an agency user's own agency list)."""
     stmt = visible_requests(user)
     if f.line:
-        stmt = stmt.where(ServiceRequest.request_type == f.line)
+        # A service line ("procurement") spans several request types; a type code
+        # ("test") narrows to one.
+        codes = {rt.code for rt in _REGISTRY.values() if f.line in (rt.service_line, rt.code)}
+        stmt = stmt.where(ServiceRequest.request_type.in_(codes or {f.line}))
     if f.agency:
-        stmt = stmt.join(Agency, Agency.id == ServiceRequest.agency_id).where(Agency.code == f.agency)
+        stmt = stmt.join(Agency, Agency.id == ServiceRequest.agency_id).where(
+            Agency.code == f.agency.strip().upper())
     if f.status:
         stmt = stmt.where(ServiceRequest.status == f.status)
     if f.open_only:
@@ -417,7 +421,9 @@ def queue_query(user: User, f: QueueFilter):
     if f.min_age_days:
         stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
     if f.sla_breached is not None:
-        end = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at, utcnow())
+        # The bound "now" must go through the column type (naive UTC on SQLite).
+        end = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at,
+                            literal(utcnow(), UTCDateTime()))
         breached = ServiceRequest.sla_due_at.is_not(None) & (end > ServiceRequest.sla_due_at)
         stmt = stmt.where(breached if f.sla_breached else ~breached)
     return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
