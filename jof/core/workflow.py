@@ -310,26 +310,31 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     before = {"status": sr.status, "version": sr.version}
     now = utcnow()
     from_status = sr.status
-    sr.status = chosen.target
-    sr.status_changed_at = now
-    if chosen.stamp:
-        setattr(sr, chosen.stamp, now)
-    entry = TimelineEntry(request=sr, at=now, actor_id=user.id, action=action,
-                          from_status=from_status, to_status=chosen.target, comment=comment)
-    db.session.add(entry)
-    if rt.on_transition:
-        rt.on_transition(sr, chosen, user)
     try:
-        db.session.flush()
+        # A savepoint: if the line's own side effects refuse the move, or another writer
+        # got there first, the request and the session are as they were before.
+        with db.session.begin_nested():
+            sr.status = chosen.target
+            sr.status_changed_at = now
+            if chosen.stamp:
+                setattr(sr, chosen.stamp, now)
+            entry = TimelineEntry(request=sr, at=now, actor_id=user.id, action=action,
+                                  from_status=from_status, to_status=chosen.target, comment=comment)
+            db.session.add(entry)
+            if rt.on_transition:
+                rt.on_transition(sr, chosen, user)
+            db.session.flush()
     except StaleDataError:
+        current = db.session.scalar(select(ServiceRequest.version).where(ServiceRequest.id == sr.id))
         raise Conflict(
-            "The request was changed by someone else at the same time. Reload it and try again."
+            "The request was changed by someone else at the same time. Reload it and try again.",
+            current_version=current,
         ) from None
     audit.record(user, f"request.{action}", sr, before=before,
                  after={"status": sr.status, "version": sr.version, "comment": comment})
     if sr.requester_id != user.id:
-        notify(sr.requester, f"{sr.reference} {sr.title!r}: {action} by {user.name} → {sr.status}.",
-               f"/requests/{sr.reference}")
+        notify(sr.requester, f"{sr.reference} “{sr.title}”: {chosen.label or action} by {user.name}, "
+                             f"now {sr.status.replace('_', ' ')}.", f"/requests/{sr.reference}")
     return entry
 
 

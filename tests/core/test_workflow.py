@@ -30,6 +30,11 @@ def _needs_amount(sr, _user):
     return None if sr.amount_usd is not None else "An amount is needed first."
 
 
+def _line_side_effect(sr, _transition, _user):
+    if sr.description == "refuse":
+        raise ValidationFailed({"details": ["The line refuses this move."]})
+
+
 #: A second test-only type: another prefix, and a move with both a guard and a required comment.
 workflow.register(workflow.RequestType(
     code="test_guarded", prefix="TSG", label="Guarded test request", service_line="travel",
@@ -37,6 +42,7 @@ workflow.register(workflow.RequestType(
         workflow.Transition("close", (Status.DRAFT,), Status.COMPLETED, (workflow.REQUESTER,),
                             _needs_amount, comment_required=True, stamp="completed_at"),
     ],
+    on_transition=_line_side_effect,
 ))
 
 
@@ -109,7 +115,7 @@ def test_requester_is_notified_when_someone_else_acts(file_request, session):
     act(MANAGER, sr, "approve")
     notes = db.session.scalars(select(Notification)).all()
     assert [n.user_id for n in notes] == [user(REQUESTER).id]
-    assert sr.reference in notes[0].message and "approve" in notes[0].message
+    assert sr.reference in notes[0].message and "approve" in notes[0].message.lower()
     assert notes[0].link == f"/requests/{sr.reference}"
 
 
@@ -297,12 +303,28 @@ def test_concurrent_writer_holding_the_old_row_gets_409(app, file_request, sessi
         workflow.perform(db.session.scalar(select(User).where(User.email == MANAGER)), other, "approve")
         db.session.commit()
         db.session.remove()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as late:
         workflow.perform(user(MANAGER), sr, "reject", comment="late")  # holds version 2
+    assert late.value.extra == {"current_version": 3}
     db.session.rollback()
     sr = req(sr.reference)
     assert sr.status == Status.APPROVED
     assert [e.action for e in sr.timeline] == ["create", "submit", "approve"]
+
+
+def test_a_line_refusing_the_move_leaves_the_request_as_it_was(make, session):
+    sr = workflow.create_request(user(REQUESTER), "test_guarded", title="Hooked",
+                                 description="refuse", amount_usd=Decimal("5.00"))
+    db.session.commit()
+    before = counts(sr)
+    with pytest.raises(ValidationFailed) as refused:
+        workflow.perform(user(REQUESTER), sr, "close", comment="done")
+    assert refused.value.errors == {"details": ["The line refuses this move."]}
+    # same session, no rollback by the caller: the engine undid its own changes
+    assert (sr.status, sr.version, sr.completed_at) == (Status.DRAFT, 1, None)
+    assert [e.action for e in sr.timeline] == ["create"]
+    db.session.commit()
+    assert counts(sr) == before
 
 
 # --- references -------------------------------------------------------------------------
