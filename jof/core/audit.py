@@ -2,8 +2,14 @@
 
 Services call :func:`record` in the same transaction as the change. The chain (a
 sequence number and the hash of the previous event) is sealed just before commit, under
-the lock of one counter row, so concurrent transactions cannot interleave the chain and
-the lock is held only for the instant of the commit.
+the lock of one counter row (``audit_chain``), so concurrent transactions cannot fork or
+interleave the chain and the lock is held only for the instant of the commit. The
+transaction's own changes are flushed before that lock is taken, so the chain lock is
+always the last one a transaction acquires (no deadlock with business rows).
+
+:func:`verify` walks the chain: an altered, removed or inserted event breaks a hash or
+the gapless sequence; a removed *last* event shows as a chain shorter than the
+``audit_chain`` counter.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,11 +28,17 @@ from flask import g, has_app_context
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from jof.core.counters import next_value
+from jof.core.counters import Counter, next_value
 from jof.core.db import db
 from jof.core.timeutil import UTCDateTime, utcnow
 
+log = logging.getLogger("jof.audit")
+
 GENESIS = "0" * 64
+#: The link written after a missing event (not hexadecimal, so never a real hash).
+BROKEN_LINK = "missing-" + "-" * 56
+#: The counter row whose lock serialises sealing and whose value is the chain length.
+CHAIN_COUNTER = "audit_chain"
 
 
 class AuditEvent(db.Model):
@@ -50,22 +63,27 @@ class AuditEvent(db.Model):
     actor = relationship("User")
 
     def payload(self) -> dict:
-        return {
-            "seq": self.seq,
-            "at": self.at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_email": self.actor_email,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "before": self.before,
-            "after": self.after,
-            "request_id": self.request_id,
-        }
+        return _payload(self)
 
     def compute_hash(self, prev_hash: str) -> str:
-        body = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+        return _chain_hash(self, prev_hash)
+
+
+#: The fields the hash covers (everything but the surrogate id and the hashes).
+HASHED_FIELDS = ("seq", "at", "actor_id", "actor_email", "action", "object_type",
+                 "object_id", "before", "after", "request_id")
+
+
+def _payload(ev) -> dict:
+    """The hashed content of an event (an ``AuditEvent`` or a row with its columns)."""
+    data = {name: getattr(ev, name) for name in HASHED_FIELDS}
+    data["at"] = data["at"].isoformat()
+    return data
+
+
+def _chain_hash(ev, prev_hash: str) -> str:
+    body = json.dumps(_payload(ev), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
 def jsonable(value: Any) -> Any:
@@ -139,23 +157,43 @@ def record(actor, action: str, obj=None, *, before: dict | None = None,
 
 @event.listens_for(Session, "before_commit")
 def _seal_chain(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint is released: seal at the real commit only
     pending = session.info.pop("audit_unsealed", None)
     if not pending:
         return
+    # Events discarded with a rolled-back savepoint are no longer in the session: they
+    # must not take a place in the chain (that would leave a hole).
+    pending = [ev for ev in pending if ev in session and ev.seq is None]
+    if not pending:
+        return
+    # Write the transaction's changes first, so the chain lock below is the last lock
+    # this transaction takes and is held only until the commit that follows.
+    session.flush()
     for ev in pending:
-        seq = next_value("audit_chain")  # row lock: one sealer at a time
+        seq = next_value(CHAIN_COUNTER)  # row lock: one sealer at a time
         prev = GENESIS if seq == 1 else session.scalar(
             select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)
         )
+        if prev is None:
+            # The previous event was deleted. Keep the facility working and keep the
+            # break visible: verify() reports the missing event; this one links to a
+            # marker that can never be a real hash.
+            log.critical("audit chain broken: event seq %s is missing; run `jof audit verify`",
+                         seq - 1)
+            prev = BROKEN_LINK
         ev.seq = seq
         ev.prev_hash = prev
         ev.hash = ev.compute_hash(prev)
-        session.flush()
+    session.flush()
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_unsealed(session: Session) -> None:
-    session.info.pop("audit_unsealed", None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unsealed(session: Session, transaction) -> None:
+    # Only when the outermost transaction ends: a rolled-back savepoint discards its own
+    # events (they leave the session, and the seal skips them), not the others.
+    if transaction.parent is None:
+        session.info.pop("audit_unsealed", None)
 
 
 @dataclass
@@ -171,14 +209,18 @@ class VerifyResult:
 
 
 def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the chain in order and report the first event that does not match."""
+    """Walk the chain in order and report the first event that does not match.
+
+    Reads plain rows (not ORM objects), so it leaves the caller's session alone.
+    """
+    table = AuditEvent.__table__
     prev = GENESIS
     expected_seq = 1
     checked = 0
     last_seq = 0
     while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
+        rows = db.session.execute(
+            select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
         ).all()
         if not rows:
             break
@@ -187,14 +229,20 @@ def verify(batch: int = 5000) -> VerifyResult:
                 return VerifyResult(checked, f"seq {expected_seq}", "the event is missing")
             if ev.prev_hash != prev:
                 return VerifyResult(checked, f"seq {ev.seq}", "the link to the previous event is broken")
-            if ev.compute_hash(prev) != ev.hash:
+            if _chain_hash(ev, prev) != ev.hash:
                 return VerifyResult(checked, f"seq {ev.seq}", "its content does not match its hash")
             prev = ev.hash
             expected_seq += 1
             checked += 1
             last_seq = ev.seq
-        db.session.expunge_all()
-    unsealed = db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1))
+    sealed = db.session.scalar(select(Counter.value).where(Counter.key == CHAIN_COUNTER)) or 0
+    if sealed > last_seq:
+        return VerifyResult(checked, f"seq {last_seq + 1}",
+                            f"the event is missing (the chain was sealed up to seq {sealed})")
+    if sealed < last_seq:
+        return VerifyResult(checked, f"seq {sealed + 1}",
+                            f"the event is beyond the sealed chain (sealed up to seq {sealed})")
+    unsealed = db.session.scalar(select(table.c.id).where(table.c.seq.is_(None)).limit(1))
     if unsealed is not None:
         return VerifyResult(checked, f"id {unsealed}", "the event is outside the chain")
     return VerifyResult(checked)
