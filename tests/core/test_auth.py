@@ -328,3 +328,24 @@ def test_tokens_look_random_and_are_unique(app, client, demo):
     first, second = _token(client), _token(client)
     assert first != second
     assert re.fullmatch(r"jof_[A-Za-z0-9_-]{40,}", first)
+
+
+def test_password_change_form_refuses_short_passwords_and_needs_csrf(web):
+    c = web(REQUESTER)
+    assert c.post("/password", data={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD,
+                                     "confirm_password": NEW_PASSWORD}).status_code == 400
+    token = csrf_from(c.get("/password").get_data(as_text=True))
+    r = c.post("/password", data={"current_password": TEST_PASSWORD, "new_password": "short-11chr",
+                                  "confirm_password": "short-11chr", "csrf_token": token})
+    assert r.status_code == 422
+    assert _logged_in(c.get("/"))
+
+
+def test_password_change_form_ends_every_other_session(web, client):
+    this, other = web(REQUESTER), web(REQUESTER)
+    token = csrf_from(this.get("/password").get_data(as_text=True))
+    r = this.post("/password", data={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD,
+                                     "confirm_password": NEW_PASSWORD, "csrf_token": token})
+    assert r.status_code == 302
+    assert _bounced_to_login(other.get("/"))
+    assert _login(client, password=NEW_PASSWORD).status_code == 302

@@ -416,3 +416,33 @@ def test_queue_filters_by_sla_breach(queue, session):
     done_in_time.sla_due_at = done_in_time.completed_at - timedelta(minutes=1)
     db.session.commit()
     assert queue["undp_done"] in _refs(MANAGER, sla_breached=True)
+
+
+def test_two_simultaneous_approvals_record_exactly_one(app, api, make):
+    """Two managers' clients race to approve: one wins, the other gets 409, one entry."""
+    import threading
+
+    clients = [api(MANAGER), api(MANAGER)]
+    for _round in range(3):
+        ref = make.request(status="submitted")
+        barrier = threading.Barrier(2)
+        codes: list[int] = []
+
+        def approve(c, ref=ref, barrier=barrier, codes=codes):
+            barrier.wait()
+            r = c.post(f"/api/v1/requests/{ref}/transitions", json={"action": "approve", "version": 2})
+            codes.append(r.status_code)
+
+        threads = [threading.Thread(target=approve, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(codes) == [200, 409]
+        with app.app_context():
+            sr = db.session.scalar(select(ServiceRequest).where(ServiceRequest.reference == ref))
+            assert (sr.status, sr.version) == (Status.APPROVED, 3)
+            assert [e.action for e in sr.timeline].count("approve") == 1
+            assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+                AuditEvent.object_id == ref, AuditEvent.action == "request.approve")) == 1
+            db.session.remove()
