@@ -239,7 +239,10 @@ def request_transition(reference):
     except DomainError as exc:
         errors, status = _failed(exc)
         sr = workflow.get_by_reference(user, reference)
-        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
+        detail = exc.detail
+        if status == 422:
+            others = [m for field, msgs in errors.items() if field != "comment" for m in msgs]
+            detail = " ".join(others) or _("The form has errors; see the messages below.")
         return _render_request(user, sr, status, error=detail, errors=errors, form=form)
     flash(_("%(reference)s is now %(status)s.", reference=sr.reference,
             status=_status_text(sr.status)), "success")
@@ -306,8 +309,9 @@ def _agency_data(form, creating: bool) -> dict:
             if creating or key in _AGENCY_CLEARABLE or key == "membership":
                 continue
         data[key] = value
+    # The year comes filled in with the current one; only a typed headcount says "set it".
     year, headcount = form.get("headcount_year", "").strip(), form.get("headcount", "").strip()
-    if year or headcount:
+    if headcount:
         data["headcounts"] = [{"year": year, "headcount": headcount}]
     return data
 

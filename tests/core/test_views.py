@@ -202,6 +202,14 @@ def test_an_illegal_transition_is_a_409_page_naming_what_is_allowed(web, make):
     assert "Allowed now: approve, reject, cancel." in text(r)
 
 
+def test_a_transition_form_without_its_version_says_so(web, make):
+    ref = make.request("requester@undp.jof.example", status="submitted")
+    c = web("manager@jof.example")
+    r = post_form(c, f"/requests/{ref}/transitions", {"action": "approve"}, page=f"/requests/{ref}")
+    assert r.status_code == 422
+    assert "The form lost the request&#39;s version; reload the page." in text(r)
+
+
 def test_a_transition_of_the_wrong_role_is_a_403_page(web, make):
     ref = make.request("requester@undp.jof.example", status="submitted")
     c = web("requester@undp.jof.example")
@@ -319,6 +327,25 @@ def test_admin_creates_and_edits_an_agency(app, web, demo):
         agency = db.session.scalar(select(Agency).where(Agency.code == "UNICEF"))
         assert (agency.name, agency.membership, str(agency.approval_limit_usd)) == ("UNICEF Brazil", "partner", "5000.00")
         assert {(h.year, h.headcount) for h in agency.headcounts} == {(2026, 40), (2027, 42)}
+
+
+def test_saving_an_agency_form_unchanged_changes_nothing(app, web, demo):
+    c = web("admin@jof.example")
+    page = text(c.get("/admin/agencies/UNAIDS"))
+    fields = dict(re.findall(r'<input class="form-control[^"]*" id="(\w+)" name="\w+" type="\w+" value="([^"]*)"', page))
+    fields["membership"] = "partner"
+    with app.app_context():
+        agency = db.session.scalar(select(Agency).where(Agency.code == "UNAIDS"))
+        before = (agency.name, agency.country, agency.joined_on, agency.approval_limit_usd,
+                  [(h.year, h.headcount) for h in agency.headcounts])
+    fields["headcount"] = ""  # a year without a headcount is not an instruction
+    r = c.post("/admin/agencies/UNAIDS", data={**fields, "csrf_token": csrf_from(page)})
+    assert r.status_code == 302, text(r)
+    with app.app_context():
+        agency = db.session.scalar(select(Agency).where(Agency.code == "UNAIDS"))
+        assert (agency.name, agency.country, agency.joined_on, agency.approval_limit_usd,
+                [(h.year, h.headcount) for h in agency.headcounts]) == before
+        assert agency.membership == "partner"
 
 
 def test_editing_an_agency_with_an_outside_alternate_is_refused_with_the_input_kept(web, demo):
