@@ -46,6 +46,18 @@ ACTION_LABELS = {
     "cancel": _l("Cancel"),
 }
 
+#: How the timeline names a past action ("Approved", not the button's "Approve").
+ACTION_DONE_LABELS = {
+    "create": _l("Created"),
+    "submit": _l("Submitted"),
+    "certify": _l("Certified"),
+    "approve": _l("Approved"),
+    "reject": _l("Rejected"),
+    "start": _l("Work started"),
+    "complete": _l("Completed"),
+    "cancel": _l("Cancelled"),
+}
+
 ROLE_LABELS = {
     Role.REQUESTER: _l("Requester"),
     Role.AGENCY_HEAD: _l("Agency head"),
@@ -90,6 +102,11 @@ def status_class(status: str | None) -> str:
 def action_label(action: str, fallback: str = "") -> str:
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else (fallback or action.replace("_", " ").capitalize())
+
+
+def action_done_label(action: str) -> str:
+    label = ACTION_DONE_LABELS.get(action)
+    return str(label) if label is not None else action_label(action)
 
 
 def type_label(code: str) -> str:
@@ -167,6 +184,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["status_class"] = status_class
     app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["action_done_label"] = action_done_label
     app.jinja_env.filters["type_label"] = type_label
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["line_label"] = line_label
