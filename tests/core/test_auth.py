@@ -177,6 +177,7 @@ def test_session_cookie_is_secure_when_configured_for_production(app, client, de
 def test_config_sets_secure_cookie_only_in_production(tmp_path, monkeypatch, env, secure):
     from jof import config
 
+    monkeypatch.delenv("JOF_CONFIG", raising=False)
     if env is None:
         monkeypatch.delenv("JOF_ENV", raising=False)
     else:
