@@ -168,6 +168,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("core.queue", _("Queue")))
     else:
         items.append(("core.queue", _("Our requests")))
+    items.append(("governance.board", _("Board")))
+    items.append(("governance.costs", _("Shared costs")))
     if user.has_role(Role.ADMIN):
         items += [("core.admin_agencies", _("Agencies")), ("core.admin_users", _("Users")),
                   ("core.rates", _("Exchange rates"))]
