@@ -3,6 +3,12 @@
 A module registers the function that applies its kind. A decision adopted before its
 module exists keeps its effect ``pending``; :func:`apply_pending` applies it once the
 module is there. Nothing is ever faked: a pending effect changed nothing yet.
+
+Some changes carry their date themselves (a cost-sharing key is a row with an
+``effective_from``), so they are applied at once. Others cannot be dated in the data
+(an agency's membership is a current state): those register ``on_effective_date=True``,
+stay ``scheduled`` until the day comes, and the scheduled ``jof governance close-due``
+applies them on that day.
 """
 
 from __future__ import annotations
@@ -21,10 +27,17 @@ from jof.core.timeutil import utcnow
 _APPLIERS: dict[str, tuple[Callable[[dict], dict], Callable]] = {}
 #: kind → validate, for kinds whose owning module has not registered an applier yet
 _VALIDATORS: dict[str, Callable[[dict], dict]] = {}
+#: kinds applied only once their effective date has come
+_ON_EFFECTIVE_DATE: set[str] = set()
 
 
-def register(kind: str, validate: Callable[[dict], dict], apply: Callable) -> None:
+def register(kind: str, validate: Callable[[dict], dict], apply: Callable, *,
+             on_effective_date: bool = False) -> None:
     _APPLIERS[kind] = (validate, apply)
+    if on_effective_date:
+        _ON_EFFECTIVE_DATE.add(kind)
+    else:
+        _ON_EFFECTIVE_DATE.discard(kind)
 
 
 def register_validator(kind: str, validate: Callable[[dict], dict]) -> None:
@@ -53,7 +66,7 @@ def validate_payload(kind: str, payload: dict | None) -> dict | None:
     return validate(payload) if validate else dict(payload)
 
 
-def apply_adopted(decision, actor) -> None:
+def apply_adopted(decision, actor, today: date | None = None) -> None:
     """Record the adopted decision's effect and apply it if its module is present."""
     from jof.governance.models import DecisionEffect
 
@@ -62,15 +75,25 @@ def apply_adopted(decision, actor) -> None:
     effect = DecisionEffect(decision_id=decision.id, kind=decision.kind, status="pending",
                             effective_from=effective_from(decision.payload))
     db.session.add(effect)
-    _try_apply(effect, decision, actor)
+    _try_apply(effect, decision, actor, today or utcnow().date())
 
 
-def _try_apply(effect, decision, actor) -> None:
+def _due(effect, today: date) -> bool:
+    return effect.kind not in _ON_EFFECTIVE_DATE or effect.effective_from <= today
+
+
+def _try_apply(effect, decision, actor, today: date) -> None:
     entry = _APPLIERS.get(effect.kind)
     if entry is None:
         effect.summary = (f"Waiting: no module applies {effect.kind} decisions yet; the payload is "
                           "kept and applied when it is installed.")
         audit.record(actor, "decision.effect_pending", decision, after={"kind": effect.kind})
+        return
+    if not _due(effect, today):
+        effect.status = "scheduled"
+        effect.summary = f"Takes effect on {effect.effective_from:%Y-%m-%d}."
+        audit.record(actor, "decision.effect_scheduled", decision,
+                     after={"kind": effect.kind, "effective_from": effect.effective_from})
         return
     summary = entry[1](decision, decision.payload, actor)
     effect.status = "applied"
@@ -81,14 +104,18 @@ def _try_apply(effect, decision, actor) -> None:
                         "effective_from": effect.effective_from})
 
 
-def apply_pending(actor=None) -> int:
-    """Apply every pending effect whose module has registered since; returns how many."""
+def apply_pending(actor=None, today: date | None = None) -> int:
+    """Apply every waiting effect whose module has registered since and whose day has
+    come; returns how many."""
     from jof.governance.models import DecisionEffect
 
+    today = today or utcnow().date()
+    waiting = db.session.scalars(select(DecisionEffect)
+                                 .where(DecisionEffect.status.in_(("pending", "scheduled")))
+                                 .order_by(DecisionEffect.effective_from, DecisionEffect.id)).all()
     done = 0
-    for effect in db.session.scalars(select(DecisionEffect).where(DecisionEffect.status == "pending")
-                                     .order_by(DecisionEffect.id)):
-        if effect.kind in _APPLIERS:
-            _try_apply(effect, effect.decision, actor)
+    for effect in waiting:
+        if effect.kind in _APPLIERS and _due(effect, today):
+            _try_apply(effect, effect.decision, actor, today)
             done += 1
     return done

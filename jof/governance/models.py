@@ -104,7 +104,7 @@ class DecisionEffect(db.Model):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
     kind: Mapped[str] = mapped_column(String(30))
     effective_from: Mapped[date] = mapped_column(Date)
-    #: pending (no module applies this kind yet) | applied
+    #: pending (no module applies this kind yet) | scheduled (applied on effective_from) | applied
     status: Mapped[str] = mapped_column(String(10), default="pending")
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text, default="")

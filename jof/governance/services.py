@@ -279,12 +279,13 @@ def close(decision_id: int, actor: User | None = None, *, now: datetime | None =
     audit.record(actor, "decision.close", decision, after=decision.tally | {
         "resolution_number": decision.resolution_number})
     if tally.outcome == "adopted":
-        effects.apply_adopted(decision, actor)
+        effects.apply_adopted(decision, actor, today=now.date())
     return decision
 
 
 def close_due(now: datetime | None = None) -> list[str]:
-    """Close every open decision whose time has come; each commits on its own."""
+    """Close every open decision whose time has come, each committed on its own, then
+    apply the adopted effects whose effective date has come (membership changes)."""
     now = now or utcnow()
     due = db.session.scalars(select(Decision.id).where(Decision.status == "open",
                                                        Decision.closes_at <= now)
@@ -293,6 +294,8 @@ def close_due(now: datetime | None = None) -> list[str]:
     for decision_id in due:
         decision = close(decision_id, None, now=now)
         closed.append(decision.resolution_number)
+        db.session.commit()
+    if effects.apply_pending(None, today=now.date()):
         db.session.commit()
     return closed
 
@@ -352,9 +355,12 @@ def _validate_membership(payload: dict) -> dict:
     membership = payload.get("membership", "member")
     if membership not in ("member", "partner"):
         errors["payload.membership"] = ["member or partner."]
-    if action == "join" and not db.session.scalar(select(Agency.id).where(Agency.code == code)):
+    known = bool(code) and db.session.scalar(select(Agency.id).where(Agency.code == code)) is not None
+    if action == "join" and not known:
         if not payload.get("name") or not payload.get("country"):
             errors["payload.name"] = ["A new agency needs its name and country (ISO code)."]
+    if action in ("leave", "change") and code and not known:
+        errors["payload.agency"] = [f"There is no agency {code}."]
     if errors:
         raise ValidationFailed(errors)
     return {**payload, "agency": code, "membership": membership}
@@ -371,9 +377,12 @@ def _apply_membership(decision: Decision, payload: dict, actor) -> str:
                             membership=payload["membership"])
             db.session.add(agency)
         else:
+            # A partner becoming a member keeps its history; an agency that had left
+            # rejoins on the day.
             agency.membership = payload["membership"]
+            if agency.left_on is not None or agency.joined_on > day:
+                agency.joined_on = day
             agency.left_on = None
-            agency.joined_on = day
         text = f"{agency.code} joins as {payload['membership']} on {day:%Y-%m-%d}."
     elif payload["action"] == "leave":
         if agency is None:
@@ -390,7 +399,8 @@ def _apply_membership(decision: Decision, payload: dict, actor) -> str:
 
 
 effects.register("cost_sharing_key", _validate_key_payload, _apply_key)
-effects.register("membership", _validate_membership, _apply_membership)
+# Membership is a current state, not a dated row: it changes on its effective date.
+effects.register("membership", _validate_membership, _apply_membership, on_effective_date=True)
 
 
 def adopt_initial_key(components: dict, effective_from: date, actor: User | None = None) -> CostSharingKey:
