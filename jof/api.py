@@ -232,6 +232,7 @@ class Blueprint(_Blueprint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.before_request(self._require_caller)
+        self.after_request(self._challenge)
         self._prepare_doc_cbks.append(self._prepare_problem_doc)
 
     @staticmethod
@@ -240,6 +241,13 @@ class Blueprint(_Blueprint):
             return None
         raise Unauthorized("Send a valid bearer token: Authorization: Bearer <token> "
                            "(get one from POST /api/v1/auth/token).")
+
+    @staticmethod
+    def _challenge(response):
+        """RFC 6750: a 401 names the scheme the client should use."""
+        if response.status_code == 401:
+            response.headers.setdefault("WWW-Authenticate", 'Bearer realm="JOF API"')
+        return response
 
     @staticmethod
     def _prepare_problem_doc(doc, doc_info, *, method, **kwargs):

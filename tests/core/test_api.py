@@ -104,6 +104,7 @@ def test_anonymous_is_401_before_the_body_is_read(client, demo):
                         content_type="application/json"), 401)
     r = client.get("/api/v1/me", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
     problem(r, 401)
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 # --- the caller --------------------------------------------------------------------------------
