@@ -211,9 +211,16 @@ class VerifyResult:
 def verify(batch: int = 5000) -> VerifyResult:
     """Walk the chain in order and report the first event that does not match.
 
-    Reads plain rows (not ORM objects), so it leaves the caller's session alone.
+    Reads plain rows (not ORM objects), so it leaves the caller's session alone. Safe
+    while others write: the chain length is read first, and every event up to it was
+    committed with it, so events sealed meanwhile can only lengthen the walk.
     """
     table = AuditEvent.__table__
+
+    def chain_length() -> int:
+        return db.session.scalar(select(Counter.value).where(Counter.key == CHAIN_COUNTER)) or 0
+
+    sealed = chain_length()
     prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -235,11 +242,12 @@ def verify(batch: int = 5000) -> VerifyResult:
             expected_seq += 1
             checked += 1
             last_seq = ev.seq
-    sealed = db.session.scalar(select(Counter.value).where(Counter.key == CHAIN_COUNTER)) or 0
     if sealed > last_seq:
         return VerifyResult(checked, f"seq {last_seq + 1}",
                             f"the event is missing (the chain was sealed up to seq {sealed})")
-    if sealed < last_seq:
+    if last_seq > sealed:
+        sealed = chain_length()  # others may have sealed events during the walk
+    if last_seq > sealed:
         return VerifyResult(checked, f"seq {sealed + 1}",
                             f"the event is beyond the sealed chain (sealed up to seq {sealed})")
     unsealed = db.session.scalar(select(table.c.id).where(table.c.seq.is_(None)).limit(1))

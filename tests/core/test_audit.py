@@ -124,6 +124,13 @@ def test_deleted_last_event_is_found(app, trail):
         assert audit.verify().first_bad == f"seq {last}"
 
 
+def test_events_beyond_the_sealed_chain_are_found(app, trail):
+    raw(app, "UPDATE counter SET value = value - 2 WHERE key = 'audit_chain'")
+    code, output = run_verify(app)
+    assert code == 1
+    assert f"TAMPERED at seq {trail[-1] - 1}: the event is beyond the sealed chain" in output
+
+
 def test_an_event_outside_the_chain_is_found(app, trail):
     raw(app, "UPDATE audit_event SET seq = NULL WHERE seq = :s", s=trail[-1])
     raw(app, "UPDATE counter SET value = value - 1 WHERE key = 'audit_chain'")

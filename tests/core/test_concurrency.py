@@ -19,7 +19,7 @@ from jof import create_app
 from jof.core import audit, counters
 from jof.core.audit import AuditEvent
 from jof.core.counters import Counter
-from jof.core.db import db
+from jof.core.db import db, read_only
 from jof.core.workflow import ServiceRequest, TimelineEntry
 
 PROCESSES = 4
@@ -146,7 +146,27 @@ def test_the_audit_chain_never_forks_under_parallel_writers(app):
                     committed[i] += k + 1
             db.session.remove()
 
-    assert _run_threads(writer, 8) == []
+    verdicts = []
+    done = threading.Event()
+
+    def verifier():
+        """`jof audit verify` may run while the facility works: no false alarm."""
+        with app.app_context():
+            while not done.is_set():
+                with read_only():
+                    verdicts.append(audit.verify())
+                    db.session.rollback()
+            db.session.remove()
+
+    watcher = threading.Thread(target=verifier)
+    watcher.start()
+    try:
+        assert _run_threads(writer, 8) == []
+    finally:
+        done.set()
+        watcher.join(60)
+    assert len(verdicts) >= 2
+    assert [v for v in verdicts if not v.ok] == []
     total = sum(committed.values())
     with app.app_context():
         rows = db.session.execute(select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash)
