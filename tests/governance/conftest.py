@@ -76,4 +76,31 @@ class Board:
 
 @pytest.fixture
 def board(demo, session) -> Board:
+    """The board, inside an app context that stays pushed for the whole test.
+
+    Test-client requests made meanwhile run in that same app context (same ``g``, same
+    session), which is fine for bearer-token API calls; form posts need their own
+    context per request (Flask-WTF caches the CSRF token in ``g``): use ``pages``.
+    """
     return Board()
+
+
+class Pages:
+    """Board moves for tests that also post forms: each move in its own app context."""
+
+    def __init__(self, app):
+        self.app = app
+        self.board = Board()
+
+    def __call__(self, fn):
+        """``pages(lambda b: b.open().id)``: run ``fn(board)`` in a fresh app context."""
+        with self.app.app_context():
+            try:
+                return fn(self.board)
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture
+def pages(app, demo) -> Pages:
+    return Pages(app)
