@@ -102,7 +102,12 @@ def _empty_tables(request):
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+                # DELETE of a few rows is ~50x faster than TRUNCATE of every table; the
+                # agency ↔ user cycle is broken first.
+                if "agency" in existing:
+                    conn.execute(text("UPDATE agency SET alternate_id = NULL WHERE alternate_id IS NOT NULL"))
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
             else:
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 for t in tables:
