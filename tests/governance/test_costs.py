@@ -99,6 +99,11 @@ def test_the_recorded_shares_sum_exactly_to_each_pool(api, session):
     assert len(rows) == 3 * len(MEMBERS)
     assert sum(r.amount for r in rows) == sum(Decimal(a) for a in amounts.values())
     assert all("raw_share" in r.explanation for r in rows)
+    # Recording again replaces the shares, it never adds to them.
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True}).status_code == 201
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(AllocationShare.id))) == 3 * len(MEMBERS)
+    assert db.session.scalar(select(func.sum(AllocationShare.amount))) == sum(Decimal(a) for a in amounts.values())
     # The month's pools are frozen once its allocation is recorded.
     assert _pool(manager, "other", "10.00").status_code == 409
 

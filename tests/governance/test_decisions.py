@@ -355,3 +355,26 @@ def test_a_decision_cannot_be_opened_with_a_past_closing_time(board):
         services.open_decision(board.user(MANAGER), decision, utcnow() - timedelta(hours=1))
     with pytest.raises(Conflict):
         services.cast_vote(board.head("UNDP"), decision.id, "yes")
+
+
+@pytest.mark.parametrize("rule, voters, quorate", [
+    ("two_thirds", 4, True), ("two_thirds", 3, False), ("all", 6, True), ("all", 5, False),
+    ("more_than_half", 4, True), ("more_than_half", 3, False),
+])
+def test_stricter_quorum_rules(board, rule, voters, quorate):
+    decision = board.open(quorum_rule=rule)
+    board.votes(decision, yes=voters)
+    closed = board.close(decision)
+    assert closed.tally["quorum_met"] is quorate
+    assert closed.outcome == ("adopted" if quorate else "no_quorum")
+
+
+def test_an_agency_that_was_not_a_member_when_the_decision_opened_does_not_vote_on_it(board):
+    from jof.core.people import Agency
+
+    decision = board.open()
+    unaids = db.session.scalar(select(Agency).where(Agency.code == PARTNER))
+    unaids.membership = "member"  # made a member after the decision opened
+    db.session.commit()
+    with pytest.raises(Forbidden, match="not a voting member"):
+        services.cast_vote(board.head(PARTNER), decision.id, "yes")
