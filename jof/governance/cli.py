@@ -12,7 +12,8 @@ governance_cli = AppGroup("governance", help="The board: decisions and their eff
 
 @governance_cli.command("close-due")
 def close_due():
-    """Close every open decision whose closing time has passed (safe to run every minute)."""
+    """Close every open decision whose closing time has passed and apply adopted effects
+    whose effective date has come (safe to run every minute, e.g. from cron)."""
     from jof.governance import services
 
     closed = services.close_due()
