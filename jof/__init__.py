@@ -51,6 +51,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     api.register_blueprint(governance_api)
     csrf.exempt(governance_api)
+    from jof.procurement.api import blp as procurement_api
+
+    api.register_blueprint(procurement_api)
+    csrf.exempt(procurement_api)
 
     from jof.core.views import bp as core_views
 
@@ -58,6 +62,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.governance.views import bp as governance_views
 
     app.register_blueprint(governance_views)
+    from jof.procurement.views import bp as procurement_views
+
+    app.register_blueprint(procurement_views)
 
     from jof import cli
 
@@ -80,6 +87,8 @@ def _register_models() -> None:
     import jof.core.workflow  # noqa: F401
     import jof.governance.models  # noqa: F401
     import jof.governance.services  # noqa: F401  (registers the board's effects)
+    import jof.procurement.models  # noqa: F401
+    import jof.procurement.services  # noqa: F401  (requisition type, manual effect)
 
 
 def _migrations_dir() -> str:

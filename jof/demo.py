@@ -108,6 +108,9 @@ def load(password: str | None = None) -> DemoResult:
     if governance.key_in_force(date(year, 1, 1)) is None:
         # The facility starts with a key its members adopted when they created it.
         governance.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
+    from jof.procurement import services as procurement
+
+    procurement.load_demo()
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})

@@ -170,6 +170,7 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("core.queue", _("Our requests")))
     items.append(("governance.board", _("Board")))
     items.append(("governance.costs", _("Shared costs")))
+    items.append(("procurement.index", _("Procurement")))
     if user.has_role(Role.ADMIN):
         items += [("core.admin_agencies", _("Agencies")), ("core.admin_users", _("Users")),
                   ("core.rates", _("Exchange rates"))]

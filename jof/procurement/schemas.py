@@ -1,0 +1,402 @@
+"""Input and output schemas of procurement (used by the API and the forms alike)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from jof.api import DecimalString, PaginationQuery
+from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES
+
+UNSPSC = validate.Regexp(r"^\d{8}$", error="A UNSPSC commodity code has 8 digits, e.g. 43211503.")
+UNSPSC_PREFIX = validate.Regexp(r"^\d{2}(\d{2}){0,3}$",
+                                error="UNSPSC segment, family, class or commodity: 2, 4, 6 or 8 digits.")
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="ISO 4217 code, e.g. USD or BRL.")
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2 code, e.g. BR.")
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- manuals ---------------------------------------------------------------------------
+
+
+class ManualOut(ma.Schema):
+    id = fields.Integer()
+    version = fields.String()
+    effective_from = fields.Date()
+    rfq_from_usd = DecimalString()
+    itb_from_usd = DecimalString()
+    committee_from_usd = DecimalString()
+    micro_min_quotes = fields.Integer()
+    rfq_min_quotes = fields.Integer()
+    rfq_min_working_days = fields.Integer()
+    itb_min_offers = fields.Integer()
+    itb_min_working_days = fields.Integer()
+    technical_minimum = DecimalString()
+    technical_weight = DecimalString()
+    financial_weight = DecimalString()
+    decision_id = fields.Integer(allow_none=True)
+    in_force = fields.Boolean(metadata={"description": "The version in force today."})
+
+
+# --- suppliers -------------------------------------------------------------------------
+
+
+class SupplierUpdate(Strict):
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    categories = fields.List(fields.String(validate=UNSPSC_PREFIX), validate=validate.Length(max=100))
+    contact_name = fields.String(validate=validate.Length(max=200))
+    contact_email = fields.Email(allow_none=True)
+    contact_phone = fields.String(validate=validate.Length(max=40))
+
+
+class SupplierIn(SupplierUpdate):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    country = fields.String(required=True, validate=COUNTRY)
+    tax_id = fields.String(required=True, validate=validate.Length(min=3, max=40),
+                           metadata={"description": "CNPJ in Brazil; unique per country."})
+
+
+class SupplierStatusIn(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(SUPPLIER_STATUSES))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class SupplierOut(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    country = fields.String()
+    tax_id = fields.String()
+    categories = fields.List(fields.String())
+    contact_name = fields.String()
+    contact_email = fields.String()
+    contact_phone = fields.String()
+    status = fields.String()
+    status_reason = fields.String()
+    status_since = fields.Date(allow_none=True)
+    rating = DecimalString(allow_none=True, metadata={
+        "description": "Average of the 1–5 ratings given at goods receipt; null before any."})
+
+
+class SupplierQuery(PaginationQuery):
+    q = fields.String(metadata={"description": "Name or tax id contains."})
+    status = fields.String(validate=validate.OneOf(SUPPLIER_STATUSES))
+    category = fields.String(validate=UNSPSC_PREFIX, metadata={
+        "description": "Suppliers trading in this UNSPSC code (or a broader one)."})
+
+
+# --- requisitions ----------------------------------------------------------------------
+
+
+class RequisitionLineIn(Strict):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    unspsc = fields.String(required=True, validate=UNSPSC)
+    quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
+    currency = fields.String(load_default="USD", validate=CURRENCY)
+
+
+class RequisitionIn(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    justification = fields.String(load_default="", validate=validate.Length(max=5000))
+    needed_by = fields.Date(load_default=None, allow_none=True)
+    budget_code = fields.String(load_default="", validate=validate.Length(max=60))
+    lines = fields.List(fields.Nested(RequisitionLineIn), required=True, validate=validate.Length(min=1, max=200))
+
+
+class RequisitionLineOut(ma.Schema):
+    id = fields.Integer()
+    line_no = fields.Integer()
+    description = fields.String()
+    unspsc = fields.String()
+    quantity = DecimalString()
+    unit = fields.String()
+    unit_price = DecimalString(places=4)
+    currency = fields.String()
+    estimate_usd = DecimalString()
+
+
+class RequisitionOut(ma.Schema):
+    reference = fields.Function(lambda r: r.request.reference)
+    agency = fields.Function(lambda r: r.request.agency.code)
+    requester = fields.Function(lambda r: r.request.requester.email)
+    title = fields.Function(lambda r: r.request.title)
+    status = fields.Function(lambda r: r.request.status)
+    version = fields.Function(lambda r: r.request.version)
+    justification = fields.String()
+    needed_by = fields.Date(allow_none=True)
+    budget_code = fields.String()
+    estimate_usd = DecimalString()
+    estimated_on = fields.Date()
+    manual_version = fields.Function(lambda r: r.manual.version if r.manual else None)
+    method = fields.String(allow_none=True)
+    committee_required = fields.Boolean()
+    method_rule = fields.String()
+    splitting_warning = fields.String()
+    splitting_acknowledged_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(RequisitionLineOut))
+
+
+class RequisitionQuery(PaginationQuery):
+    status = fields.String()
+    agency = fields.String()
+
+
+# --- tenders ---------------------------------------------------------------------------
+
+
+class LotIn(Strict):
+    description = fields.String(load_default="", validate=validate.Length(max=200))
+    line_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+
+
+class TenderIn(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    evaluation_method = fields.String(load_default="cumulative", validate=validate.OneOf(EVALUATION_METHODS))
+    requisitions = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=100),
+                               metadata={"description": "References of approved requisitions."})
+    lots = fields.List(fields.Nested(LotIn), load_default=None, metadata={
+        "description": "Lines per lot; when left out, lines are grouped by UNSPSC class."})
+
+
+class PublishIn(Strict):
+    closing_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When bids close (with its time zone offset)."})
+
+
+class LotLineOut(ma.Schema):
+    id = fields.Integer()
+    requisition = fields.Function(lambda ll: ll.requisition_line.requisition.request.reference)
+    agency = fields.Function(lambda ll: ll.requisition_line.requisition.request.agency.code)
+    description = fields.Function(lambda ll: ll.requisition_line.description)
+    unspsc = fields.Function(lambda ll: ll.requisition_line.unspsc)
+    quantity = fields.Function(lambda ll: str(ll.requisition_line.quantity))
+    unit = fields.Function(lambda ll: ll.requisition_line.unit)
+    estimate_usd = fields.Function(lambda ll: str(ll.requisition_line.estimate_usd))
+
+
+class LotOut(ma.Schema):
+    number = fields.Integer()
+    description = fields.String()
+    unspsc_class = fields.String()
+    estimate_usd = DecimalString()
+    committee_required = fields.Boolean()
+    committee_signed_at = fields.DateTime(allow_none=True)
+    awarded_bid_id = fields.Integer(allow_none=True)
+    award_total = DecimalString(allow_none=True)
+    award_justification = fields.String()
+    awarded_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(LotLineOut))
+
+
+class TenderOut(ma.Schema):
+    id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    method = fields.String()
+    evaluation_method = fields.String()
+    status = fields.String()
+    technical_minimum = DecimalString()
+    technical_weight = DecimalString()
+    financial_weight = DecimalString()
+    closing_at = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    lots = fields.List(fields.Nested(LotOut))
+
+
+class BidLineIn(Strict):
+    lot_line_id = fields.Integer(required=True)
+    unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class BidIn(Strict):
+    supplier_id = fields.Integer(required=True)
+    technical_score = DecimalString(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+    technically_compliant = fields.Boolean(load_default=True)
+    lines = fields.List(fields.Nested(BidLineIn), required=True, validate=validate.Length(min=1))
+
+
+class BidLineOut(ma.Schema):
+    lot_line_id = fields.Integer()
+    unit_price = DecimalString(places=4)
+    amount_usd = DecimalString()
+
+
+class BidOut(ma.Schema):
+    id = fields.Integer()
+    supplier_id = fields.Integer()
+    supplier = fields.Function(lambda b: b.supplier.name)
+    submitted_at = fields.DateTime()
+    technical_score = DecimalString(allow_none=True)
+    technically_compliant = fields.Boolean()
+    total_usd = DecimalString()
+    lines = fields.List(fields.Nested(BidLineOut))
+
+
+class EvaluationRowOut(ma.Schema):
+    rank = fields.Integer(allow_none=True)
+    bid_id = fields.Integer()
+    supplier = fields.String()
+    supplier_status = fields.String()
+    submitted_at = fields.DateTime()
+    price_usd = DecimalString()
+    technical_score = DecimalString(allow_none=True)
+    technically_compliant = fields.Boolean()
+    considered = fields.Boolean()
+    reason = fields.String(metadata={"description": "Why a bid is not considered."})
+    technical_points = fields.String(allow_none=True, metadata={
+        "description": "technical score / 100 × technical weight, to 4 decimals."})
+    financial_points = fields.String(allow_none=True, metadata={
+        "description": "lowest considered price / this price × financial weight, to 4 decimals."})
+    total_points = fields.String(allow_none=True)
+    winner = fields.Boolean()
+
+
+class EvaluationOut(ma.Schema):
+    method = fields.String()
+    technical_minimum = DecimalString()
+    technical_weight = DecimalString()
+    financial_weight = DecimalString()
+    lowest_considered_price = DecimalString(allow_none=True)
+    winner_bid_id = fields.Integer(allow_none=True)
+    warnings = fields.List(fields.String())
+    rows = fields.List(fields.Nested(EvaluationRowOut))
+
+
+class AwardIn(Strict):
+    bid_id = fields.Integer(required=True)
+    justification = fields.String(required=True, validate=validate.Length(max=5000))
+
+
+class PurchaseOrderLineOut(ma.Schema):
+    id = fields.Integer()
+    description = fields.String()
+    unspsc = fields.String()
+    quantity = DecimalString()
+    unit = fields.String()
+    unit_price = DecimalString(places=4)
+    amount_usd = DecimalString()
+    received_quantity = DecimalString()
+
+
+class PurchaseOrderOut(ma.Schema):
+    number = fields.String()
+    agency = fields.Function(lambda po: po.agency.code)
+    supplier = fields.Function(lambda po: po.supplier.name)
+    supplier_id = fields.Integer()
+    tender = fields.Function(lambda po: po.lot.tender.number if po.lot else None)
+    lot = fields.Function(lambda po: po.lot.number if po.lot else None)
+    requisition = fields.Function(lambda po: po.requisition.request.reference if po.requisition else None)
+    lta_id = fields.Integer(allow_none=True)
+    service_item = fields.String()
+    total_usd = DecimalString()
+    status = fields.String()
+    issued_at = fields.DateTime()
+    lines = fields.List(fields.Nested(PurchaseOrderLineOut))
+
+
+class PurchaseOrderQuery(PaginationQuery):
+    agency = fields.String()
+    status = fields.String()
+
+
+class ReceiptLineIn(Strict):
+    order_line_id = fields.Integer(required=True)
+    quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class ReceiptIn(Strict):
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    received_on = fields.Date(load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(ReceiptLineIn), load_default=None, metadata={
+        "description": "Quantities received per order line; when left out, everything outstanding."})
+
+
+class ReceiptOut(ma.Schema):
+    id = fields.Integer()
+    order = fields.Function(lambda r: r.order.number)
+    order_status = fields.Function(lambda r: r.order.status)
+    received_on = fields.Date()
+    rating = fields.Integer()
+    note = fields.String()
+
+
+# --- long-term agreements ----------------------------------------------------------------
+
+
+class LtaLineIn(Strict):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    unspsc = fields.String(required=True, validate=UNSPSC)
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class LtaIn(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    supplier_id = fields.Integer(required=True)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "Defaults to two years after valid_from; at most three."})
+    ceiling_usd = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    agencies = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    lines = fields.List(fields.Nested(LtaLineIn), required=True, validate=validate.Length(min=1))
+
+
+class LtaLineOut(ma.Schema):
+    id = fields.Integer()
+    description = fields.String()
+    unspsc = fields.String()
+    unit = fields.String()
+    unit_price = DecimalString(places=4)
+
+
+class LtaOut(ma.Schema):
+    id = fields.Integer()
+    title = fields.String()
+    supplier_id = fields.Integer()
+    supplier = fields.Function(lambda lta: lta.supplier.name)
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    ceiling_usd = DecimalString()
+    consumed_usd = DecimalString()
+    agencies = fields.Function(lambda lta: [a.code for a in lta.agencies])
+    lines = fields.List(fields.Nested(LtaLineOut))
+
+
+class CallOffLineIn(Strict):
+    lta_line_id = fields.Integer(required=True)
+    quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class CallOffIn(Strict):
+    agency = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "For facility staff ordering on an agency's behalf; agency users order for their own."})
+    lines = fields.List(fields.Nested(CallOffLineIn), required=True, validate=validate.Length(min=1))
+
+
+# --- savings -----------------------------------------------------------------------------
+
+
+class AgencySavingOut(ma.Schema):
+    agency = fields.String()
+    estimate_usd = DecimalString()
+    awarded_usd = DecimalString()
+    savings_usd = DecimalString()
+
+
+class TenderSavingOut(ma.Schema):
+    tender_id = fields.Integer()
+    tender = fields.String()
+    estimate_usd = DecimalString()
+    awarded_usd = DecimalString()
+    savings_usd = DecimalString()
+    agencies = fields.List(fields.Nested(AgencySavingOut))
+
+
+class SavingsQuery(Strict):
+    tender_id = fields.Integer(load_default=None)

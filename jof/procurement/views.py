@@ -1,0 +1,392 @@
+"""Procurement pages: requesters file and follow requisitions; officers run tenders,
+bids, evaluation, orders and agreements; the manager follows savings. Thin: load,
+authorize, validate with the API's schemas, call a service, render."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from jof.core import authz, workflow
+from jof.core.db import db
+from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
+from jof.core.people import Facility, Role
+from jof.procurement import schemas as s
+from jof.procurement import services, states
+from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES, PurchaseOrder
+
+bp = Blueprint("procurement", __name__, url_prefix="/procurement", template_folder="templates")
+
+LINE_ROWS = 5
+
+
+def _load(schema: ma.Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
+
+
+def _page(stmt, per_page: int = 25):
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, {"page": page, "total": total, "pages": max((total + per_page - 1) // per_page, 1)}
+
+
+def _is_officer(user) -> bool:
+    return authz.is_officer_for(user, "procurement") or user.has_role(Role.MANAGER)
+
+
+def _facility_tz() -> ZoneInfo:
+    facility = db.session.get(Facility, 1)
+    return ZoneInfo(facility.time_zone if facility else "UTC")
+
+
+# --- requisitions --------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    user = authz.require_user()
+    status = request.args.get("status") or None
+    rows, pager = _page(services.requisitions_query(user, status))
+    return render_template("procurement/index.html", rows=rows, pager=pager, status=status,
+                           can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
+                           is_officer=_is_officer(user), states=states)
+
+
+def _requisition_form_data(form) -> dict:
+    lines = []
+    for i in range(LINE_ROWS):
+        row = {k: (form.get(f"lines-{i}-{k}") or "").strip()
+               for k in ("description", "unspsc", "quantity", "unit", "unit_price", "currency")}
+        if any(v for k, v in row.items() if k != "currency"):
+            lines.append({**row, "currency": row["currency"] or "USD"})
+    data = {"title": form.get("title", ""), "justification": form.get("justification", ""),
+            "budget_code": form.get("budget_code", ""), "lines": lines}
+    if form.get("needed_by"):
+        data["needed_by"] = form["needed_by"]
+    return data
+
+
+@bp.route("/requisitions/new", methods=["GET", "POST"])
+def requisition_new():
+    user = authz.require_user()
+    authz.ensure_can_change(user)
+    form = request.form if request.method == "POST" else {}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = _load(s.RequisitionIn(), _requisition_form_data(form))
+            req = services.create_requisition(user, data)
+            flash(_("Requisition %(ref)s saved as a draft. Submit it when it is complete.", ref=req.reference),
+                  "success")
+            return redirect(url_for("procurement.requisition", reference=req.reference))
+        except ValidationFailed as exc:
+            errors = exc.errors
+            db.session.rollback()
+    return render_template("procurement/requisition_new.html", form=form, errors=errors,
+                           rows=range(LINE_ROWS)), 422 if errors else 200
+
+
+@bp.route("/requisitions/<reference>")
+def requisition(reference):
+    user = authz.require_user()
+    req = services.get_requisition(user, reference)
+    return render_template("procurement/requisition.html", req=req, sr=req.request,
+                           tender=services.tender_of(req), orders=services.orders_of(req),
+                           is_officer=_is_officer(user),
+                           actions=workflow.available_transitions(user, req.request))
+
+
+@bp.route("/requisitions/<reference>/acknowledge", methods=["POST"])
+def acknowledge(reference):
+    user = authz.require_user()
+    req = services.get_requisition(user, reference)
+    try:
+        services.acknowledge_splitting(user, req)
+        flash(_("Splitting warning acknowledged; sourcing may start."), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    return redirect(url_for("procurement.requisition", reference=reference))
+
+
+# --- suppliers -------------------------------------------------------------------------------
+
+
+@bp.route("/suppliers")
+def suppliers():
+    user = authz.require_user()
+    q = request.args.get("q") or None
+    status = request.args.get("status") or None
+    category = request.args.get("category") or None
+    if status not in (None, *SUPPLIER_STATUSES):
+        status = None
+    if category and not category.isdigit():
+        category = None
+    rows, pager = _page(services.suppliers_query(q, status, category))
+    return render_template("procurement/suppliers.html", rows=[services.with_rating(r) for r in rows],
+                           pager=pager, q=q or "", status=status or "", category=category or "",
+                           statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
+
+
+def _supplier_form_data(form) -> dict:
+    data = {k: form.get(k, "").strip() for k in ("name", "country", "tax_id", "contact_name", "contact_phone")}
+    data["country"] = data["country"].upper()
+    if form.get("contact_email", "").strip():
+        data["contact_email"] = form["contact_email"].strip()
+    data["categories"] = [c for c in form.get("categories", "").replace(",", " ").split() if c]
+    return data
+
+
+@bp.route("/suppliers/new", methods=["GET", "POST"])
+def supplier_new():
+    user = authz.require_user()
+    if not _is_officer(user):
+        authz.require_roles(user, Role.OFFICER, why=_("Only a procurement officer registers suppliers."))
+    form = request.form if request.method == "POST" else {"country": "BR"}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            supplier = services.create_supplier(user, _load(s.SupplierIn(), _supplier_form_data(form)))
+            db.session.flush()
+            flash(_("Supplier registered."), "success")
+            return redirect(url_for("procurement.supplier", supplier_id=supplier.id))
+        except ValidationFailed as exc:
+            errors = exc.errors
+            db.session.rollback()
+    return render_template("procurement/supplier_new.html", form=form, errors=errors), 422 if errors else 200
+
+
+@bp.route("/suppliers/<int:supplier_id>", methods=["GET", "POST"])
+def supplier(supplier_id):
+    user = authz.require_user()
+    sup = services.get_supplier(supplier_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = _load(s.SupplierStatusIn(), {"status": request.form.get("status", ""),
+                                                "reason": request.form.get("reason", "")})
+            services.set_supplier_status(user, sup, data["status"], data["reason"])
+            flash(_("Supplier status changed to %(status)s.", status=data["status"]), "success")
+            return redirect(url_for("procurement.supplier", supplier_id=supplier_id))
+        except ValidationFailed as exc:
+            errors = exc.errors
+            db.session.rollback()
+            sup = services.get_supplier(supplier_id)
+    from jof.procurement.models import Bid
+
+    bids = db.session.scalars(select(Bid).where(Bid.supplier_id == sup.id).order_by(Bid.id.desc())).all()
+    orders = db.session.scalars(services.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
+    return render_template("procurement/supplier.html", sup=services.with_rating(sup), bids=bids, orders=orders,
+                           statuses=SUPPLIER_STATUSES, errors=errors, form=request.form,
+                           is_officer=_is_officer(user)), 422 if errors else 200
+
+
+# --- tenders ---------------------------------------------------------------------------------
+
+
+@bp.route("/tenders")
+def tenders():
+    user = authz.require_user()
+    rows, pager = _page(services.tenders_query(user))
+    return render_template("procurement/tenders.html", rows=rows, pager=pager, is_officer=_is_officer(user))
+
+
+@bp.route("/tenders/new", methods=["GET", "POST"])
+def tender_new():
+    user = authz.require_user()
+    if not _is_officer(user):
+        authz.require_roles(user, Role.MANAGER, why=_("Only a procurement officer creates tenders."))
+    approved = db.session.scalars(services.requisitions_query(user, workflow.Status.APPROVED)).all()
+    form = request.form if request.method == "POST" else {"evaluation_method": "cumulative"}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = _load(s.TenderIn(), {"title": form.get("title", ""),
+                                        "evaluation_method": form.get("evaluation_method", ""),
+                                        "requisitions": request.form.getlist("requisitions")})
+            tender = services.create_tender(user, data)
+            flash(_("Tender %(number)s created from %(n)s requisitions.", number=tender.number,
+                    n=len(data["requisitions"])), "success")
+            return redirect(url_for("procurement.tender", tender_id=tender.id))
+        except DomainError as exc:
+            errors = exc.errors or {"_schema": [exc.detail]}
+            db.session.rollback()
+            approved = db.session.scalars(services.requisitions_query(user, workflow.Status.APPROVED)).all()
+    return render_template("procurement/tender_new.html", form=form, errors=errors, approved=approved,
+                           chosen=request.form.getlist("requisitions"),
+                           methods=EVALUATION_METHODS), 422 if errors else 200
+
+
+def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None):
+    closed = services.is_closed(tender)
+    lots = []
+    for lot in tender.lots:
+        evaluation = services.evaluate(lot) if closed else None
+        lots.append({"lot": lot, "evaluation": evaluation,
+                     "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
+                                                  .order_by(PurchaseOrder.number)).all()})
+    active = db.session.scalars(services.suppliers_query(status="active")).all()
+    return render_template("procurement/tender.html", tender=tender, lots=lots, closed=closed,
+                           suppliers=active, errors=errors or {}, form=form or {}, lot_no=lot_no,
+                           savings=services.tender_savings(tender), is_officer=_is_officer(user),
+                           is_manager=user.has_role(Role.MANAGER)), status
+
+
+@bp.route("/tenders/<int:tender_id>")
+def tender(tender_id):
+    user = authz.require_user()
+    return _render_tender(user, services.get_tender(user, tender_id))
+
+
+@bp.route("/tenders/<int:tender_id>/publish", methods=["POST"])
+def tender_publish(tender_id):
+    user = authz.require_user()
+    t = services.get_tender(user, tender_id)
+    raw = request.form.get("closing_at", "")
+    try:
+        closing = datetime.fromisoformat(raw).replace(tzinfo=_facility_tz()).astimezone(UTC)
+    except ValueError:
+        return _render_tender(user, t, {"closing_at": [_("Give the closing date and time.")]}, 422, request.form)
+    try:
+        services.publish(user, t, closing)
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_tender(user, services.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
+                              exc.status, request.form)
+    flash(_("Tender published; bids close at the time set."), "success")
+    return redirect(url_for("procurement.tender", tender_id=tender_id))
+
+
+@bp.route("/tenders/<int:tender_id>/lots/<int:number>/bids", methods=["POST"])
+def bid_new(tender_id, number):
+    user = authz.require_user()
+    t = services.get_tender(user, tender_id)
+    lot = services.get_lot(t, number)
+    f = request.form
+    raw = {"supplier_id": f.get("supplier_id", ""), "technically_compliant": f.get("technically_compliant") == "on",
+           "lines": [{"lot_line_id": ll.id, "unit_price": f.get(f"price-{ll.id}", "").strip()} for ll in lot.lines]}
+    if f.get("technical_score", "").strip():
+        raw["technical_score"] = f["technical_score"].strip()
+    try:
+        services.record_bid(user, lot, _load(s.BidIn(), raw))
+    except DomainError as exc:
+        db.session.rollback()
+        t = services.get_tender(user, tender_id)
+        return _render_tender(user, t, exc.errors or {"_schema": [exc.detail]}, exc.status, f, lot_no=number)
+    flash(_("Bid recorded for lot %(n)s.", n=number), "success")
+    return redirect(url_for("procurement.tender", tender_id=tender_id))
+
+
+@bp.route("/tenders/<int:tender_id>/lots/<int:number>/committee", methods=["POST"])
+def lot_committee(tender_id, number):
+    user = authz.require_user()
+    lot = services.get_lot(services.get_tender(user, tender_id), number)
+    try:
+        services.committee_sign_off(user, lot)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    return redirect(url_for("procurement.tender", tender_id=tender_id))
+
+
+@bp.route("/tenders/<int:tender_id>/lots/<int:number>/award", methods=["POST"])
+def lot_award(tender_id, number):
+    user = authz.require_user()
+    t = services.get_tender(user, tender_id)
+    lot = services.get_lot(t, number)
+    try:
+        data = _load(s.AwardIn(), {"bid_id": request.form.get("bid_id", ""),
+                                   "justification": request.form.get("justification", "")})
+        orders = services.award(user, lot, data["bid_id"], data["justification"])
+    except DomainError as exc:
+        db.session.rollback()
+        t = services.get_tender(user, tender_id)
+        return _render_tender(user, t, exc.errors or {"_schema": [exc.detail]}, exc.status, request.form,
+                              lot_no=number)
+    flash(_("Lot %(n)s awarded; purchase orders %(numbers)s issued.", n=number,
+            numbers=", ".join(po.number for po in orders)), "success")
+    return redirect(url_for("procurement.tender", tender_id=tender_id))
+
+
+# --- purchase orders -------------------------------------------------------------------------
+
+
+@bp.route("/purchase-orders")
+def orders():
+    user = authz.require_user()
+    rows, pager = _page(services.orders_query(user))
+    return render_template("procurement/orders.html", rows=rows, pager=pager)
+
+
+@bp.route("/purchase-orders/<number>", methods=["GET", "POST"])
+def order(number):
+    user = authz.require_user()
+    po = services.get_order(user, number)
+    errors: dict = {}
+    if request.method == "POST":
+        f = request.form
+        raw = {"rating": f.get("rating", ""), "note": f.get("note", "")}
+        if f.get("received_on"):
+            raw["received_on"] = f["received_on"]
+        lines = [{"order_line_id": pl.id, "quantity": f.get(f"qty-{pl.id}", "").strip()}
+                 for pl in po.lines if f.get(f"qty-{pl.id}", "").strip() not in ("", "0")]
+        if lines:
+            raw["lines"] = lines
+        try:
+            services.receive(user, po, _load(s.ReceiptIn(), raw))
+            flash(_("Goods receipt recorded; the order is %(status)s.", status=po.status.replace("_", " ")),
+                  "success")
+            return redirect(url_for("procurement.order", number=number))
+        except DomainError as exc:
+            errors = exc.errors or {"_schema": [exc.detail]}
+            db.session.rollback()
+            po = services.get_order(user, number)
+            return render_template("procurement/order.html", po=po, errors=errors, form=f,
+                                   is_officer=_is_officer(user)), exc.status
+    return render_template("procurement/order.html", po=po, errors=errors, form={}, is_officer=_is_officer(user))
+
+
+# --- long-term agreements -----------------------------------------------------------------------
+
+
+@bp.route("/ltas")
+def ltas():
+    authz.require_user()
+    rows, pager = _page(services.ltas_query())
+    return render_template("procurement/ltas.html", rows=[services.with_consumed(r) for r in rows], pager=pager)
+
+
+@bp.route("/ltas/<int:lta_id>", methods=["GET", "POST"])
+def lta(lta_id):
+    user = authz.require_user()
+    agreement = services.get_lta(lta_id)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        f = request.form
+        raw = {"lines": [{"lta_line_id": ln.id, "quantity": f.get(f"qty-{ln.id}", "").strip()}
+                         for ln in agreement.lines if f.get(f"qty-{ln.id}", "").strip() not in ("", "0")]}
+        if f.get("agency"):
+            raw["agency"] = f["agency"]
+        try:
+            po = services.call_off(user, services.get_lta(lta_id, lock=True), _load(s.CallOffIn(), raw))
+            db.session.flush()
+            flash(_("Call-off %(number)s placed.", number=po.number), "success")
+            return redirect(url_for("procurement.order", number=po.number))
+        except DomainError as exc:
+            errors = exc.errors or {"_schema": [exc.detail]}
+            status = exc.status
+            db.session.rollback()
+            agreement = services.get_lta(lta_id)
+    return render_template("procurement/lta.html", lta=services.with_consumed(agreement), errors=errors,
+                           form=request.form, user_agency=user.agency), status
+
