@@ -111,6 +111,9 @@ def load(password: str | None = None) -> DemoResult:
     from jof.procurement import services as procurement
 
     procurement.load_demo()
+    from jof.travel import services as travel
+
+    travel.load_demo_rates()
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})

@@ -1,0 +1,1 @@
+"""Travel service line (DESIGN §4): travel requests, DSA, tickets, claims, DSA rates."""

@@ -1,0 +1,301 @@
+"""Travel pages: the request form with its DSA estimate, the request page with the
+calculation table and the facility's steps, the ticketing queue, the DSA rate table.
+
+Thin handlers: read the form, validate with the API's schemas, call a service, redirect
+on success or render the page again with the messages and the input kept (422). The
+estimate is computed on the server (a "Calculate" button): the CSP allows no inline script.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import marshmallow as ma
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from jof.api import page_of
+from jof.core import authz, workflow
+from jof.core.db import db
+from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
+from jof.core.people import Role
+from jof.travel import dsa, services
+from jof.travel import schemas as s
+from jof.travel.states import SERVICE_LINE
+
+bp = Blueprint("travel", __name__, url_prefix="/travel", template_folder="templates")
+
+PER_PAGE = 25
+#: Rows the forms offer (empty rows are ignored).
+LEG_ROWS = 4
+PROVISION_ROWS = 2
+LEG_FIELDS = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
+PROVISION_FIELDS = ("from_night", "to_night")
+FLAGS = ("needs_ticket", "needs_visa", "needs_dsa", "advance_requested")
+
+
+def _load(schema: ma.Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
+
+
+def _failed(exc: DomainError) -> tuple[dict, int]:
+    db.session.rollback()
+    return (exc.errors or {"_schema": [exc.detail]}), exc.status
+
+
+def _page(stmt) -> dict:
+    page = page_of(stmt, max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
+    page["pages"] = max(1, -(-page["total"] // PER_PAGE))
+    return page
+
+
+def _is_desk(user) -> bool:
+    return authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+
+
+def _can_edit_rates(user) -> bool:
+    return not authz.is_read_only(user) and (
+        user.has_role(Role.ADMIN, Role.MANAGER) or authz.is_officer_for(user, SERVICE_LINE))
+
+
+@bp.app_template_filter("travel_input_dt")
+def _input_dt(value: datetime | None) -> str:
+    """A UTC time as a ``datetime-local`` input value in the facility's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(services.facility_tz()).strftime("%Y-%m-%dT%H:%M")
+
+
+@bp.app_template_filter("travel_stage")
+def _stage(value: str) -> str:
+    return {"": _("started"), "quoted": _("quoted"), "ticketed": _("ticketed"), "travelled": _("travelled"),
+            "claimed": _("claim filed"), "settled": _("claim settled")}.get(value or "", value)
+
+
+@bp.route("/")
+def home():
+    user = authz.require_user()
+    status = request.args.get("status") or None
+    page = _page(services.travel_query(user, status))
+    return render_template("travel/home.html", p=page, status=status, is_desk=_is_desk(user),
+                           can_file=user.has_role(Role.REQUESTER) and not authz.is_read_only(user),
+                           statuses=workflow.get_type("travel").states)
+
+
+# --- the request form --------------------------------------------------------------------
+
+
+def _rows(form, prefix: str, count: int, names: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for i in range(count):
+        row = {n: form.get(f"{prefix}.{i}.{n}", "").strip() for n in names}
+        rows.append(row)
+    return rows
+
+
+def _form_data(form) -> tuple[dict, dict]:
+    """(what the user typed, to re-render) and (the body for the schemas)."""
+    kept = {k: v for k, v in form.items() if k != "csrf_token"}
+    legs = [r for r in _rows(form, "legs", LEG_ROWS, LEG_FIELDS) if any(r.values())]
+    provisions = []
+    for i, row in enumerate(_rows(form, "provisions", PROVISION_ROWS, PROVISION_FIELDS)):
+        if not row["from_night"] and not row["to_night"]:
+            continue
+        row = {k: v for k, v in row.items() if v}
+        for meal in ("accommodation", *dsa.MEALS):
+            row[meal] = bool(form.get(f"provisions.{i}.{meal}"))
+        provisions.append(row)
+    body = {"legs": legs, "provisions": provisions, "title": form.get("title", "").strip(),
+            "purpose": form.get("purpose", "").strip(), "travel_class": form.get("travel_class") or "economy"}
+    for flag in FLAGS:
+        body[flag] = bool(form.get(flag))
+    name = form.get("traveller_name", "").strip()
+    if name:
+        body["traveller_name"] = name
+    return kept, body
+
+
+def _new_form(form: dict, errors: dict, status: int = 200, estimate=None):
+    return render_template("travel/new.html", form=form, errors=errors, estimate=estimate, leg_count=LEG_ROWS,
+                           provision_rows=PROVISION_ROWS, meals=dsa.MEALS), status
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+def new_request():
+    user = authz.require_user()
+    if request.method == "GET":
+        return _new_form({f: "on" for f in ("needs_ticket", "needs_dsa", "advance_requested")}, {})
+    form, body = _form_data(request.form)
+    op = request.form.get("op", "estimate")
+    try:
+        if op == "estimate":
+            data = _load(s.EstimateIn(), {k: body[k] for k in ("legs", "provisions", "needs_dsa")})
+            return _new_form(form, {}, 200, services.estimate(data))
+        body["submit"] = op == "submit"
+        tr = services.create_travel(user, _load(s.TravelIn(), body))
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return _new_form(form, errors, status)
+    ref = tr.request.reference
+    if body["submit"]:
+        flash(_("%(reference)s submitted for approval.", reference=ref), "success")
+    else:
+        flash(_("%(reference)s saved as a draft.", reference=ref), "success")
+    return redirect(url_for("travel.request_page", reference=ref))
+
+
+# --- the request page -------------------------------------------------------------------
+
+
+def _render(user, tr, status: int = 200, *, error=None, errors=None, form=None):
+    transitions = workflow.available_transitions(user, tr.request)
+    return render_template(
+        "travel/request.html", tr=tr, sr=tr.request, transitions=transitions,
+        actions={t.action for t in transitions},
+        estimate=services.lines_of(tr.estimate_lines),
+        claim=services.lines_of(tr.claim_lines) if tr.claim_lines is not None else None,
+        error=error, errors=errors or {}, form=form or {}, meals=dsa.MEALS,
+        claim_prefill=[{"origin_city": leg.origin_city, "origin_country": leg.origin_country,
+                        "destination_city": leg.destination_city, "destination_country": leg.destination_country,
+                        "depart_at": _input_dt(leg.depart_at), "arrive_at": _input_dt(leg.arrive_at)}
+                       for leg in tr.planned_legs],
+        ticketed=tr.stage in services.TICKETED_STAGES,
+    ), status
+
+
+@bp.route("/requests/<reference>")
+def request_page(reference):
+    user = authz.require_user()
+    return _render(user, services.get_travel(user, reference))
+
+
+def _version(form) -> int:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        raise ValidationFailed({"version": [_("The form lost the request's version; reload the page.")]}) from None
+
+
+def _post(reference, act, success: str):
+    user = authz.require_user()
+    tr = services.get_travel(user, reference)
+    form = request.form.to_dict()
+    try:
+        act(user, tr, form)
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        tr = services.get_travel(user, reference)
+        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
+        return _render(user, tr, status, error=detail, errors=errors, form=form)
+    flash(success % {"reference": reference}, "success")
+    return redirect(url_for("travel.request_page", reference=reference))
+
+
+@bp.route("/requests/<reference>/transitions", methods=["POST"])
+def transition(reference):
+    def act(user, tr, form):
+        workflow.perform(user, tr.request, form.get("action", ""), form.get("comment", ""), _version(form))
+
+    return _post(reference, act, _("%(reference)s updated."))
+
+
+@bp.route("/requests/<reference>/quote", methods=["POST"])
+def quote(reference):
+    def act(user, tr, form):
+        data = _load(s.QuoteIn(), {k: form.get(k, "") for k in ("carrier", "fare", "currency", "notes", "version")})
+        services.record_quote(user, tr, data, data["version"])
+
+    return _post(reference, act, _("Quote recorded on %(reference)s."))
+
+
+@bp.route("/requests/<reference>/ticket", methods=["POST"])
+def ticket(reference):
+    def act(user, tr, form):
+        data = _load(s.TicketIn(), {k: form.get(k, "") for k in
+                                    ("carrier", "fare", "currency", "booking_reference", "version")})
+        services.issue_ticket(user, tr, data, data["version"])
+
+    return _post(reference, act, _("Ticket issued for %(reference)s."))
+
+
+@bp.route("/requests/<reference>/claim", methods=["POST"])
+def claim(reference):
+    def act(user, tr, form):
+        legs = [r for r in _rows(form, "legs", len(tr.planned_legs), LEG_FIELDS) if any(r.values())]
+        data = _load(s.ClaimIn(), {"legs": legs, "version": form.get("version", ""),
+                                   "comment": form.get("comment", "")})
+        services.file_claim(user, tr, data, data["version"])
+
+    return _post(reference, act, _("Claim filed on %(reference)s."))
+
+
+@bp.route("/requests/<reference>/cancel", methods=["POST"])
+def cancel(reference):
+    def act(user, tr, form):
+        body = {"version": form.get("version", ""), "comment": form.get("comment", "")}
+        if form.get("cancellation_fee", "").strip():
+            body["cancellation_fee"] = form["cancellation_fee"].strip()
+            body["currency"] = form.get("currency", "USD").strip() or "USD"
+        data = _load(s.CancellationIn(), body)
+        services.cancel(user, tr, data, data["version"])
+
+    return _post(reference, act, _("%(reference)s cancelled."))
+
+
+# --- the officer's queue and the rate table ------------------------------------------------
+
+
+@bp.route("/queue")
+def queue():
+    user = authz.require_user()
+    page = _page(services.ticketing_queue_query(user))
+    return render_template("travel/queue.html", p=page)
+
+
+def _rates_page(user, form: dict, errors: dict, status: int = 200, import_text: str = "", rejected=None):
+    country = (request.args.get("country") or "").strip().upper()
+    stmt = services.rates_query(country or None)
+    return render_template("travel/rates.html", p=_page(stmt), form=form, errors=errors, country=country,
+                           can_edit=_can_edit_rates(user), import_text=import_text,
+                           rejected=rejected or []), status
+
+
+@bp.route("/dsa-rates", methods=["GET", "POST"])
+def rates():
+    user = authz.require_user()
+    if request.method == "GET":
+        return _rates_page(user, {}, {})
+    form = {k: request.form.get(k, "").strip() for k in ("city", "country", "month", "usd_per_night", "room_pct")}
+    try:
+        data = _load(s.DsaRateIn(), form)
+        services.set_rate(user, data["city"], data["country"], services.parse_month(data["month"]),
+                          data["usd_per_night"], data["room_pct"])
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return _rates_page(user, form, errors, status)
+    flash(_("DSA rate for %(city)s saved.", city=form["city"]), "success")
+    return redirect(url_for("travel.rates"))
+
+
+@bp.route("/dsa-rates/import", methods=["POST"])
+def import_rates():
+    user = authz.require_user()
+    text = request.form.get("csv", "")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        text = upload.read().decode("utf-8-sig", errors="replace")
+    try:
+        report = services.import_rates_csv(user, text)
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return _rates_page(user, {}, errors, status, import_text=text)
+    if report.rejected:
+        db.session.rollback()
+        return _rates_page(user, {}, {"csv": [_("%(n)d line(s) rejected; nothing was imported.",
+                                               n=len(report.rejected))]}, 422,
+                           import_text=text, rejected=report.rejected)
+    flash(_("%(n)d DSA rate(s) imported.", n=report.imported), "success")
+    return redirect(url_for("travel.rates"))
