@@ -1,0 +1,130 @@
+"""Travel pages: the form's server-side DSA estimate, re-rendering with messages, the
+request page with the calculation and the ticket, the queue, the rate table."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from jof.core.db import db
+from jof.travel.models import DsaRate, TravelRequest
+from tests.conftest import csrf_from
+from tests.travel.conftest import MANAGER, OTHER_REQUESTER, REQUESTER, TRAVEL, at, day
+
+
+def form_for(legs: list[tuple[str, str, str, str, str, str]], **extra) -> dict:
+    data = {"title": "Field visit", "purpose": "Monitoring", "travel_class": "economy",
+            "needs_ticket": "on", "needs_dsa": "on", "advance_requested": "on", **extra}
+    names = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
+    for i, row in enumerate(legs):
+        for name, value in zip(names, row, strict=True):
+            data[f"legs.{i}.{name}"] = value
+    return data
+
+
+def two_legs(start: int = 30, nights: int = 3):
+    d0, d1 = day(start), day(start + nights)
+    return [("Brasília", "BR", "São Paulo", "BR", at(d0, "08:00")[:16], at(d0, "09:40")[:16]),
+            ("São Paulo", "BR", "Brasília", "BR", at(d1, "18:00")[:16], at(d1, "19:40")[:16])]
+
+
+def travel_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(TravelRequest))
+
+
+def test_the_form_shows_the_dsa_estimate_before_anything_is_filed(app, web):
+    c = web(REQUESTER)
+    page = c.get("/travel/requests/new").get_data(as_text=True)
+    r = c.post("/travel/requests/new", data={**form_for(two_legs()), "op": "estimate", "csrf_token": csrf_from(page)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'data-testid="dsa-estimate"' in html and "USD 1,001.00" in html and "813.00" in html
+    assert 'value="Field visit"' in html  # the input is kept for submitting
+    assert travel_count(app) == 0
+
+
+def test_submitting_the_form_files_the_request_and_shows_the_calculation(app, web):
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/travel/requests/new").get_data(as_text=True))
+    r = c.post("/travel/requests/new", data={**form_for(two_legs()), "op": "submit", "csrf_token": token})
+    assert r.status_code == 302
+    page = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'data-status="submitted"' in page and 'data-testid="estimate-total">USD 1,001.00' in page
+    assert travel_count(app) == 1
+
+
+def test_a_broken_itinerary_is_shown_again_with_the_message_next_to_the_leg(app, web):
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/travel/requests/new").get_data(as_text=True))
+    legs = two_legs()
+    legs[1] = ("Rio de Janeiro",) + legs[1][1:]
+    r = c.post("/travel/requests/new", data={**form_for(legs), "op": "submit", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Leg 2 must start where leg 1 ends (São Paulo, BR)." in html
+    assert 'id="legs.1.origin_city" name="legs.1.origin_city" type="text" value="Rio de Janeiro" aria-invalid="true"' in html
+    assert travel_count(app) == 0
+
+
+def test_the_officer_tickets_from_the_queue_and_the_requester_sees_the_ticket(app, web, file_trip, transition):
+    ref = file_trip(submit=True)["reference"]
+    transition(MANAGER, ref, "approve")
+    officer = web(TRAVEL)
+    queue = officer.get("/travel/queue").get_data(as_text=True)
+    assert f'data-reference="{ref}"' in queue and "to ticket" in queue
+    page = officer.get(f"/travel/requests/{ref}").get_data(as_text=True)
+    version = page.split('name="version" value="')[1].split('"')[0]
+    r = officer.post(f"/travel/requests/{ref}/ticket", data={
+        "carrier": "Azul", "fare": "980.00", "currency": "USD", "booking_reference": "AZ9K2L",
+        "version": version, "csrf_token": csrf_from(page)})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    mine = web(REQUESTER).get(f"/travel/requests/{ref}").get_data(as_text=True)
+    assert 'data-testid="ticket-carrier">Azul' in mine and 'data-testid="ticket-booking">AZ9K2L' in mine
+
+
+def test_a_ticket_form_with_errors_keeps_the_input(web, file_trip, transition):
+    ref = file_trip(submit=True)["reference"]
+    transition(MANAGER, ref, "approve")
+    officer = web(TRAVEL)
+    page = officer.get(f"/travel/requests/{ref}").get_data(as_text=True)
+    version = page.split('name="version" value="')[1].split('"')[0]
+    r = officer.post(f"/travel/requests/{ref}/ticket", data={
+        "action": "ticket", "carrier": "Azul", "fare": "abc", "currency": "USD", "booking_reference": "AZ9K2L",
+        "version": version, "csrf_token": csrf_from(page)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert 'id="ticket-fare-error"' in html and 'id="ticket-carrier" name="carrier" type="text" value="Azul"' in html
+
+
+def test_pages_of_another_agency_are_not_found_and_the_queue_is_for_the_desk(web, file_trip):
+    ref = file_trip()["reference"]
+    assert web(OTHER_REQUESTER).get(f"/travel/requests/{ref}").status_code == 404
+    assert web(REQUESTER).get("/travel/queue").status_code == 403
+
+
+def test_the_rate_import_page_reports_rejected_lines_and_writes_nothing(app, web):
+    c = web(TRAVEL)
+    page = c.get("/travel/dsa-rates").get_data(as_text=True)
+    assert "São Paulo" in page and "271.00" in page
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(DsaRate))
+    csv = "city,country,month,usd_per_night,room_pct\nLima,PE,2026-01,228.00,50\nQuito,EC,2026-1,190.00,50\n"
+    r = c.post("/travel/dsa-rates/import", data={"csv": csv, "csrf_token": csrf_from(page)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'data-testid="import-report"' in html and "line 3" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DsaRate)) == before
+    r = c.post("/travel/dsa-rates/import", data={"csv": csv.replace("2026-1,", "2026-01,"),
+                                                  "csrf_token": csrf_from(page)})
+    assert r.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DsaRate)) == before + 2
+
+
+def test_a_requester_cannot_change_rates(web):
+    c = web(REQUESTER)
+    page = c.get("/travel/dsa-rates").get_data(as_text=True)
+    assert "Set a rate" not in page
+    r = c.post("/travel/dsa-rates", data={"city": "Lima", "country": "PE", "month": "2026-01",
+                                          "usd_per_night": "200.00", "room_pct": "50", "csrf_token": csrf_from(page)})
+    assert r.status_code == 403
