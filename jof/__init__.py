@@ -55,6 +55,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     api.register_blueprint(procurement_api)
     csrf.exempt(procurement_api)
+    from jof.ict.api import blp as ict_api
+
+    api.register_blueprint(ict_api)
+    csrf.exempt(ict_api)
     from jof.travel.api import blp as travel_api
 
     api.register_blueprint(travel_api)
@@ -69,6 +73,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.procurement.views import bp as procurement_views
 
     app.register_blueprint(procurement_views)
+    from jof.ict.views import bp as ict_views
+
+    app.register_blueprint(ict_views)
     from jof.travel.views import bp as travel_views
 
     app.register_blueprint(travel_views)
@@ -96,6 +103,8 @@ def _register_models() -> None:
     import jof.governance.services  # noqa: F401  (registers the board's effects)
     import jof.procurement.models  # noqa: F401
     import jof.procurement.services  # noqa: F401  (requisition type, manual effect)
+    import jof.ict.models  # noqa: F401
+    import jof.ict.states  # noqa: F401  (registers the ICT request types)
     import jof.travel.models  # noqa: F401
     import jof.travel.states  # noqa: F401  (registers the travel request type)
 

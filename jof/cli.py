@@ -70,8 +70,9 @@ def audit_verify():
 
 def init_app(app: Flask) -> None:
     from jof.governance.cli import governance_cli
+    from jof.ict.cli import ict_cli
 
-    for group in (demo_cli, user_cli, audit_cli, governance_cli):
+    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli):
         app.cli.add_command(group)
 
 

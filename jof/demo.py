@@ -111,6 +111,9 @@ def load(password: str | None = None) -> DemoResult:
     from jof.procurement import services as procurement
 
     procurement.load_demo()
+    from jof.ict import services as ict
+
+    ict.load_demo_catalogue()
     from jof.travel import services as travel
 
     travel.load_demo_rates()

@@ -168,6 +168,7 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("core.queue", _("Queue")))
     else:
         items.append(("core.queue", _("Our requests")))
+    items.append(("ict.home", _("ICT")))
     items.append(("travel.home", _("Travel")))
     items.append(("governance.board", _("Board")))
     items.append(("governance.costs", _("Shared costs")))

@@ -1,0 +1,313 @@
+"""ICT pages: the catalogue, tickets for requesters, the officers' queue, subscriptions.
+
+Thin handlers: read the form, validate with the API's schemas, call a service, redirect
+on success or render the page again with the messages and the input kept (422).
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from jof.api import page_of
+from jof.core import authz, workflow
+from jof.core.db import db
+from jof.core.errors import DomainError, Forbidden, ValidationFailed, flatten_field_errors
+from jof.core.people import Agency, Role
+from jof.ict import schemas as s
+from jof.ict import services, sla, states
+from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
+
+bp = Blueprint("ict", __name__, url_prefix="/ict", template_folder="templates")
+
+PER_PAGE = 25
+
+
+def _load(schema: ma.Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
+
+
+def _form(*names: str) -> dict:
+    return {n: request.form.get(n, "").strip() for n in names if request.form.get(n, "").strip() != ""}
+
+
+def _failed(exc: DomainError) -> tuple[dict, int]:
+    db.session.rollback()
+    return (exc.errors or {"_schema": [exc.detail]}), exc.status
+
+
+def _page(stmt) -> dict:
+    page = page_of(stmt, max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
+    page["pages"] = max(1, -(-page["total"] // PER_PAGE))
+    return page
+
+
+def _is_desk(user) -> bool:
+    return authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+
+
+def _with_clocks(tickets) -> list:
+    clock = sla.Clock()
+    for t in tickets:
+        t.clock = services.clock_of(t, clock)
+    return tickets
+
+
+@bp.app_template_filter("working")
+def _working(delta) -> str:
+    return sla.format_working(delta)
+
+
+@bp.app_template_filter("level")
+def _level(value: int) -> str:
+    return {1: _("high"), 2: _("medium"), 3: _("low")}.get(value, str(value))
+
+
+@bp.route("/")
+def home():
+    user = authz.require_user()
+    return redirect(url_for("ict.queue" if _is_desk(user) else "ict.tickets"))
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+@bp.route("/services", methods=["GET", "POST"])
+def catalogue():
+    user = authz.require_user()
+    can_edit = user.has_role(Role.MANAGER, Role.ADMIN)
+    form, errors, status = {"kind": "recurring"}, {}, 200
+    if request.method == "POST":
+        form = _form("code", "name", "kind", "unit_price_usd", "description")
+        try:
+            services.create_service(user, _load(s.IctServiceIn(), form))
+            flash(_("Service %(code)s added to the catalogue.", code=form.get("code")), "success")
+            return redirect(url_for("ict.catalogue"))
+        except DomainError as exc:
+            errors, status = _failed(exc)
+    rows = db.session.scalars(services.services_query(include_inactive=can_edit)).all()
+    return render_template("ict/services.html", rows=rows, can_edit=can_edit, form=form, errors=errors,
+                           kinds=SERVICE_KINDS), status
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+@bp.route("/tickets")
+def tickets():
+    user = authz.require_user()
+    status = request.args.get("status") or None
+    page = _page(services.tickets_query(user, status=status, sort="created"))
+    _with_clocks(page["items"])
+    return render_template("ict/tickets.html", p=page, status=status,
+                           statuses=workflow.get_type(states.TICKET).states)
+
+
+def _ticket_form(form: dict, errors: dict, status: int = 200):
+    catalogue = db.session.scalars(services.services_query()).all()
+    return render_template("ict/ticket_new.html", form=form, errors=errors, kinds=TICKET_KINDS,
+                           categories=TICKET_CATEGORIES, levels=list(sla.LEVELS), catalogue=catalogue,
+                           matrix=sla.PRIORITY_MATRIX, targets=sla.SLA_TARGETS), status
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def ticket_new():
+    user = authz.require_user()
+    if request.method == "GET":
+        return _ticket_form({"kind": "incident", "category": "other", "urgency": "medium",
+                             "impact": "medium"}, {})
+    form = _form("title", "description", "kind", "category", "service", "urgency", "impact")
+    try:
+        ticket = services.file_ticket(user, _load(s.IctTicketIn(), form))
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return _ticket_form(form, errors, status)
+    flash(_("Ticket %(reference)s opened with priority %(priority)s.", reference=ticket.request.reference,
+            priority=ticket.priority), "success")
+    return redirect(url_for("ict.ticket_page", reference=ticket.request.reference))
+
+
+def _render_ticket(user, ticket, status: int = 200, *, error=None, errors=None, form=None):
+    _with_clocks([ticket])
+    officers = services.ict_officers() if _is_desk(user) else []
+    can_prioritise = (authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER)) \
+        and not authz.is_read_only(user) and ticket.request.status in states.OPEN_TICKET_STATES
+    return render_template(
+        "ict/ticket.html", t=ticket, sr=ticket.request,
+        transitions=[t for t in workflow.available_transitions(user, ticket.request) if t.action != "assign"],
+        can_assign="assign" in workflow.allowed_actions(user, ticket.request), officers=officers,
+        can_prioritise=can_prioritise, levels=list(sla.LEVELS),
+        can_comment=not authz.is_read_only(user) and ticket.request.status not in ("closed", "cancelled"),
+        error=error, errors=errors or {}, form=form or {},
+    ), status
+
+
+@bp.route("/tickets/<reference>")
+def ticket_page(reference):
+    user = authz.require_user()
+    return _render_ticket(user, services.get_ticket(user, reference))
+
+
+def _ticket_post(reference, act, success: str):
+    """Run ``act(user, ticket)``; back to the ticket page, or the page with the refusal."""
+    user = authz.require_user()
+    ticket = services.get_ticket(user, reference)
+    form = request.form.to_dict()
+    try:
+        act(user, ticket, form)
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        ticket = services.get_ticket(user, reference)
+        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
+        return _render_ticket(user, ticket, status, error=detail, errors=errors, form=form)
+    flash(success % {"reference": reference, "status": ticket.request.status.replace("_", " ")}, "success")
+    return redirect(url_for("ict.ticket_page", reference=reference))
+
+
+def _version(form) -> int:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        raise ValidationFailed({"version": [_("The form lost the ticket's version; reload the page.")]}) from None
+
+
+@bp.route("/tickets/<reference>/transitions", methods=["POST"])
+def ticket_transition(reference):
+    def act(user, ticket, form):
+        workflow.perform(user, ticket.request, form.get("action", ""), form.get("comment", ""), _version(form))
+
+    return _ticket_post(reference, act, _("%(reference)s is now %(status)s."))
+
+
+@bp.route("/tickets/<reference>/assign", methods=["POST"])
+def ticket_assign(reference):
+    def act(user, ticket, form):
+        services.assign(user, ticket, form.get("assignee", ""), form.get("comment", ""), _version(form))
+
+    return _ticket_post(reference, act, _("%(reference)s is now %(status)s."))
+
+
+@bp.route("/tickets/<reference>/priority", methods=["POST"])
+def ticket_priority(reference):
+    def act(user, ticket, form):
+        data = _load(s.IctTicketUpdate(), {k: form.get(k, "") for k in ("urgency", "impact", "version")})
+        services.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
+
+    return _ticket_post(reference, act, _("The priority of %(reference)s was updated."))
+
+
+@bp.route("/tickets/<reference>/comments", methods=["POST"])
+def ticket_comment(reference):
+    def act(user, ticket, form):
+        services.add_comment(user, ticket, form.get("body", ""))
+
+    return _ticket_post(reference, act, _("Comment added to %(reference)s."))
+
+
+@bp.route("/queue")
+def queue():
+    """The ICT officers' queue: open tickets, least working time left first."""
+    user = authz.require_user()
+    if not _is_desk(user):
+        raise Forbidden(_("The queue is for the ICT officers, the manager and the auditor."))
+    mine = request.args.get("mine") == "1"
+    page = _page(services.tickets_query(user, open_only=True, assigned_to_me=mine, sort="time_left"))
+    _with_clocks(page["items"])
+    return render_template("ict/queue.html", p=page, mine=mine)
+
+
+# --- subscriptions -----------------------------------------------------------------------------
+
+
+@bp.route("/subscriptions")
+def subscriptions():
+    """Subscriptions per agency: seats in force today and their monthly value."""
+    user = authz.require_user()
+    agency = request.args.get("agency") or None
+    rows = db.session.scalars(services.subscriptions_query(user, agency)).all()
+    groups: dict[str, list] = {}
+    for sub in rows:
+        groups.setdefault(sub.request.agency.code, []).append(sub)
+    agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all() if user.is_facility_staff else []
+    return render_template("ict/subscriptions.html", groups=groups, agency=agency, agencies=agencies,
+                           live=services.SUBSCRIPTION_LIVE)
+
+
+def _order_form(form, errors, status=200):
+    catalogue = db.session.scalars(services.services_query()).all()
+    return render_template("ict/subscription_new.html", form=form, errors=errors, catalogue=catalogue), status
+
+
+@bp.route("/subscriptions/new", methods=["GET", "POST"])
+def subscription_new():
+    user = authz.require_user()
+    if request.method == "GET":
+        return _order_form({"service": request.args.get("service", ""), "seats": "1"}, {})
+    form = _form("service", "seats", "starts_on", "ends_on", "description")
+    try:
+        sub = services.order(user, _load(s.IctSubscriptionIn(), form))
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return _order_form(form, errors, status)
+    flash(_("Order %(reference)s submitted for approval.", reference=sub.request.reference), "success")
+    return redirect(url_for("ict.subscription_page", reference=sub.request.reference))
+
+
+def _render_subscription(user, sub, status=200, *, error=None, errors=None, form=None):
+    return render_template("ict/subscription.html", sub=sub, sr=sub.request,
+                           transitions=workflow.available_transitions(user, sub.request),
+                           can_change=(not authz.is_read_only(user) and sub.service.recurring
+                                       and sub.request.status in services.SUBSCRIPTION_LIVE),
+                           error=error, errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/subscriptions/<reference>")
+def subscription_page(reference):
+    user = authz.require_user()
+    return _render_subscription(user, services.subscription_by_reference(user, reference))
+
+
+def _subscription_post(reference, act, success: str):
+    user = authz.require_user()
+    sub = services.subscription_by_reference(user, reference)
+    form = request.form.to_dict()
+    try:
+        act(user, sub, form)
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        sub = services.subscription_by_reference(user, reference)
+        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
+        return _render_subscription(user, sub, status, error=detail, errors=errors, form=form)
+    flash(success % {"reference": reference, "status": sub.request.status.replace("_", " ")}, "success")
+    return redirect(url_for("ict.subscription_page", reference=reference))
+
+
+@bp.route("/subscriptions/<reference>/transitions", methods=["POST"])
+def subscription_transition(reference):
+    def act(user, sub, form):
+        workflow.perform(user, sub.request, form.get("action", ""), form.get("comment", ""), _version(form))
+
+    return _subscription_post(reference, act, _("%(reference)s is now %(status)s."))
+
+
+@bp.route("/subscriptions/<reference>/seats", methods=["POST"])
+def subscription_seats(reference):
+    def act(user, sub, form):
+        data = _load(s.IctSeatChangeIn(), {k: form.get(k, "").strip() for k in ("seats", "effective_from")})
+        services.change_seats(user, sub, data["seats"], data["effective_from"])
+
+    return _subscription_post(reference, act, _("Seats of %(reference)s changed."))
+
+
+@bp.route("/subscriptions/<reference>/end", methods=["POST"])
+def subscription_end(reference):
+    def act(user, sub, form):
+        data = _load(s.IctEndIn(), {"ends_on": form.get("ends_on", "").strip()})
+        services.end_subscription(user, sub, data["ends_on"])
+
+    return _subscription_post(reference, act, _("End date of %(reference)s set."))
