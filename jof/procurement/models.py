@@ -195,7 +195,7 @@ class Lot(db.Model):
     committee_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     committee_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     awarded_bid_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bid.id", use_alter=True, name="fk_lot_awarded_bid_id_bid"))
+        ForeignKey("bid.id", use_alter=True, name="fk_lot_awarded_bid_id_bid", ondelete="SET NULL"))
     award_justification: Mapped[str] = mapped_column(Text, default="")
     award_total: Mapped[Decimal | None] = mapped_column(Money)
     awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -234,7 +234,9 @@ def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None
         lots.append({"lot": lot, "evaluation": evaluation,
                      "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
                                                   .order_by(PurchaseOrder.number)).all()})
-    active = db.session.scalars(services.suppliers_query(status="active")).all()
+    # Every supplier is listed (with its status): a bid from one that is not active is
+    # refused by the service with its reason, not silently impossible.
+    active = db.session.scalars(services.suppliers_query()).all()
     return render_template("procurement/tender.html", tender=tender, lots=lots, closed=closed,
                            suppliers=active, errors=errors or {}, form=form or {}, lot_no=lot_no,
                            savings=services.tender_savings(tender), is_officer=_is_officer(user),

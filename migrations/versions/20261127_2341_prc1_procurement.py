@@ -308,7 +308,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_goods_receipt_line_receipt_id'), ['receipt_id'], unique=False)
 
     with op.batch_alter_table('lot', schema=None) as batch_op:
-        batch_op.create_foreign_key('fk_lot_awarded_bid_id_bid', 'bid', ['awarded_bid_id'], ['id'], use_alter=True)
+        batch_op.create_foreign_key('fk_lot_awarded_bid_id_bid', 'bid', ['awarded_bid_id'], ['id'], ondelete='SET NULL', use_alter=True)
 
     # ### end Alembic commands ###
 
