@@ -69,6 +69,12 @@ def _input_dt(value: datetime | None) -> str:
     return value.astimezone(services.facility_tz()).strftime("%Y-%m-%dT%H:%M")
 
 
+@bp.app_template_filter("travel_pct")
+def _pct(value) -> str:
+    """``Decimal("100.0000")`` → ``100``, ``Decimal("37.50")`` → ``37.5`` (never ``1E+2``)."""
+    return f"{value.normalize():f}"
+
+
 @bp.app_template_filter("travel_stage")
 def _stage(value: str) -> str:
     return {"": _("started"), "quoted": _("quoted"), "ticketed": _("ticketed"), "travelled": _("travelled"),

@@ -364,3 +364,39 @@ def test_a_csv_without_the_columns_is_refused(api):
 @pytest.mark.parametrize("email", [REQUESTER, AUDITOR])
 def test_only_rate_managers_import(api, email):
     assert api(email).post("/api/v1/travel/dsa-rates/import", json={"csv": CSV_OK}).status_code == 403
+
+
+def test_a_night_spent_on_an_overnight_flight_pays_no_dsa(api):
+    # leaves Brasília at 23:00, lands in Buenos Aires at 03:30 the next day, 2 nights there,
+    # home on a day flight: the night of departure is spent in the air
+    d0, d1, d3 = day(30), day(31), day(33)
+    legs = [leg("Brasília, BR", "Buenos Aires, AR", at(d0, "23:00"), at(d1, "03:30")),
+            leg("Buenos Aires, AR", "Brasília, BR", at(d3, "12:00"), at(d3, "17:00"))]
+    data = api(REQUESTER).post("/api/v1/travel/dsa-estimate", json={"legs": legs}).get_json()
+    assert [(ln["location"], ln["nights"], ln["first_night"], ln["amount"]) for ln in data["lines"]] == [
+        ("Buenos Aires, AR", 2, d1.isoformat(), "620.00"), ("Terminal expenses", 4, None, "188.00")]
+    assert data["total"] == "808.00"
+
+
+def test_a_trip_without_dsa_completes_once_travelled(api, file_trip, transition):
+    tr = file_trip(needs_dsa=False, needs_ticket=False, submit=True)
+    assert tr["estimate_total"] == "0.00"
+    ref = tr["reference"]
+    transition(MANAGER, ref, "approve")
+    assert api(TRAVEL).get(f"/api/v1/travel/requests/{ref}").get_json()["advance_usd"] is None
+    transition(TRAVEL, ref, "start")
+    transition(TRAVEL, ref, "mark_travelled")
+    assert transition(TRAVEL, ref, "complete")["status"] == "completed"
+
+
+def test_submitting_recomputes_the_estimate_with_the_rates_in_force(app, api, file_trip, transition):
+    tr = file_trip(round_trip(nights=3))
+    assert tr["estimate_total"] == "1001.00"
+    month = day(30).strftime("%Y-%m")
+    r = api(TRAVEL).post("/api/v1/travel/dsa-rates", json={
+        "city": "Sao Paulo", "country": "BR", "month": month, "usd_per_night": "300.00", "room_pct": "55"})
+    assert r.status_code == 201
+    transition(REQUESTER, tr["reference"], "submit")
+    after = api(REQUESTER).get(f"/api/v1/travel/requests/{tr['reference']}").get_json()
+    assert after["estimate_total"] == "1088.00"  # 3 × 300.00 + 188.00
+    assert api(REQUESTER).get(f"/api/v1/requests/{tr['reference']}").get_json()["amount_usd"] == "1088.00"

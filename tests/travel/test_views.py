@@ -128,3 +128,28 @@ def test_a_requester_cannot_change_rates(web):
     r = c.post("/travel/dsa-rates", data={"city": "Lima", "country": "PE", "month": "2026-01",
                                           "usd_per_night": "200.00", "room_pct": "50", "csrf_token": csrf_from(page)})
     assert r.status_code == 403
+
+
+def test_the_traveller_files_the_claim_on_the_page_and_sees_the_difference(web, file_trip, transition, api):
+    ref = file_trip(submit=True)["reference"]
+    transition(MANAGER, ref, "approve")
+    version = api(TRAVEL).get(f"/api/v1/requests/{ref}").get_json()["version"]
+    api(TRAVEL).post(f"/api/v1/travel/requests/{ref}/ticket", json={
+        "carrier": "GOL", "fare": "410.00", "currency": "USD", "booking_reference": "G0L123", "version": version})
+    transition(TRAVEL, ref, "mark_travelled")
+    c = web(REQUESTER)
+    page = c.get(f"/travel/requests/{ref}").get_data(as_text=True)
+    assert 'data-testid="action-claim"' in page and "100%" in page
+    version = page.split('name="version" value="')[1].split('"')[0]
+    legs = two_legs(nights=4)  # stayed a night longer: 4 × 271.00 + 188.00 = 1,272.00
+    data = {"csrf_token": csrf_from(page), "version": version}
+    for i, row in enumerate(legs):
+        for name, value in zip(("origin_city", "origin_country", "destination_city", "destination_country",
+                                "depart_at", "arrive_at"), row, strict=True):
+            data[f"legs.{i}.{name}"] = value
+    r = c.post(f"/travel/requests/{ref}/claim", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    page = c.get(f"/travel/requests/{ref}").get_data(as_text=True)
+    assert 'data-testid="claim-total">USD 1,272.00' in page
+    assert 'data-testid="claim-difference">USD 271.00' in page
+    assert 'data-testid="claim-balance">USD 471.20' in page  # 1,272.00 − advance 800.80
