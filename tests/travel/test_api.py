@@ -400,3 +400,16 @@ def test_submitting_recomputes_the_estimate_with_the_rates_in_force(app, api, fi
     after = api(REQUESTER).get(f"/api/v1/travel/requests/{tr['reference']}").get_json()
     assert after["estimate_total"] == "1088.00"  # 3 × 300.00 + 188.00
     assert api(REQUESTER).get(f"/api/v1/requests/{tr['reference']}").get_json()["amount_usd"] == "1088.00"
+
+
+def test_meal_deductions_and_the_advance_follow_the_configuration(app, api, monkeypatch):
+    # lunch provided on the first night with lunch set to 20%: 80% of 271.00 = 216.80;
+    # + 2 × 271.00 + 188.00 = 946.80; a 50% advance is 473.40
+    monkeypatch.setitem(app.config, "JOF_TRAVEL_MEAL_PCT", {"lunch": "20"})
+    monkeypatch.setitem(app.config, "JOF_TRAVEL_ADVANCE_PCT", "50")
+    r = api(REQUESTER).post("/api/v1/travel/dsa-estimate", json={
+        "legs": round_trip(nights=3), "provisions": [{"from_night": day(30).isoformat(), "lunch": True}]})
+    data = r.get_json()
+    assert [(ln["nights"], ln["percentage"], ln["amount"]) for ln in data["lines"]][:2] == [
+        (1, "80.0000", "216.80"), (2, "100.0000", "542.00")]
+    assert (data["total"], data["advance"]) == ("946.80", "473.40")
