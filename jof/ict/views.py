@@ -95,6 +95,25 @@ def catalogue():
                            kinds=SERVICE_KINDS), status
 
 
+@bp.route("/services/<code>", methods=["POST"])
+def catalogue_edit(code):
+    """Reprice or withdraw (or restore) a service: manager or administrator."""
+    user = authz.require_user()
+    service = services.get_service(code)
+    form = {"unit_price_usd": request.form.get("unit_price_usd", "").strip(),
+            "active": request.form.get("active") == "on"}
+    try:
+        services.update_service(user, service, _load(s.IctServiceUpdate(), form))
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        rows = db.session.scalars(services.services_query(include_inactive=True)).all()
+        return render_template("ict/services.html", rows=rows, can_edit=user.has_role(Role.MANAGER, Role.ADMIN),
+                               form={"kind": "recurring"}, errors={}, edit_errors={code: errors},
+                               edit_form={code: form}, kinds=SERVICE_KINDS), status
+    flash(_("Service %(code)s updated.", code=code), "success")
+    return redirect(url_for("ict.catalogue"))
+
+
 # --- tickets ---------------------------------------------------------------------------------
 
 

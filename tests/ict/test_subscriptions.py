@@ -4,7 +4,7 @@ idempotent ``jof ict bill-month``."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -224,3 +224,24 @@ def test_cli_bill_month_rejects_a_malformed_month(app, demo):
     result = app.test_cli_runner().invoke(args=["ict", "bill-month", "April"])
     assert result.exit_code == 2
     assert "YYYY-MM" in result.output
+
+
+def test_cancelling_before_the_start_removes_the_periods(approved_subscription):
+    from jof.ict import states
+
+    start = states.local_today() + timedelta(days=40)
+    sub = approved_subscription(5, start)
+    assert len(sub.periods) == 1
+    workflow.perform(user("requester@undp.jof.example"), sub.request, "cancel")
+    assert sub.request.status == "cancelled" and sub.periods == []
+
+
+def test_cancelling_a_running_subscription_ends_it_today(approved_subscription):
+    from jof.ict import states
+
+    sub = approved_subscription(5, APRIL)
+    workflow.perform(user("ict@jof.example"), sub.request, "start")
+    workflow.perform(user("manager@jof.example"), sub.request, "cancel", "Office closed.")
+    today = states.local_today()
+    assert [(p.starts_on, p.ends_on) for p in sub.periods] == [(APRIL, today)]
+    assert sub.ends_on == today

@@ -112,3 +112,21 @@ def test_catalogue_page_lists_services_and_only_the_manager_adds(web):
 def test_ict_entry_in_the_navigation(web):
     page = web(REQUESTER).get("/").get_data(as_text=True)
     assert 'href="/ict/"' in page
+
+
+def test_manager_reprices_and_withdraws_a_service_on_the_catalogue_page(web):
+    manager = web("manager@jof.example")
+    token = csrf_from(manager.get("/ict/services").get_data(as_text=True))
+    bad = manager.post("/ict/services/connectivity", data={"unit_price_usd": "abc", "active": "on",
+                                                           "csrf_token": token})
+    assert bad.status_code == 422 and 'value="abc"' in bad.get_data(as_text=True)
+    r = manager.post("/ict/services/connectivity", data={"unit_price_usd": "27.50", "csrf_token": token})
+    assert r.status_code == 302
+    page = web(REQUESTER).get("/ict/services").get_data(as_text=True)
+    assert "Connectivity" not in page  # withdrawn: no longer offered to agencies
+    order_form = web(REQUESTER).get("/ict/subscriptions/new").get_data(as_text=True)
+    assert 'value="connectivity"' not in order_form
+    requester = web(REQUESTER)
+    own_token = csrf_from(requester.get("/ict/services").get_data(as_text=True))
+    assert requester.post("/ict/services/email_account", data={
+        "unit_price_usd": "1.00", "active": "on", "csrf_token": own_token}).status_code == 403
