@@ -128,19 +128,30 @@ api = Api(spec_kwargs={
 })
 
 
+#: The last page number any collection answers: far beyond any table, small enough
+#: that ``(page - 1) * per_page`` is a sane OFFSET on both databases.
+MAX_PAGE = 10**6
+
+
 class PaginationQuery(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1),
-                             metadata={"description": "Page number, from 1."})
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE),
+                             metadata={"description": f"Page number, from 1 (at most {MAX_PAGE})."})
     per_page = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=200),
                                  metadata={"description": "Items per page (default 25, at most 200)."})
 
 
 def page_of(stmt, page: int, per_page: int | None):
-    """Run a select for one page; the body carries the total (DESIGN §10)."""
+    """Run a select for one page; the body carries the total (DESIGN §10).
+
+    A page beyond :data:`MAX_PAGE` is a 422 here too, for callers that read ``page``
+    without :class:`PaginationQuery` (a huge OFFSET is a 500 on both databases).
+    """
     from sqlalchemy import func, select
 
     from jof.core.db import db
 
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed({"page": [f"Must be between 1 and {MAX_PAGE}."]})
     per_page = per_page or current_app.config["PER_PAGE_DEFAULT"]
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()

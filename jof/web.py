@@ -12,13 +12,14 @@ import logging
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from jof.core import audit, auth, authz
 from jof.core.db import db, write_intent
-from jof.core.errors import DomainError, Forbidden, problem
+from jof.core.errors import DomainError, Forbidden, ValidationFailed, problem
 from jof.core.money import MoneyError
 
 log = logging.getLogger("jof")
@@ -35,7 +36,70 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+#: The largest id a primary key holds (a 32-bit INTEGER on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` that no longer matches numbers beyond any primary key (→ 404).
+
+    Werkzeug's converter takes any run of digits; 99999999999 then reaches the database,
+    where PostgreSQL refuses it as out of range for ``integer`` and SQLite's driver
+    overflows beyond 64 bits, both a 500 for what is just a missing object.
+    """
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+NUL = "\x00"
+NUL_MESSAGE = "Must not contain the NUL character (\\x00)."
+
+
+def _nul_fields(value, prefix: str = "") -> list[str]:
+    """Where a NUL hides in a JSON value (keys, strings, nested): ``a.0.b`` paths."""
+    found = []
+    if isinstance(value, str):
+        if NUL in value:
+            found.append(prefix or "_body")
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if NUL in str(key):
+                found.append(name)
+            else:
+                found += _nul_fields(sub, name)
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            found += _nul_fields(sub, f"{prefix}.{i}" if prefix else str(i))
+    return found
+
+
+def refuse_nul_characters() -> None:
+    """No text JOF stores or looks up may hold ``\\x00``: PostgreSQL refuses it in any
+    string (a 500 deep in a query), and no person types one. Refused at the door, in the
+    path (400), in the query, the form and JSON bodies (422 naming the field)."""
+    if NUL in request.path:
+        raise DomainError(_("The address contains a NUL character (\\x00)."))
+    fields: list[str] = []
+    # The API reads JSON only (a form body there is refused as not JSON, and parsing it
+    # here would consume the body that refusal reads).
+    for multi in (request.args,) if is_api_request() else (request.args, request.form):
+        for key, values in multi.lists():
+            if NUL in key or any(NUL in v for v in values):
+                fields.append(key)
+    if request.is_json:
+        fields += _nul_fields(request.get_json(silent=True))
+    if fields:
+        raise ValidationFailed({f.replace(NUL, "\\x00"): [NUL_MESSAGE] for f in fields},
+                               _("The data sent contains a NUL character (\\x00)."))
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its rules: every <int:...> is bounded.
+    app.url_map.converters["int"] = IdConverter
+
     @app.before_request
     def _begin():
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or audit.new_request_id()
@@ -50,6 +114,7 @@ def init_app(app: Flask) -> None:
                     g.user, g.api_token = found
         else:
             g.user = auth.user_from_session()
+        refuse_nul_characters()
         if (g.user is not None and request.method not in SAFE_METHODS
                 and request.endpoint not in READ_ONLY_MAY_POST and authz.is_read_only(g.user)):
             raise Forbidden(_("Your role allows reading only; it cannot change anything."))
@@ -66,6 +131,12 @@ def init_app(app: Flask) -> None:
                 db.session.rollback()
                 log.info("integrity error at commit: %s", exc.orig)
                 return _error_response(409, _("This conflicts with data that already exists."))
+            except StatementError as exc:
+                db.session.rollback()
+                refusal = _database_refusal(exc)
+                if refusal is None:
+                    raise
+                return refusal
         else:
             db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
@@ -95,6 +166,15 @@ def init_app(app: Flask) -> None:
     def _money_error(exc: MoneyError):
         return _error_response(422, str(exc), {"amount": [str(exc)]})
 
+    @app.errorhandler(StatementError)
+    def _statement_error(exc: StatementError):
+        """The backstop for input that validation let through and the database refused."""
+        db.session.rollback()
+        refusal = _database_refusal(exc)
+        if refusal is None:
+            return _unexpected(exc)
+        return refusal
+
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
         return _error_response(400, _("The form expired or was not sent from JOF. Reload the page and try again."))
@@ -114,6 +194,24 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return _error_response(500, _("Something went wrong on our side. The error was logged "
                                       "with request id %(rid)s.", rid=g.get("request_id", "")))
+
+
+def _database_refusal(exc: StatementError):
+    """A 409/422 for a statement the database (or a column type) refused, else None.
+
+    Validation should have caught each of these; when it did not, the caller still gets
+    a 4xx naming the problem, and the log says what slipped through.
+    """
+    if isinstance(exc, IntegrityError):
+        log.info("integrity error (request %s): %s", g.get("request_id"), exc.orig)
+        return _error_response(409, _("This conflicts with data that already exists."))
+    if isinstance(exc, DataError):
+        log.warning("data refused by the database (request %s): %s", g.get("request_id"), exc.orig)
+        return _error_response(422, _("A value sent is out of range or malformed for the database."))
+    if isinstance(exc.orig, MoneyError):
+        log.warning("amount refused by its column (request %s): %s", g.get("request_id"), exc.orig)
+        return _error_response(422, str(exc.orig), {"amount": [str(exc.orig)]})
+    return None
 
 
 def _field_errors(exc: HTTPException) -> dict:

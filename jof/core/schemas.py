@@ -27,7 +27,8 @@ class TokenOut(ma.Schema):
 
 class HeadcountSchema(ma.Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=1945, max=2200))
-    headcount = fields.Integer(required=True, validate=validate.Range(min=0))
+    #: Staff of one agency in one country: far below this, and within any integer column.
+    headcount = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
 
 
 class AgencyOut(ma.Schema):
@@ -52,7 +53,15 @@ class AgencyUpdate(ma.Schema):
     approval_limit_usd = DecimalString(validate=validate.Range(min=0))
     address = fields.String(validate=validate.Length(max=2000))
     alternate_email = fields.Email(allow_none=True)
-    headcounts = fields.List(fields.Nested(HeadcountSchema))
+    headcounts = fields.List(fields.Nested(HeadcountSchema), metadata={
+        "description": "Headcount per year; each year at most once."})
+
+    @ma.validates_schema
+    def _one_headcount_per_year(self, data, **kwargs):
+        years = [h["year"] for h in data.get("headcounts") or []]
+        twice = sorted({y for y in years if years.count(y) > 1})
+        if twice:
+            raise ma.ValidationError([f"Year {y} is given more than once." for y in twice], "headcounts")
 
 
 class AgencyIn(AgencyUpdate):

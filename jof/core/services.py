@@ -6,10 +6,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from jof.api import DecimalString
 from jof.core import audit, auth, authz
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
@@ -88,6 +89,10 @@ def _check_dates(agency: Agency) -> None:
 def _set_headcounts(agency: Agency, headcounts: list[dict] | None) -> None:
     if headcounts is None:
         return
+    years = [item["year"] for item in headcounts]
+    twice = sorted({y for y in years if years.count(y) > 1})
+    if twice:  # the schemas refuse it too; the unique key would fail at flush otherwise
+        raise ValidationFailed({"headcounts": [f"Year {y} is given more than once." for y in twice]})
     by_year = {h.year: h for h in agency.headcounts}
     for item in headcounts:
         row = by_year.get(item["year"])
@@ -242,10 +247,14 @@ def _rate_errors(currency: str, rate) -> dict:
         rate = to_decimal(rate)
         if rate <= 0:
             errors["units_per_usd"] = ["Must be positive."]
+        elif rate >= DecimalString.MAX_ABS:  # the API's bound; the column overflows beyond
+            errors["units_per_usd"] = ["The rate is too large."]
         elif rate != rate.quantize(Decimal("0.000001")):
             errors["units_per_usd"] = ["At most 6 decimals."]
     except MoneyError as exc:
         errors["units_per_usd"] = [str(exc)]
+    except InvalidOperation:  # a quantize beyond the decimal context's precision
+        errors["units_per_usd"] = ["The rate has too many digits."]
     return errors
 
 

@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.api import page_of
+from jof.api import MAX_PAGE, page_of
 from jof.core import audit, auth, authz, services, workflow
 from jof.core import schemas as s
 from jof.core.db import db
@@ -73,8 +73,9 @@ def _login_wall():
 
 
 def _page_number() -> int:
+    """The ``page`` argument, forgiving: not a number is page 1, beyond the cap the last."""
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
 
