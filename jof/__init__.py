@@ -63,6 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     api.register_blueprint(travel_api)
     csrf.exempt(travel_api)
+    from jof.billing.api import blp as billing_api
+
+    api.register_blueprint(billing_api)
+    csrf.exempt(billing_api)
 
     from jof.core.views import bp as core_views
 
@@ -79,6 +83,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.travel.views import bp as travel_views
 
     app.register_blueprint(travel_views)
+    from jof.billing.views import bp as billing_views
+
+    app.register_blueprint(billing_views)
 
     from jof import cli
 
@@ -91,6 +98,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_models() -> None:
     """Import every model module so the metadata (and Alembic) sees all tables."""
+    import jof.billing.models  # noqa: F401
+    import jof.billing.pricing  # noqa: F401  (registers the price_list effect)
+    import jof.billing.services  # noqa: F401  (posts recorded events to the ledger)
     import jof.core.audit  # noqa: F401
     import jof.core.calendar  # noqa: F401
     import jof.core.charges  # noqa: F401
@@ -101,10 +111,10 @@ def _register_models() -> None:
     import jof.core.workflow  # noqa: F401
     import jof.governance.models  # noqa: F401
     import jof.governance.services  # noqa: F401  (registers the board's effects)
-    import jof.procurement.models  # noqa: F401
-    import jof.procurement.services  # noqa: F401  (requisition type, manual effect)
     import jof.ict.models  # noqa: F401
     import jof.ict.states  # noqa: F401  (registers the ICT request types)
+    import jof.procurement.models  # noqa: F401
+    import jof.procurement.services  # noqa: F401  (requisition type, manual effect)
     import jof.travel.models  # noqa: F401
     import jof.travel.states  # noqa: F401  (registers the travel request type)
 

@@ -69,10 +69,11 @@ def audit_verify():
 
 
 def init_app(app: Flask) -> None:
+    from jof.billing.cli import billing_cli
     from jof.governance.cli import governance_cli
     from jof.ict.cli import ict_cli
 
-    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli):
+    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli, billing_cli):
         app.cli.add_command(group)
 
 

@@ -117,6 +117,9 @@ def load(password: str | None = None) -> DemoResult:
     from jof.travel import services as travel
 
     travel.load_demo_rates()
+    from jof.billing import pricing
+
+    pricing.load_demo_prices(date(year, 1, 1))
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})

@@ -25,6 +25,14 @@ from jof.core.timeutil import UTCDateTime, utcnow
 #: fee: priced by the price list; pass_through: a cost paid on the agency's behalf.
 KINDS = ("fee", "pass_through")
 
+#: Called with (actor, event) for every newly recorded event (billing posts it to its ledger).
+_after_record: list = []
+
+
+def after_record(fn) -> None:
+    if fn not in _after_record:
+        _after_record.append(fn)
+
 
 class ChargeableEvent(db.Model):
     __tablename__ = "chargeable_event"
@@ -70,4 +78,6 @@ def record(actor, *, source_ref: str, service_line: str, agency: Agency, service
         # Recorded a moment ago by a concurrent request.
         return db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref))
     audit.record(actor, "charge.event", event, after=audit.snapshot(event))
+    for fn in _after_record:
+        fn(actor, event)
     return event

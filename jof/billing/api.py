@@ -1,0 +1,154 @@
+"""Billing API under /api/v1/billing (DESIGN §10, the billing row)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from sqlalchemy import select
+
+from jof.api import Blueprint, page_of, page_schema
+from jof.billing import invoices, pricing, services
+from jof.billing import schemas as s
+from jof.billing.models import PriceList
+from jof.core import authz
+from jof.core.db import db
+from jof.core.errors import NotFound
+from jof.core.people import Agency
+
+blp = Blueprint("billing_api", __name__, url_prefix="/api/v1/billing",
+                description="Price list, charges, period close, invoices, credit notes, statements")
+
+
+@blp.route("/price-list")
+@blp.arguments(s.PriceListQuery, location="query")
+@blp.response(200, s.PriceListOut)
+def price_list(q):
+    """The price-list version in force on a date (default today)."""
+    authz.require_user()
+    pl = pricing.in_force(q["on"] or invoices.today())
+    if pl is None:
+        raise NotFound("No price list is in force on that date.")
+    return pl
+
+
+@blp.route("/price-list/versions")
+@blp.response(200, s.PriceListOut(many=True))
+def price_list_versions():
+    """Every version the board adopted, newest first."""
+    authz.require_user()
+    return db.session.scalars(select(PriceList).order_by(PriceList.version.desc())).all()
+
+
+def _agency_filter(user, code: str | None) -> int | None:
+    if not authz.sees_all_agencies(user):
+        return user.agency_id
+    if not code:
+        return None
+    agency = db.session.scalar(select(Agency).where(Agency.code == code.upper()))
+    if agency is None:
+        raise NotFound("No such agency.")
+    return agency.id
+
+
+@blp.route("/charges")
+@blp.arguments(s.ChargeQuery, location="query")
+@blp.response(200, page_schema(s.ChargeOut, "ChargePage"))
+def charges(q):
+    """Priced charges; an agency sees its own only."""
+    user = authz.require_user()
+    period = services.parse_period(q["period"]) if q["period"] else None
+    return page_of(services.charges_query(agency_id=_agency_filter(user, q["agency"]), period=period),
+                   q["page"], q["per_page"])
+
+
+def _facility_only(user) -> None:
+    authz.require_roles(user, "manager", "auditor", "admin", why="Periods are the facility's business.")
+
+
+@blp.route("/periods")
+@blp.response(200, s.PeriodOut(many=True))
+def periods():
+    user = authz.require_user()
+    _facility_only(user)
+    return db.session.scalars(services.periods_query()).all()
+
+
+@blp.route("/periods/<period>/close", methods=["POST"])
+@blp.response(200, s.CloseOut)
+def close(period):
+    """Close the month (manager); closing a closed month changes nothing (changed: false)."""
+    user = authz.require_user()
+    return services.close_period(user, services.parse_period(period))
+
+
+@blp.route("/invoices")
+@blp.arguments(s.InvoiceQuery, location="query")
+@blp.response(200, page_schema(s.InvoiceOut, "InvoicePage"))
+def invoice_list(q):
+    """Invoices; an agency sees its own issued invoices only."""
+    user = authz.require_user()
+    period = services.parse_period(q["period"]) if q["period"] else None
+    return page_of(invoices.invoices_query(user, period=period, agency_code=q["agency"], status=q["status"]),
+                   q["page"], q["per_page"])
+
+
+@blp.route("/invoices/<number>")
+@blp.response(200, s.InvoiceOut)
+def invoice(number):
+    """An invoice by number (or a draft by id, for the facility)."""
+    return invoices.get_invoice(authz.require_user(), number)
+
+
+@blp.route("/invoices/<number>.pdf")
+@blp.response(200, description="The invoice as PDF", content_type="application/pdf")
+def invoice_pdf(number):
+    inv = invoices.get_invoice(authz.require_user(), number)
+    return Response(invoices.invoice_pdf(inv), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(inv)}"'})
+
+
+@blp.route("/invoices/<number>/issue", methods=["POST"])
+@blp.response(200, s.InvoiceOut)
+def issue(number):
+    """Issue a draft (manager): it gets its number and due date and never changes again."""
+    user = authz.require_user()
+    return invoices.issue(user, invoices.get_invoice(user, number).id)
+
+
+@blp.route("/invoices/<number>/payments")
+class Payments(MethodView):
+    @blp.response(200, s.PaymentOut(many=True))
+    def get(self, number):
+        return invoices.get_invoice(authz.require_user(), number).payments
+
+    @blp.arguments(s.PaymentIn)
+    @blp.response(201, s.PaymentOut)
+    def post(self, data, number):
+        """Record a (partial) payment (manager)."""
+        user = authz.require_user()
+        return invoices.record_payment(user, invoices.get_invoice(user, number), **data)
+
+
+@blp.route("/credit-notes")
+class CreditNotes(MethodView):
+    @blp.arguments(s.InvoiceQuery(only=("page", "per_page")), location="query")
+    @blp.response(200, page_schema(s.CreditNoteOut, "CreditNotePage"))
+    def get(self, q):
+        return page_of(invoices.credit_notes_query(authz.require_user()), q["page"], q["per_page"])
+
+    @blp.arguments(s.CreditNoteIn)
+    @blp.response(201, s.CreditNoteOut)
+    def post(self, data):
+        """Credit an issued invoice, fully (no amount) or partly (manager)."""
+        user = authz.require_user()
+        inv = invoices.get_invoice(user, data["invoice"])
+        return invoices.credit_note(user, inv, reason=data["reason"], amount=data["amount"])
+
+
+@blp.route("/statements/<code>")
+@blp.response(200, s.StatementOut)
+def statement(code):
+    """Invoices, credit notes and payments of an agency with the running balance."""
+    agency, entries = invoices.statement(authz.require_user(), code)
+    return {"agency": agency.code, "entries": entries,
+            "balance": entries[-1].balance if entries else "0.00"}

@@ -1,0 +1,174 @@
+"""The price list (DESIGN §7): versioned, effective-dated, adopted by a board decision.
+
+A charge is priced with the version in force on the delivery date, so a fee the board
+changes from next month never reprices what was delivered before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from jof.billing.models import METHODS, PriceItem, PriceList
+from jof.core import audit
+from jof.core.db import db
+from jof.core.errors import ValidationFailed
+from jof.core.money import MoneyError, quantize, to_decimal
+from jof.core.timeutil import utcnow
+from jof.governance import effects
+
+#: The demo fees of DESIGN §7 (defaults the board may change by decision), with the item
+#: codes the lines record (the ICT catalogue's codes and prices included). The
+#: percentage item shows the floor-and-cap rule; its figures are illustrative.
+DEMO_ITEMS = [
+    {"code": "ticket_issuance", "service_line": "travel", "description": "Ticket issuance",
+     "unit": "per ticket", "method": "flat", "amount": "35.00"},
+    {"code": "rfq_process", "service_line": "procurement", "description": "Request for quotation process",
+     "unit": "per process", "method": "flat", "amount": "350.00"},
+    {"code": "itb_process", "service_line": "procurement",
+     "description": "Invitation to bid / request for proposals process", "unit": "per process",
+     "method": "flat", "amount": "1200.00"},
+    {"code": "lta_call_off", "service_line": "procurement", "description": "Call-off against a long-term agreement",
+     "unit": "per call-off", "method": "flat", "amount": "40.00"},
+    {"code": "email_account", "service_line": "ict", "description": "Email account",
+     "unit": "per seat per month", "method": "flat", "amount": "12.00"},
+    {"code": "connectivity", "service_line": "ict", "description": "Connectivity",
+     "unit": "per seat per month", "method": "flat", "amount": "25.00"},
+    {"code": "shared_printing", "service_line": "ict", "description": "Shared printing",
+     "unit": "per seat per month", "method": "flat", "amount": "8.00"},
+    {"code": "laptop_setup", "service_line": "ict", "description": "Laptop set-up",
+     "unit": "per laptop", "method": "flat", "amount": "60.00"},
+    {"code": "micro_purchase", "service_line": "procurement", "description": "Micro-purchase handling",
+     "unit": "% of value", "method": "percentage", "rate": "2.0", "floor": "25.00", "cap": "100.00"},
+]
+
+
+def validate_items(items) -> list[dict]:
+    """Check a price list's items; returns them normalised (amounts as strings)."""
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed({"items": ["Give at least one price item."]})
+    errors: dict[str, list[str]] = {}
+    out, seen = [], set()
+    for n, raw in enumerate(items):
+        where = f"items.{n}"
+        if not isinstance(raw, dict):
+            errors[where] = ["Each item is an object."]
+            continue
+        code = str(raw.get("code") or "").strip()
+        item = {"code": code, "service_line": str(raw.get("service_line") or "").strip(),
+                "description": str(raw.get("description") or code).strip(),
+                "unit": str(raw.get("unit") or "per unit").strip(),
+                "method": raw.get("method") or "flat"}
+        if not code:
+            errors[f"{where}.code"] = ["Required."]
+        elif code in seen:
+            errors[f"{where}.code"] = [f"{code} appears twice."]
+        seen.add(code)
+        if not item["service_line"]:
+            errors[f"{where}.service_line"] = ["Required."]
+        if item["method"] not in METHODS:
+            errors[f"{where}.method"] = [f"Use one of: {', '.join(METHODS)}."]
+            continue
+        try:
+            for field in ("amount", "rate", "floor", "cap"):
+                if raw.get(field) not in (None, ""):
+                    value = to_decimal(raw[field])
+                    if value < 0:
+                        errors[f"{where}.{field}"] = ["Must not be negative."]
+                    item[field] = str(value)
+        except MoneyError as exc:
+            errors[f"{where}"] = [str(exc)]
+            continue
+        if item["method"] == "flat" and "amount" not in item:
+            errors[f"{where}.amount"] = ["A flat fee needs its amount."]
+        if item["method"] == "percentage":
+            if "rate" not in item:
+                errors[f"{where}.rate"] = ["A percentage fee needs its rate."]
+            if "floor" in item and "cap" in item and Decimal(item["floor"]) > Decimal(item["cap"]):
+                errors[f"{where}.cap"] = ["The cap must not be below the floor."]
+        out.append(item)
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def create_version(items: list[dict], effective_from: date, *, decision_id: int | None = None,
+                   notes: str = "", actor=None) -> PriceList:
+    items = validate_items(items)
+    version = (db.session.scalar(select(func.max(PriceList.version))) or 0) + 1
+    pl = PriceList(version=version, effective_from=effective_from, decision_id=decision_id,
+                   notes=notes, created_at=utcnow())
+    for it in items:
+        pl.items.append(PriceItem(
+            code=it["code"], service_line=it["service_line"], description=it["description"],
+            unit=it["unit"], method=it["method"],
+            amount=Decimal(it["amount"]) if "amount" in it else None,
+            rate=Decimal(it["rate"]) if "rate" in it else None,
+            floor=Decimal(it["floor"]) if "floor" in it else None,
+            cap=Decimal(it["cap"]) if "cap" in it else None))
+    db.session.add(pl)
+    db.session.flush()
+    audit.record(actor, "price_list.adopt", pl,
+                 after={"version": version, "effective_from": effective_from, "items": items})
+    return pl
+
+
+def in_force(on: date) -> PriceList | None:
+    return db.session.scalar(select(PriceList).where(PriceList.effective_from <= on)
+                             .order_by(PriceList.effective_from.desc(), PriceList.version.desc()).limit(1))
+
+
+def load_demo_prices(effective_from: date) -> PriceList | None:
+    """The demo's founding price list; does nothing when a list exists already."""
+    if db.session.scalar(select(PriceList.id).limit(1)) is not None:
+        return None
+    return create_version(DEMO_ITEMS, effective_from, notes="Founding price list of the demo facility.")
+
+
+@dataclass
+class Price:
+    unit_price: Decimal | None
+    amount: Decimal
+    price_list: PriceList
+    item: PriceItem
+
+
+def price(item_code: str, quantity: Decimal, value_usd: Decimal, on: date) -> Price | None:
+    """The fee for ``quantity`` of ``item_code`` delivered ``on``; None if the list has no such item."""
+    pl = in_force(on)
+    if pl is None:
+        return None
+    item = next((i for i in pl.items if i.code == item_code), None)
+    if item is None:
+        return None
+    if item.method == "flat":
+        return Price(item.amount, quantize(item.amount * quantity), pl, item)
+    fee = quantize(value_usd * item.rate / 100)
+    if item.floor is not None:
+        fee = max(fee, item.floor)
+    if item.cap is not None:
+        fee = min(fee, item.cap)
+    return Price(None, fee, pl, item)
+
+
+# --- the board's price_list decisions -----------------------------------------------------------
+
+
+def _validate_payload(payload: dict) -> dict:
+    try:
+        items = validate_items(payload.get("items"))
+    except ValidationFailed as exc:
+        raise ValidationFailed({f"payload.{k}": v for k, v in exc.errors.items()}) from None
+    return {"effective_from": payload["effective_from"], "items": items}
+
+
+def _apply(decision, payload: dict, actor) -> str:
+    pl = create_version(payload["items"], effects.effective_from(payload), decision_id=decision.id,
+                        notes=decision.title, actor=actor)
+    return f"Price list version {pl.version} ({len(pl.items)} items) in force from {pl.effective_from:%Y-%m-%d}."
+
+
+effects.register("price_list", _validate_payload, _apply)
