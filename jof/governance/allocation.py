@@ -49,14 +49,42 @@ class Share:
     explanation: dict = field(default_factory=dict)
 
 
+#: A fixed weight is a plain number: 0 to a billion, at most six decimals.
+MAX_WEIGHT = Decimal(10) ** 9
+WEIGHT_PLACES = 6
+PERCENT_PLACES = 2
+
+
+def _bounded(value, *, low: Decimal, high: Decimal, places: int) -> Decimal | None:
+    """``value`` as a Decimal if it is a finite number within [low, high] with at most
+    ``places`` decimals, else None. Bounds are checked before anything scales with the
+    exponent, so "1e999999999" is refused at once instead of hanging the worker."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        return None
+    try:
+        number = to_decimal(value)
+    except ValueError:
+        return None
+    if not low <= number <= high:
+        return None
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        return None
+    return number
+
+
 def validate_components(components: dict) -> dict:
-    """Check a key's definition; returns it normalised (percentages as strings)."""
+    """Check a key's definition; returns it normalised (percentages as strings).
+
+    Percentages have at most two decimals, lie in (0, 100] and add up to exactly 100
+    (summed as fractions, so no rounding can make a sum look right). Fixed weights are a
+    mapping of agency code to a number from 0 to 10⁹ with at most six decimals.
+    """
     errors: dict[str, list[str]] = {}
     if not isinstance(components, dict) or not components:
         raise ValidationFailed({"components": ["Give at least one method with its percentage."]})
-    fixed_weights = components.get("fixed_weights") or {}
+    fixed_weights = components.get("fixed_weights")
     out: dict = {}
-    total = Decimal(0)
+    total = Fraction(0)
     for method, pct in components.items():
         if method == "fixed_weights":
             continue
@@ -64,27 +92,32 @@ def validate_components(components: dict) -> dict:
             errors.setdefault("components", []).append(
                 f"Unknown method {method!r}; use {', '.join(METHODS)}.")
             continue
-        try:
-            pct = to_decimal(pct)
-        except ValueError:
-            errors.setdefault("components", []).append(f"{method}: percentage must be a number.")
+        number = _bounded(pct, low=Decimal(0), high=Decimal(100), places=PERCENT_PLACES)
+        if number is None or number == 0:
+            errors.setdefault("components", []).append(
+                f"{method}: the percentage must be a number above 0 and at most 100, "
+                "with at most two decimals.")
             continue
-        if pct <= 0:
-            errors.setdefault("components", []).append(f"{method}: percentage must be positive.")
-        total += pct
-        out[method] = str(pct)
+        total += Fraction(number)
+        out[method] = format(number, "f")
     if not errors and total != 100:
-        errors["components"] = [f"Percentages must add up to 100 (they add up to {total})."]
+        shown = Decimal(total.numerator) / Decimal(total.denominator)
+        errors["components"] = [f"Percentages must add up to 100 (they add up to {shown})."]
     if "fixed" in out:
-        if not fixed_weights:
-            errors["fixed_weights"] = ["A fixed key needs a weight per agency."]
+        if not isinstance(fixed_weights, dict) or not fixed_weights:
+            errors["fixed_weights"] = ["A fixed key needs a weight per agency: {\"UNDP\": \"3\", ...}."]
         else:
-            try:
-                if any(to_decimal(w) < 0 for w in fixed_weights.values()):
-                    errors["fixed_weights"] = ["Weights must not be negative."]
-            except ValueError:
-                errors["fixed_weights"] = ["Weights must be numbers."]
-        out["fixed_weights"] = {str(k).upper(): str(v) for k, v in fixed_weights.items()}
+            weights = {}
+            for code, weight in fixed_weights.items():
+                number = _bounded(weight, low=Decimal(0), high=MAX_WEIGHT, places=WEIGHT_PLACES)
+                if number is None:
+                    errors.setdefault("fixed_weights", []).append(
+                        f"{code}: a weight is a number from 0 to 1000000000 with at most six decimals.")
+                else:
+                    weights[str(code).strip().upper()] = format(number, "f")
+            out["fixed_weights"] = weights
+    elif fixed_weights is not None:
+        errors["fixed_weights"] = ["Fixed weights belong to a key with a \"fixed\" method."]
     if errors:
         raise ValidationFailed(errors)
     return out

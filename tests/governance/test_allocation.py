@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jof.core.errors import ValidationFailed
-from jof.governance.allocation import METHODS, AgencyInputs, allocate
+from jof.governance.allocation import METHODS, AgencyInputs, allocate, validate_components
 
 CENT = Fraction(1, 100)
 PROPERTY = settings(max_examples=250, deadline=None)
@@ -182,3 +182,40 @@ def test_an_invalid_key_is_refused(key, field):
 def test_an_amount_below_the_cent_is_refused():
     with pytest.raises(ValidationFailed):
         allocate(Decimal("10.001"), {"equal": "100"}, [AgencyInputs("UNDP")])
+
+
+@pytest.mark.parametrize("key, field", [
+    ({"fixed": "100", "fixed_weights": ["UNDP", "3"]}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": "UNDP=3"}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "1e5000"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "1e999999999"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "1000000000.5"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "0.0000001"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "NaN"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": "-1"}}, "fixed_weights"),
+    ({"fixed": "100", "fixed_weights": {"UNDP": ["3"]}}, "fixed_weights"),
+    ({"equal": "100", "fixed_weights": {"UNDP": "3"}}, "fixed_weights"),
+    ({"equal": "100", "headcount": "1e-40"}, "components"),
+    ({"equal": "99.999", "headcount": "0.001"}, "components"),
+    ({"equal": "150", "headcount": "-50"}, "components"),
+    ({"equal": "1e2"}, None),  # 100 written otherwise is still 100
+    ({"equal": 100.0}, "components"),  # floats are never money nor percentages
+    ({"equal": ["100"]}, "components"),
+    ({"equal": "Infinity"}, "components"),
+])
+def test_a_key_out_of_bounds_is_refused_before_it_can_break_an_allocation(key, field):
+    if field is None:
+        assert validate_components(key) == {"equal": "100"}
+        return
+    with pytest.raises(ValidationFailed) as exc:
+        validate_components(key)
+    assert field in exc.value.errors
+
+
+def test_the_bounds_of_a_key_themselves_are_accepted():
+    key = validate_components({"fixed": "99.99", "equal": "0.01",
+                               "fixed_weights": {"undp": "1000000000", "unep": "0.000001", "unfpa": 0}})
+    assert key == {"fixed": "99.99", "equal": "0.01",
+                   "fixed_weights": {"UNDP": "1000000000", "UNEP": "0.000001", "UNFPA": "0"}}
+    shares = allocate(Decimal("100.00"), key, [AgencyInputs("UNDP"), AgencyInputs("UNEP"), AgencyInputs("UNFPA")])
+    assert sum(s.amount for s in shares) == Decimal("100.00")
