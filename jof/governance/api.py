@@ -6,10 +6,9 @@ from flask.views import MethodView
 
 from jof.api import Blueprint, page_of, page_schema
 from jof.core import authz
-from jof.core.db import db
+from jof.core.errors import NotFound
 from jof.governance import schemas as s
 from jof.governance import services
-from jof.governance.models import CostSharingKey
 
 blp = Blueprint("governance_api", __name__, url_prefix="/api/v1/governance",
                 description="The board: one agency, one vote")
@@ -72,8 +71,6 @@ class VoteItem(MethodView):
         user = authz.require_user()
         vote = services.current_vote(services.get_decision(decision_id), user.agency_id)
         if vote is None:
-            from jof.core.errors import NotFound
-
             raise NotFound("Your agency has not voted on this decision.")
         return vote
 
@@ -96,17 +93,9 @@ def resolutions(q):
 @blp.route("/cost-sharing-keys")
 @blp.response(200, s.KeyOut(many=True))
 def keys():
-    """Every key the board adopted, and which one is in force today."""
+    """Every key the board adopted, and which one is in force today (UTC)."""
     authz.require_user()
-    from datetime import date
-
-    from sqlalchemy import select
-
-    current = services.key_in_force(date.today())
-    rows = db.session.scalars(select(CostSharingKey).order_by(CostSharingKey.effective_from.desc())).all()
-    for k in rows:
-        k.in_force = current is not None and k.id == current.id
-    return rows
+    return services.keys_with_status()
 
 
 @blp.route("/cost-pools")
@@ -125,22 +114,46 @@ class Pools(MethodView):
                                       data["category"], data["amount"], data["description"])
 
 
-def _allocation_body(period_text, key, pools, recorded):
-    return {"period": period_text, "key": key, "recorded": recorded,
-            "pools": [{"pool": pool, "shares": shares, "total": sum((x["amount"] for x in shares), start=0)}
-                      for pool, shares in pools]}
+@blp.route("/cost-pools/<int:pool_id>")
+class PoolItem(MethodView):
+    @blp.arguments(s.PoolUpdate)
+    @blp.response(200, s.PoolOut)
+    @blp.alt_response(409, description="The month's allocation is recorded; its pools no longer change.")
+    def patch(self, data, pool_id):
+        """Correct a pool's amount or description (manager), until the month is recorded."""
+        return services.update_cost_pool(authz.require_user(), services.get_cost_pool(pool_id), data)
+
+    @blp.response(204)
+    @blp.alt_response(409, description="The month's allocation is recorded; its pools no longer change.")
+    def delete(self, pool_id):
+        """Remove a pool entered by mistake (manager), until the month is recorded."""
+        services.delete_cost_pool(authz.require_user(), services.get_cost_pool(pool_id))
+
+
+def _allocation_body(period_text, key, previews, recorded, digest=None):
+    return {"period": period_text, "key": key, "recorded": recorded, "digest": digest,
+            "pools": [{"pool": pv.pool, "total": sum((sh.amount for sh in pv.shares), start=0),
+                       "shares": [{"agency": sh.code, "amount": sh.amount, "explanation": sh.explanation}
+                                  for sh in pv.shares]} for pv in previews]}
+
+
+def _recorded_body(period_text):
+    found = services.recorded_allocation(services.parse_period(period_text))
+    if found is None:
+        raise NotFound(f"No allocation is recorded for {period_text}.")
+    return _allocation_body(period_text, *found, True)
 
 
 @blp.route("/allocations/preview")
 @blp.arguments(s.PeriodQuery, location="query")
 @blp.response(200, s.AllocationOut)
 def allocation_preview(q):
-    """How the month's pools would be split by the key in force, every term explained."""
+    """How the month's pools would be split by the key in force, every term explained.
+    Its ``digest`` is what recording needs."""
     authz.require_user()
-    key, previews = services.preview(services.parse_period(q["period"]))
-    pools = [(pv.pool, [{"agency": sh.code, "amount": sh.amount, "explanation": sh.explanation}
-                        for sh in pv.shares]) for pv in previews]
-    return _allocation_body(q["period"], key, pools, False)
+    period = services.parse_period(q["period"])
+    key, previews = services.preview(period)
+    return _allocation_body(q["period"], key, previews, False, services.preview_digest(period))
 
 
 @blp.route("/allocations")
@@ -148,29 +161,16 @@ class Allocations(MethodView):
     @blp.arguments(s.PeriodQuery, location="query")
     @blp.response(200, s.AllocationOut)
     def get(self, q):
-        """The allocation recorded for the month."""
+        """The allocation recorded for the month: the stored shares."""
         authz.require_user()
-        period = services.parse_period(q["period"])
-        rows = services.recorded_shares(period)
-        if not rows:
-            from jof.core.errors import NotFound
-
-            raise NotFound(f"No allocation is recorded for {q['period']}.")
-        key = db.session.get(CostSharingKey, rows[0].key_id)
-        by_pool: dict = {}
-        for r in rows:
-            by_pool.setdefault(r.cost_pool, []).append(
-                {"agency": r.agency.code, "amount": r.amount, "explanation": r.explanation})
-        return _allocation_body(q["period"], key, list(by_pool.items()), True)
+        return _recorded_body(q["period"])
 
     @blp.arguments(s.AllocationIn)
     @blp.response(201, s.AllocationOut)
+    @blp.alt_response(409, description="The figures changed since the preview whose digest was sent.")
     def post(self, data):
-        """Record the month's allocation after reading the preview (manager)."""
+        """Record the month's allocation after reading the preview (manager): send the
+        preview's ``digest``; the answer is the recorded shares."""
         user = authz.require_user()
-        period = services.parse_period(data["period"])
-        services.record_allocation(user, period)
-        key, previews = services.preview(period)
-        pools = [(pv.pool, [{"agency": sh.code, "amount": sh.amount, "explanation": sh.explanation}
-                            for sh in pv.shares]) for pv in previews]
-        return _allocation_body(data["period"], key, pools, True)
+        services.record_allocation(user, services.parse_period(data["period"]), data["digest"])
+        return _recorded_body(data["period"])

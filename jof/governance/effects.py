@@ -13,15 +13,19 @@ applies them on that day.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from jof.core import audit
 from jof.core.db import db
-from jof.core.errors import ValidationFailed
+from jof.core.errors import DomainError, ValidationFailed
 from jof.core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 #: kind → (validate(payload) -> normalised payload, apply(decision, payload, actor) -> summary)
 _APPLIERS: dict[str, tuple[Callable[[dict], dict], Callable]] = {}
@@ -95,13 +99,33 @@ def _try_apply(effect, decision, actor, today: date) -> None:
         audit.record(actor, "decision.effect_scheduled", decision,
                      after={"kind": effect.kind, "effective_from": effect.effective_from})
         return
-    summary = entry[1](decision, decision.payload, actor)
+    try:
+        # In a savepoint: an effect that cannot apply (its agency changed meanwhile, its
+        # date has become the past) is recorded as failed and never blocks the closing.
+        with db.session.begin_nested():
+            summary = entry[1](decision, decision.payload, actor)
+            db.session.flush()
+    except (DomainError, SQLAlchemyError) as exc:
+        reason = _reason(exc)
+        log.warning("effect of decision %s (%s) failed: %s", decision.id, effect.kind, reason)
+        effect.status = "failed"
+        effect.summary = f"Not applied: {reason}"
+        audit.record(actor, "decision.effect_failed", decision,
+                     after={"kind": effect.kind, "reason": reason, "effective_from": effect.effective_from})
+        return
     effect.status = "applied"
     effect.applied_at = utcnow()
     effect.summary = summary
     audit.record(actor, "decision.effect_applied", decision,
                  after={"kind": effect.kind, "summary": summary,
                         "effective_from": effect.effective_from})
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        messages = [m for msgs in exc.errors.values() for m in msgs]
+        return " ".join(messages) or exc.detail
+    return "the database refused the change (" + type(getattr(exc, "orig", exc)).__name__ + ")."
 
 
 def apply_pending(actor=None, today: date | None = None) -> int:

@@ -105,6 +105,7 @@ class DecisionEffect(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     effective_from: Mapped[date] = mapped_column(Date)
     #: pending (no module applies this kind yet) | scheduled (applied on effective_from) | applied
+    #: | failed (could not apply any more when its day came; the summary says why)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -100,6 +100,11 @@ class PoolIn(ma.Schema):
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class PoolUpdate(ma.Schema):
+    amount = DecimalString(validate=validate.Range(min=0))
+    description = fields.String(validate=validate.Length(max=2000))
+
+
 class PoolOut(ma.Schema):
     id = fields.Integer()
     period = fields.Function(lambda p: p.period.strftime("%Y-%m"))
@@ -129,8 +134,44 @@ class AllocationOut(ma.Schema):
     key = fields.Nested(KeyOut)
     pools = fields.List(fields.Nested(PoolAllocationOut))
     recorded = fields.Boolean()
+    digest = fields.String(allow_none=True, metadata={
+        "description": "In a preview: the fingerprint of its key, pools and inputs, sent back to record it."})
 
 
 class AllocationIn(ma.Schema):
     period = fields.String(required=True, validate=PERIOD)
     confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="Confirm with \"confirm\": true after reading the preview."))
+    digest = fields.String(required=True, validate=validate.Length(max=64), metadata={
+        "description": "The digest of the preview read; 409 if the figures changed since."})
+
+
+AGENCY_CODE = validate.Regexp(r"^[A-Z][A-Z0-9]{1,11}(-[A-Z]{2})?$",
+                              error="An agency code: letters and digits, e.g. UNDP or UNDP-AR.")
+
+
+class MembershipPayload(ma.Schema):
+    """The effect of a ``membership`` decision; checked before it can reach the database."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    effective_from = fields.String(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("join", "leave", "change"),
+                                                                  error="Use join, leave or change."))
+    agency = fields.String(required=True, validate=[validate.Length(max=20), AGENCY_CODE])
+    membership = fields.String(load_default="member", validate=validate.OneOf(("member", "partner"),
+                                                                              error="member or partner."))
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2 code, e.g. BR."))
+
+    @ma.pre_load
+    def normalise(self, data, **kwargs):
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key in ("agency", "country"):
+            if isinstance(data.get(key), str):
+                data[key] = data[key].strip().upper()
+        if isinstance(data.get("name"), str):
+            data["name"] = data["name"].strip()
+        return data

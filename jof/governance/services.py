@@ -8,17 +8,23 @@ it survives concurrent requests from several workers.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
+import marshmallow as ma
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from jof.core import audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
-from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_field_errors
 from jof.core.money import to_decimal
 from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User
@@ -39,6 +45,9 @@ from jof.governance.models import (
     DecisionVoter,
     Vote,
 )
+from jof.governance.schemas import MembershipPayload
+
+log = logging.getLogger(__name__)
 
 # --- decisions ---------------------------------------------------------------------------
 
@@ -145,19 +154,39 @@ def _heads_of(agencies: list[Agency]) -> list[User]:
 
 
 def voter_agency(actor: User, decision: Decision) -> Agency:
-    """The agency the actor votes for, or a 403 saying why they cannot vote."""
+    """The agency the actor votes for, or a 403 saying why they cannot vote.
+
+    Once a decision is open, its snapshot of voting members alone decides: a member that
+    became a partner meanwhile still votes on it (it counts for the quorum), and an agency
+    that became a member meanwhile does not.
+    """
     authz.ensure_can_change(actor)
     if actor.is_facility_staff:
         raise Forbidden("Facility staff do not vote: the board is the member agencies, one vote each.")
     agency = actor.agency
-    if not agency.is_member:
-        raise Forbidden(f"{agency.code} is a partner of the facility: partners are served and pay "
-                        "fees but do not vote.")
+    if decision.status == "draft":
+        votes_on_it = agency.is_member
+    else:
+        votes_on_it = agency.id in {v.agency_id for v in decision.voters}
+    if not votes_on_it:
+        if not agency.is_member:
+            raise Forbidden(f"{agency.code} is a partner of the facility: partners are served and pay "
+                            "fees but do not vote.")
+        raise Forbidden(f"{agency.code} was not a voting member when this decision opened.")
     if not authz.is_head_of(actor, agency):
         raise Forbidden(f"Only the head of {agency.code} or the alternate it named casts its vote.")
-    if agency.id not in {v.agency_id for v in decision.voters} and decision.status != "draft":
-        raise Forbidden(f"{agency.code} was not a voting member when this decision opened.")
     return agency
+
+
+def may_vote(actor: User, decision: Decision) -> bool:
+    """Whether the actor may cast their agency's vote on this decision now."""
+    if decision.status != "open":
+        return False
+    try:
+        voter_agency(actor, decision)
+    except Forbidden:
+        return False
+    return True
 
 
 def cast_vote(actor: User, decision_id: int, choice: str, statement: str = "") -> Vote:
@@ -283,21 +312,44 @@ def close(decision_id: int, actor: User | None = None, *, now: datetime | None =
     return decision
 
 
+def due_decision_ids(now: datetime) -> list[int]:
+    """The open decisions whose closing time has come, the earliest first."""
+    return list(db.session.scalars(select(Decision.id).where(Decision.status == "open",
+                                                             Decision.closes_at <= now)
+                                   .order_by(Decision.closes_at, Decision.id)))
+
+
+def close_if_due(decision_id: int, now: datetime) -> str | None:
+    """Close one due decision in a savepoint and return its resolution number.
+
+    A decision that cannot close (bad data written around the services, a database
+    refusal) is logged and left open, its savepoint rolled back: it never blocks the
+    decisions due after it. Never commits; ``jof governance close-due`` commits each.
+    """
+    try:
+        with db.session.begin_nested():
+            decision = close(decision_id, None, now=now)
+            db.session.flush()
+    except Exception:  # noqa: BLE001 - one broken decision must not stop the others
+        log.exception("decision %s could not be closed; it stays open", decision_id)
+        return None
+    return decision.resolution_number
+
+
+def apply_due_effects(now: datetime) -> int:
+    """Apply the adopted effects whose effective date has come (membership changes)."""
+    return effects.apply_pending(None, today=now.date())
+
+
 def close_due(now: datetime | None = None) -> list[str]:
-    """Close every open decision whose time has come, each committed on its own, then
-    apply the adopted effects whose effective date has come (membership changes)."""
+    """Close every due decision, each on its own, then apply the effects now due.
+
+    Never commits (the caller does); the command line commits after each decision.
+    """
     now = now or utcnow()
-    due = db.session.scalars(select(Decision.id).where(Decision.status == "open",
-                                                       Decision.closes_at <= now)
-                             .order_by(Decision.closes_at)).all()
-    closed = []
-    for decision_id in due:
-        decision = close(decision_id, None, now=now)
-        closed.append(decision.resolution_number)
-        db.session.commit()
-    if effects.apply_pending(None, today=now.date()):
-        db.session.commit()
-    return closed
+    closed = [close_if_due(decision_id, now) for decision_id in due_decision_ids(now)]
+    apply_due_effects(now)
+    return [number for number in closed if number]
 
 
 def decisions_query(status: str | None = None):
@@ -328,52 +380,93 @@ def key_in_force(on: date) -> CostSharingKey | None:
                              .limit(1))
 
 
+def keys_with_status(today: date | None = None) -> list[CostSharingKey]:
+    """Every adopted key, newest first, each marked ``in_force`` on ``today`` (UTC)."""
+    current = key_in_force(today or utcnow().date())
+    rows = db.session.scalars(select(CostSharingKey).order_by(CostSharingKey.effective_from.desc(),
+                                                              CostSharingKey.id.desc())).all()
+    for key in rows:
+        key.in_force = current is not None and key.id == current.id
+    return list(rows)
+
+
 def _validate_key_payload(payload: dict) -> dict:
     try:
         components = validate_components(payload.get("components"))
     except ValidationFailed as exc:
         raise ValidationFailed({f"payload.{k}": v for k, v in exc.errors.items()}) from None
+    _check_key_date(effects.effective_from(payload))
     return {"effective_from": payload["effective_from"], "components": components}
 
 
+def _check_key_date(day: date) -> None:
+    """A new key may not rewrite the past: not before this month, nor in (or before) a
+    month whose allocation is recorded already, even from the middle of it."""
+    today = utcnow().date()
+    if day < today.replace(day=1):
+        raise ValidationFailed({"payload.effective_from": [
+            f"A key takes effect on {today.replace(day=1):%Y-%m-%d} (the first day of this month) or later."]})
+    recorded = db.session.scalar(select(func.max(CostPool.period)).join(
+        AllocationShare, AllocationShare.cost_pool_id == CostPool.id).where(CostPool.period >= day.replace(day=1)))
+    if recorded is not None:
+        raise ValidationFailed({"payload.effective_from": [
+            f"The allocation of {recorded:%Y-%m} is recorded already with the key then in force; "
+            "a new key takes effect after it."]})
+
+
 def _apply_key(decision: Decision, payload: dict, actor) -> str:
-    key = CostSharingKey(components=payload["components"], decision_id=decision.id,
-                         effective_from=effects.effective_from(payload), created_at=utcnow())
+    day = effects.effective_from(payload)
+    components = validate_components(payload["components"])
+    if not (decision.tally or {}).get("founding"):
+        _check_key_date(day)  # it may have become wrong while the board voted
+    key = CostSharingKey(components=components, decision_id=decision.id,
+                         effective_from=day, created_at=utcnow())
     db.session.add(key)
     methods = ", ".join(f"{m} {p}%" for m, p in payload["components"].items() if m != "fixed_weights")
     return f"Cost-sharing key {methods} in force from {key.effective_from:%Y-%m-%d}."
 
 
 def _validate_membership(payload: dict) -> dict:
+    try:
+        clean = MembershipPayload().load(payload)
+    except ma.ValidationError as exc:
+        raise ValidationFailed({f"payload.{k}": v for k, v in flatten_field_errors(exc.messages).items()}) from None
+    agency = db.session.scalar(select(Agency).where(Agency.code == clean["agency"]))
+    _check_membership(clean, agency, effects.effective_from(clean))
+    return clean
+
+
+def _check_membership(payload: dict, agency: Agency | None, day: date) -> None:
+    """The agency rules a membership change must respect (as the agency forms do)."""
     errors: dict[str, list[str]] = {}
-    action = payload.get("action")
-    if action not in ("join", "leave", "change"):
-        errors["payload.action"] = ["Use join, leave or change."]
-    code = (payload.get("agency") or "").strip().upper()
-    if not code:
-        errors["payload.agency"] = ["Name the agency (its code)."]
-    membership = payload.get("membership", "member")
-    if membership not in ("member", "partner"):
-        errors["payload.membership"] = ["member or partner."]
-    known = bool(code) and db.session.scalar(select(Agency.id).where(Agency.code == code)) is not None
-    if action == "join" and not known:
-        if not payload.get("name") or not payload.get("country"):
-            errors["payload.name"] = ["A new agency needs its name and country (ISO code)."]
-    if action in ("leave", "change") and code and not known:
-        errors["payload.agency"] = [f"There is no agency {code}."]
+    code, action = payload["agency"], payload["action"]
+    if agency is None:
+        if action != "join":
+            errors["payload.agency"] = [f"There is no agency {code}."]
+        else:
+            for name in ("name", "country"):
+                if not payload.get(name):
+                    errors[f"payload.{name}"] = ["A new agency needs its name and country (ISO code)."]
+    elif action in ("leave", "change"):
+        if agency.left_on is not None and agency.left_on <= day:
+            errors["payload.effective_from"] = [f"{code} left the facility on {agency.left_on:%Y-%m-%d}."]
+        elif action == "leave" and day <= agency.joined_on:
+            errors["payload.effective_from"] = [
+                f"{code} joined on {agency.joined_on:%Y-%m-%d}; it can only leave after that day."]
     if errors:
         raise ValidationFailed(errors)
-    return {**payload, "agency": code, "membership": membership}
 
 
 def _apply_membership(decision: Decision, payload: dict, actor) -> str:
+    # Checked again on the day: the agency may have changed while the decision waited.
+    payload = _validate_membership(payload)
     day = effects.effective_from(payload)
     agency = db.session.scalar(select(Agency).where(Agency.code == payload["agency"]))
     before = audit.snapshot(agency) if agency else None
     if payload["action"] == "join":
         if agency is None:
             agency = Agency(code=payload["agency"], name=payload["name"],
-                            country=payload["country"].upper(), joined_on=day,
+                            country=payload["country"], joined_on=day,
                             membership=payload["membership"])
             db.session.add(agency)
         else:
@@ -385,13 +478,9 @@ def _apply_membership(decision: Decision, payload: dict, actor) -> str:
             agency.left_on = None
         text = f"{agency.code} joins as {payload['membership']} on {day:%Y-%m-%d}."
     elif payload["action"] == "leave":
-        if agency is None:
-            raise Conflict(f"No agency {payload['agency']} to leave.")
         agency.left_on = day
         text = f"{agency.code} leaves on {day:%Y-%m-%d}."
     else:
-        if agency is None:
-            raise Conflict(f"No agency {payload['agency']}.")
         agency.membership = payload["membership"]
         text = f"{agency.code} becomes a {payload['membership']} from {day:%Y-%m-%d}."
     audit.record(actor, "agency.membership", agency, before=before, after=audit.snapshot(agency))
@@ -413,7 +502,7 @@ def adopt_initial_key(components: dict, effective_from: date, actor: User | None
                                  "components": validate_components(components)},
                         created_at=utcnow(), opened_at=utcnow(), closed_at=utcnow(),
                         closes_at=utcnow(), tally={"founding": True})
-    year = effective_from.year
+    year = decision.closed_at.year  # numbered in the year it was adopted, like any resolution
     decision.resolution_number = f"RES-{year}-{next_value(f'resolution:{year}'):03d}"
     db.session.add(decision)
     db.session.flush()
@@ -439,24 +528,36 @@ def parse_period(text: str) -> date:
         raise ValidationFailed({"period": ["Expected YYYY-MM."]}) from None
 
 
+def _pool_amount(amount, errors: dict[str, list[str]]) -> Decimal | None:
+    try:
+        amount = to_decimal(amount)
+    except ValueError as exc:
+        errors["amount"] = [str(exc)]
+        return None
+    if amount < 0:
+        errors["amount"] = ["Must not be negative."]
+    elif amount >= Decimal(10) ** 13:
+        errors["amount"] = ["Too large for a month's shared cost."]
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors["amount"] = ["Give the amount to the cent."]
+    return amount
+
+
+def _pool_open(pool_period: date) -> None:
+    if _allocated(pool_period):
+        raise Conflict(f"The allocation of {pool_period:%Y-%m} is recorded; its pools no longer change.")
+
+
 def add_cost_pool(actor: User, period: date, category: str, amount, description: str = "") -> CostPool:
     _manager(actor)
     errors: dict[str, list[str]] = {}
     if category not in POOL_CATEGORIES:
         errors["category"] = [f"Choose one of: {', '.join(POOL_CATEGORIES)}."]
-    try:
-        amount = to_decimal(amount)
-        if amount < 0:
-            errors["amount"] = ["Must not be negative."]
-        elif amount != amount.quantize(Decimal("0.01")):
-            errors["amount"] = ["Give the amount to the cent."]
-    except ValueError as exc:
-        errors["amount"] = [str(exc)]
+    amount = _pool_amount(amount, errors)
     if not errors and db.session.scalar(select(CostPool.id).where(CostPool.period == period,
                                                                   CostPool.category == category)):
         errors["category"] = [f"The {category} pool of {period:%Y-%m} exists already; edit it instead."]
-    if _allocated(period):
-        raise Conflict(f"The allocation of {period:%Y-%m} is recorded; its pools no longer change.")
+    _pool_open(period)
     if errors:
         raise ValidationFailed(errors)
     pool = CostPool(period=period, category=category, amount=amount, description=description,
@@ -464,6 +565,38 @@ def add_cost_pool(actor: User, period: date, category: str, amount, description:
     db.session.add(pool)
     audit.record(actor, "cost_pool.create", pool, after=audit.snapshot(pool))
     return pool
+
+
+def get_cost_pool(pool_id: int) -> CostPool:
+    pool = db.session.get(CostPool, pool_id)
+    if pool is None:
+        raise NotFound("No such cost pool.")
+    return pool
+
+
+def update_cost_pool(actor: User, pool: CostPool, data: dict) -> CostPool:
+    """Correct a pool's amount or description until its month's allocation is recorded."""
+    _manager(actor)
+    _pool_open(pool.period)
+    errors: dict[str, list[str]] = {}
+    amount = _pool_amount(data["amount"], errors) if "amount" in data else pool.amount
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(pool)
+    pool.amount = amount
+    if "description" in data:
+        pool.description = data["description"] or ""
+    audit.record(actor, "cost_pool.update", pool, before=before, after=audit.snapshot(pool))
+    return pool
+
+
+def delete_cost_pool(actor: User, pool: CostPool) -> None:
+    """Remove a pool entered by mistake, until its month's allocation is recorded."""
+    _manager(actor)
+    _pool_open(pool.period)
+    audit.record(actor, "cost_pool.delete", pool, before=audit.snapshot(pool))
+    db.session.delete(pool)
+    db.session.flush()
 
 
 def pools_of(period: date) -> list[CostPool]:
@@ -514,7 +647,7 @@ class PoolPreview:
     shares: list[Share]
 
 
-def preview(period: date) -> tuple[CostSharingKey, list[PoolPreview]]:
+def _preview(period: date) -> tuple[CostSharingKey, list[PoolPreview], str]:
     key = key_in_force(period)
     if key is None:
         raise Conflict(f"No cost-sharing key is in force in {period:%Y-%m}; the board must adopt one.")
@@ -522,13 +655,35 @@ def preview(period: date) -> tuple[CostSharingKey, list[PoolPreview]]:
     pools = pools_of(period)
     if not pools:
         raise Conflict(f"No cost pools were entered for {period:%Y-%m}.")
-    return key, [PoolPreview(p, allocate(p.amount, key.components, inputs)) for p in pools]
+    previews = [PoolPreview(p, allocate(p.amount, key.components, inputs)) for p in pools]
+    facts = {"key": key.id, "components": key.components,
+             "pools": [[p.id, p.category, str(Fraction(p.amount))] for p in pools],
+             "inputs": [[i.code, i.headcount, i.usage_count, str(Fraction(i.usage_value))] for i in inputs]}
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+    return key, previews, digest
 
 
-def record_allocation(actor: User, period: date) -> list[AllocationShare]:
-    """Record the preview as it stands; recording again replaces the earlier shares."""
+def preview(period: date) -> tuple[CostSharingKey, list[PoolPreview]]:
+    key, previews, _digest = _preview(period)
+    return key, previews
+
+
+def preview_digest(period: date) -> str:
+    """A fingerprint of what the preview is computed from (key, pools, inputs): recording
+    needs it, so what is recorded is what the manager read."""
+    return _preview(period)[2]
+
+
+def record_allocation(actor: User, period: date, digest: str) -> list[AllocationShare]:
+    """Record the previewed allocation; recording again replaces the earlier shares.
+
+    ``digest`` is the previewed one: if the key, a pool or an input changed since, the
+    figures would differ from what was read, so it is refused (409).
+    """
     _manager(actor)
-    key, previews = preview(period)
+    key, previews, current = _preview(period)
+    if not isinstance(digest, str) or not hmac.compare_digest(digest, current):
+        raise Conflict("The figures changed since your preview; review them again before recording.")
     agencies = {a.code: a.id for a in db.session.scalars(select(Agency))}
     rows = []
     for pv in previews:
@@ -543,10 +698,23 @@ def record_allocation(actor: User, period: date) -> list[AllocationShare]:
             db.session.add(row)
             rows.append(row)
         audit.record(actor, "allocation.record", pv.pool,
-                     after={"key": key.id, "shares": {s.code: s.amount for s in pv.shares}})
+                     after={"key": key.id, "digest": digest, "shares": {s.code: s.amount for s in pv.shares}})
+    db.session.flush()
     return rows
 
 
 def recorded_shares(period: date) -> list[AllocationShare]:
     return list(db.session.scalars(select(AllocationShare).join(CostPool).where(CostPool.period == period)
                                    .order_by(CostPool.category, AllocationShare.agency_id)))
+
+
+def recorded_allocation(period: date) -> tuple[CostSharingKey, list[PoolPreview]] | None:
+    """The allocation as recorded (the stored rows, not a recomputation), or None."""
+    rows = recorded_shares(period)
+    if not rows:
+        return None
+    by_pool: dict[int, PoolPreview] = {}
+    for r in sorted(rows, key=lambda r: (r.cost_pool.category, r.agency.code)):
+        pv = by_pool.setdefault(r.cost_pool_id, PoolPreview(r.cost_pool, []))
+        pv.shares.append(Share(code=r.agency.code, amount=r.amount, explanation=r.explanation))
+    return db.session.get(CostSharingKey, rows[0].key_id), list(by_pool.values())

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import marshmallow as ma
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jof.core import authz
 from jof.core.db import db
-from jof.core.errors import DomainError, ValidationFailed
+from jof.core.errors import Conflict, DomainError, ValidationFailed, flatten_field_errors
 from jof.core.pdf import render_pdf
-from jof.core.people import Agency, Facility, Role
+from jof.core.people import Facility, Role
 from jof.governance import services
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
+from jof.governance.schemas import DecisionIn
 
 bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
 
 
 def _page(stmt, per_page: int = 20):
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -35,13 +38,9 @@ def board():
     open_rows = db.session.scalars(services.decisions_query("open")).all()
     drafts = db.session.scalars(services.decisions_query("draft")).all() if user.has_role(Role.MANAGER, Role.AGENCY_HEAD) else []
     ballots = {d.id: services.current_vote(d, user.agency_id) for d in open_rows}
+    can_vote = {d.id: services.may_vote(user, d) for d in open_rows}
     return render_template("governance/board.html", open_rows=open_rows, drafts=drafts,
-                           ballots=ballots, can_vote=_can_vote(user), choices=CHOICES)
-
-
-def _can_vote(user) -> bool:
-    return (not user.is_facility_staff and user.agency.is_member and authz.is_head_of(user, user.agency)
-            and not authz.is_read_only(user))
+                           ballots=ballots, can_vote=can_vote, choices=CHOICES)
 
 
 @bp.route("/decisions/new", methods=["GET", "POST"])
@@ -50,25 +49,33 @@ def new_decision():
     form = request.form.to_dict() if request.method == "POST" else {"kind": "general", "threshold": "simple_majority", "quorum_rule": "more_than_half"}
     errors: dict = {}
     if request.method == "POST":
-        data = {k: form.get(k, "") for k in ("title", "text", "kind", "threshold", "quorum_rule")}
-        payload_text = form.get("payload", "").strip()
         try:
-            if payload_text:
-                import json
-
-                try:
-                    data["payload"] = json.loads(payload_text)
-                except ValueError:
-                    raise ValidationFailed({"payload": [_("The effect must be valid JSON.")]}) from None
-            decision = services.propose(user, data)
+            decision = services.propose(user, _decision_form(form))
             db.session.flush()
             flash(_("Draft saved. Open it for voting when it is ready."), "success")
             return redirect(url_for("governance.decision", decision_id=decision.id))
         except ValidationFailed as exc:
             errors = exc.errors
+    payload_invalid = any(name == "payload" or name.startswith("payload.") for name in errors)
     status = 422 if errors else 200
-    return render_template("governance/new.html", form=form, errors=errors, kinds=KINDS,
-                           thresholds=THRESHOLDS, quorum_rules=QUORUM_RULES), status
+    return render_template("governance/new.html", form=form, errors=errors, payload_invalid=payload_invalid,
+                           kinds=KINDS, thresholds=THRESHOLDS, quorum_rules=QUORUM_RULES), status
+
+
+def _decision_form(form: dict) -> dict:
+    """The form's fields loaded like the API's body (DecisionIn); the effect is JSON."""
+    data = {"title": form.get("title", "")}
+    data.update({k: form[k] for k in ("text", "kind", "threshold", "quorum_rule") if form.get(k)})
+    payload_text = form.get("payload", "").strip()
+    if payload_text:
+        try:
+            data["payload"] = json.loads(payload_text)
+        except ValueError:
+            raise ValidationFailed({"payload": [_("The effect must be valid JSON.")]}) from None
+    try:
+        return DecisionIn().load(data)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
 
 
 @bp.route("/decisions/<int:decision_id>")
@@ -78,7 +85,7 @@ def decision(decision_id: int, errors: dict | None = None, message: str | None =
     ballot = services.current_vote(d, user.agency_id)
     voted = {v.agency.code for v in d.votes}
     return render_template("governance/decision.html", d=d, ballot=ballot, voted=voted,
-                           can_vote=_can_vote(user) and d.status == "open", choices=CHOICES,
+                           can_vote=services.may_vote(user, d), choices=CHOICES,
                            errors=errors or {}, message=message, form=request.form), status
 
 
@@ -142,7 +149,7 @@ def resolution_pdf(decision_id: int):
     authz.require_user()
     d = services.get_decision(decision_id)
     if d.status != "closed":
-        raise ValidationFailed({"decision": [_("Only a closed decision has a resolution to print.")]})
+        raise Conflict(_("Only a closed decision has a resolution to print."))
     facility = db.session.get(Facility, 1)
     html = render_template("governance/resolution_pdf.html", d=d, facility=facility)
     return Response(render_pdf(html), mimetype="application/pdf", headers={
@@ -163,31 +170,46 @@ def costs():
         period, errors, status = None, exc.errors, 422
     if request.method == "POST" and period is not None:
         try:
-            if request.form.get("action") == "record":
-                if request.form.get("confirm") != "yes":
-                    raise ValidationFailed({"confirm": [_("Tick the box to confirm you checked the preview.")]})
-                services.record_allocation(user, period)
-                flash(_("The allocation of %(period)s is recorded.", period=period_text), "success")
-            else:
-                services.add_cost_pool(user, period, request.form.get("category", ""),
-                                       request.form.get("amount", ""), request.form.get("description", ""))
-                flash(_("Cost pool added."), "success")
+            _costs_action(user, period, period_text)
             return redirect(url_for("governance.costs", period=period_text))
         except ValidationFailed as exc:
             errors, status = exc.errors, 422
         except DomainError as exc:
             message, status = exc.detail, exc.status
     pools = services.pools_of(period) if period else []
-    key = previews = None
-    recorded = []
+    key = previews = digest = None
+    recorded = services.recorded_allocation(period) if period else None
     if period and pools:
         try:
             key, previews = services.preview(period)
+            digest = services.preview_digest(period)
         except DomainError as exc:
             message = message or exc.detail
-        recorded = services.recorded_shares(period)
-    agencies = {a.id: a.code for a in db.session.scalars(select(Agency))}
     return render_template("governance/costs.html", period=period_text, pools=pools, key=key,
-                           previews=previews, recorded=recorded, agencies=agencies, errors=errors,
+                           previews=previews, digest=digest, recorded=recorded, errors=errors,
                            message=message, form=form, categories=POOL_CATEGORIES,
                            is_manager=user.has_role(Role.MANAGER)), status
+
+
+def _costs_action(user, period, period_text: str) -> None:
+    action = request.form.get("action")
+    if action == "record":
+        if request.form.get("confirm") != "yes":
+            raise ValidationFailed({"confirm": [_("Tick the box to confirm you checked the preview.")]})
+        services.record_allocation(user, period, request.form.get("digest", ""))
+        flash(_("The allocation of %(period)s is recorded.", period=period_text), "success")
+    elif action in ("edit", "delete"):
+        pool = services.get_cost_pool(request.form.get("pool_id", 0, type=int))
+        if pool.period != period:
+            raise ValidationFailed({"pool_id": [_("That pool belongs to another month.")]})
+        if action == "delete":
+            services.delete_cost_pool(user, pool)
+            flash(_("Cost pool removed."), "success")
+        else:
+            services.update_cost_pool(user, pool, {"amount": request.form.get("amount", ""),
+                                                   "description": request.form.get("description", "")})
+            flash(_("Cost pool updated."), "success")
+    else:
+        services.add_cost_pool(user, period, request.form.get("category", ""),
+                               request.form.get("amount", ""), request.form.get("description", ""))
+        flash(_("Cost pool added."), "success")

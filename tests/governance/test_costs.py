@@ -72,13 +72,20 @@ def test_the_preview_explains_every_share_and_sums_to_each_pool(api):
     assert Decimal(undp["explanation"]["rounding_adjustment"]) == Decimal("0.003333")
 
 
+def _digest(client, period: str | None = None) -> str:
+    return client.get(PREVIEW, query_string={"period": period or _period()}).get_json()["digest"]
+
+
 def test_recording_needs_confirmation_and_the_manager(api, session):
     manager = api(MANAGER)
     _pool(manager, "staff", "100.00")
-    assert manager.post(ALLOCATIONS, json={"period": _period()}).status_code == 422
-    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": False}).status_code == 422
-    assert api("auditor@jof.example").post(ALLOCATIONS, json={"period": _period(), "confirm": True}).status_code == 403
-    assert api(head_email("UNDP")).post(ALLOCATIONS, json={"period": _period(), "confirm": True}).status_code == 403
+    digest = _digest(manager)
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "digest": digest}).status_code == 422
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": False, "digest": digest}).status_code == 422
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True}).status_code == 422  # no digest
+    for email in ("auditor@jof.example", head_email("UNDP")):
+        r = api(email).post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": digest})
+        assert r.status_code == 403
     assert db.session.scalar(select(func.count(AllocationShare.id))) == 0
     assert manager.get(ALLOCATIONS, query_string={"period": _period()}).status_code == 404
 
@@ -88,8 +95,9 @@ def test_the_recorded_shares_sum_exactly_to_each_pool(api, session):
     amounts = {"staff": "98765.43", "premises": "0.05", "ict_infrastructure": "1234.57"}
     for category, amount in amounts.items():
         _pool(manager, category, amount)
-    r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True})
+    r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": _digest(manager)})
     assert r.status_code == 201, r.get_json()
+    assert r.get_json() == manager.get(ALLOCATIONS, query_string={"period": _period()}).get_json()
 
     recorded = manager.get(ALLOCATIONS, query_string={"period": _period()}).get_json()
     assert recorded["recorded"] is True
@@ -100,7 +108,8 @@ def test_the_recorded_shares_sum_exactly_to_each_pool(api, session):
     assert sum(r.amount for r in rows) == sum(Decimal(a) for a in amounts.values())
     assert all("raw_share" in r.explanation for r in rows)
     # Recording again replaces the shares, it never adds to them.
-    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True}).status_code == 201
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True,
+                                           "digest": _digest(manager)}).status_code == 201
     db.session.expire_all()
     assert db.session.scalar(select(func.count(AllocationShare.id))) == 3 * len(MEMBERS)
     assert db.session.scalar(select(func.sum(AllocationShare.amount))) == sum(Decimal(a) for a in amounts.values())
@@ -142,3 +151,67 @@ def test_usage_counts_come_from_the_requests_completed_in_the_month(api, board, 
         "UNWOMEN": "0.00"}
     # Last month's key and inputs are untouched by this month's requests.
     assert body["key"]["resolution_number"] == decision.resolution_number
+
+
+def test_recording_refuses_figures_that_changed_since_the_preview(api, session):
+    manager = api(MANAGER)
+    pool = _pool(manager, "staff", "600.00").get_json()
+    digest = _digest(manager)
+    assert manager.patch(f"{POOLS}/{pool['id']}", json={"amount": "660.00"}).status_code == 200
+    r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": digest})
+    assert r.status_code == 409 and "changed since your preview" in r.get_json()["detail"]
+    assert db.session.scalar(select(func.count(AllocationShare.id))) == 0
+    r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": _digest(manager)})
+    assert r.status_code == 201
+    assert sum(Decimal(s["amount"]) for s in r.get_json()["pools"][0]["shares"]) == Decimal("660.00")
+
+
+def test_the_recorded_allocation_is_what_was_stored_not_a_recomputation(api, session):
+    from jof.core.people import Agency, AgencyHeadcount
+
+    manager = api(MANAGER)
+    _pool(manager, "staff", "600.00")
+    recorded = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True,
+                                               "digest": _digest(manager)}).get_json()
+    # UNDP's headcount is corrected afterwards: a recomputation would now differ.
+    undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+    db.session.execute(AgencyHeadcount.__table__.update().where(
+        AgencyHeadcount.agency_id == undp.id, AgencyHeadcount.year == utcnow().year).values(headcount=1))
+    db.session.commit()
+    preview = manager.get(PREVIEW, query_string={"period": _period()}).get_json()
+    assert preview["pools"][0]["shares"] != recorded["pools"][0]["shares"]
+    stored = manager.get(ALLOCATIONS, query_string={"period": _period()}).get_json()
+    assert stored["pools"] == recorded["pools"] and stored["recorded"] is True
+
+
+@pytest.mark.parametrize("email", ["auditor@jof.example", head_email("UNDP"), "requester@undp.jof.example"])
+def test_only_the_manager_edits_or_removes_a_pool(api, email):
+    pool = _pool(api(MANAGER), "premises", "100.00").get_json()
+    assert api(email).patch(f"{POOLS}/{pool['id']}", json={"amount": "1.00"}).status_code == 403
+    assert api(email).delete(f"{POOLS}/{pool['id']}").status_code == 403
+    assert api(MANAGER).get(POOLS, query_string={"period": _period()}).get_json()[0]["amount"] == "100.00"
+
+
+def test_the_manager_corrects_and_removes_a_pool_with_audit_until_the_month_is_recorded(api, session):
+    from jof.core.audit import AuditEvent
+
+    manager = api(MANAGER)
+    pool = _pool(manager, "premises", "100.00").get_json()
+    url = f"{POOLS}/{pool['id']}"
+    assert manager.patch(url, json={"amount": "100.001"}).status_code == 422
+    r = manager.patch(url, json={"amount": "120.50", "description": "Rent and cleaning"})
+    assert r.status_code == 200 and r.get_json()["amount"] == "120.50"
+    assert r.get_json()["description"] == "Rent and cleaning"
+    assert manager.delete(url).status_code == 204
+    assert manager.get(POOLS, query_string={"period": _period()}).get_json() == []
+    assert manager.patch(url, json={"amount": "1.00"}).status_code == 404
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("cost_pool.%"))
+                                 .order_by(AuditEvent.id)).all()
+    assert actions == ["cost_pool.create", "cost_pool.update", "cost_pool.delete"]
+
+    staff = _pool(manager, "staff", "300.00").get_json()
+    assert manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True,
+                                           "digest": _digest(manager)}).status_code == 201
+    assert manager.patch(f"{POOLS}/{staff['id']}", json={"amount": "1.00"}).status_code == 409
+    assert manager.delete(f"{POOLS}/{staff['id']}").status_code == 409
+    assert manager.get(POOLS, query_string={"period": _period()}).get_json()[0]["amount"] == "300.00"

@@ -378,3 +378,49 @@ def test_an_agency_that_was_not_a_member_when_the_decision_opened_does_not_vote_
     db.session.commit()
     with pytest.raises(Forbidden, match="not a voting member"):
         services.cast_vote(board.head(PARTNER), decision.id, "yes")
+
+
+def test_a_member_made_partner_while_a_decision_is_open_still_casts_the_vote_it_counts_for(board, api):
+    from jof.core.people import Agency
+
+    decision = board.open()
+    undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+    undp.membership = "partner"  # the snapshot taken at opening still counts UNDP
+    db.session.commit()
+    r = api(head_email("UNDP")).put(f"/api/v1/governance/decisions/{decision.id}/vote", json={"choice": "no"})
+    assert r.status_code == 200, r.get_json()
+    for code in MEMBERS[1:]:
+        board.vote(decision, code, "yes")  # the sixth vote closes it: UNDP's counted
+    db.session.refresh(decision)
+    assert decision.status == "closed" and decision.tally["votes"]["UNDP"] == "no"
+    assert decision.tally["no"] == 1 and decision.tally["yes"] == 5
+    # A decision opened now no longer has UNDP among its voters.
+    later = board.open(title="Opened after UNDP became a partner")
+    r = api(head_email("UNDP")).put(f"/api/v1/governance/decisions/{later.id}/vote", json={"choice": "no"})
+    assert r.status_code == 403 and "partner" in r.get_json()["detail"]
+
+
+def test_close_due_logs_a_decision_that_cannot_close_and_closes_the_others(board, app, caplog):
+    from sqlalchemy import update
+
+    broken = board.open(title="Broken")
+    clean = board.open(title="Clean")
+    board.votes(broken, yes=4)
+    board.votes(clean, yes=4)
+    # Data written around the services: an effect without a date, which cannot apply.
+    db.session.execute(update(Decision).where(Decision.id == broken.id).values(
+        payload={"components": {"equal": "100"}}))
+    db.session.commit()
+    board.move_closing_time(broken, utcnow() - timedelta(minutes=2))
+    board.move_closing_time(clean, utcnow() - timedelta(minutes=1))
+
+    for _ in range(2):  # the broken one stays open and is retried, never blocking the other
+        result = app.test_cli_runner().invoke(args=["governance", "close-due"])
+        assert result.exit_code == 0, result.output
+    assert "could not be closed" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(Decision, clean.id).status == "closed"
+    assert db.session.get(Decision, broken.id).status == "open"
+    assert db.session.get(Decision, broken.id).resolution_number is None
+    year = utcnow().year
+    assert db.session.get(Decision, clean.id).resolution_number == f"RES-{year}-002"  # no gap left

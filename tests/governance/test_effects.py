@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from jof.core.audit import AuditEvent
 from jof.core.db import db
@@ -14,7 +14,7 @@ from jof.core.people import Agency
 from jof.core.timeutil import utcnow
 from jof.governance import effects, services
 from jof.governance.models import CostSharingKey, Decision, DecisionEffect
-from tests.governance.conftest import MANAGER, MEMBERS
+from tests.governance.conftest import MANAGER, MEMBERS, head_email
 
 
 def _month(offset: int) -> date:
@@ -232,3 +232,137 @@ def test_a_price_list_decision_without_billing_stays_pending_and_changes_nothing
     assert decision.outcome == "adopted"
     assert [(e.kind, e.status) for e in decision.effects] == [("price_list", "pending")]
     assert db.session.scalar(select(func.count(CostSharingKey.id))) == 1
+
+
+def _propose(api, kind: str, payload: dict):
+    return api(MANAGER).post("/api/v1/governance/decisions", json={
+        "title": "An effect", "kind": kind, "payload": payload})
+
+
+JOIN = {"effective_from": "2030-01-01", "action": "join", "agency": "UNHCR",
+        "name": "United Nations High Commissioner for Refugees", "country": "BR"}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"country": 12}, "payload.country"),
+    ({"country": "BRAZIL"}, "payload.country"),
+    ({"country": None}, "payload.country"),
+    ({"agency": 5}, "payload.agency"),
+    ({"agency": "U" * 21}, "payload.agency"),
+    ({"agency": "UN HCR"}, "payload.agency"),
+    ({"name": "N" * 201}, "payload.name"),
+    ({"name": 7}, "payload.name"),
+    ({"action": ["join"]}, "payload.action"),
+    ({"membership": "observer"}, "payload.membership"),
+    ({"headcount": 10}, "payload.headcount"),
+])
+def test_a_membership_payload_of_the_wrong_type_or_length_is_refused_when_proposed(board, api, change, field):
+    r = _propose(api, "membership", {**JOIN, **change})
+    assert r.status_code == 422, r.get_json()
+    assert field in r.get_json()["errors"], r.get_json()
+
+
+def test_a_membership_payload_is_normalised_when_proposed(board, api):
+    r = _propose(api, "membership", {**JOIN, "agency": " unhcr ", "country": "br"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["payload"] == {**JOIN, "membership": "member"}
+
+
+def test_a_membership_payload_spoilt_behind_the_services_back_fails_its_effect_not_the_vote(board, api):
+    decision = _join(board, "UNHCR", utcnow().date())
+    db.session.execute(update(Decision).where(Decision.id == decision.id).values(
+        payload={**decision.payload, "country": "BRAZIL"}))
+    db.session.commit()
+    board.votes(decision, yes=5)
+    r = api(head_email("UNWOMEN")).put(f"/api/v1/governance/decisions/{decision.id}/vote", json={"choice": "yes"})
+    assert r.status_code == 200, r.get_json()  # the last vote closes the decision
+
+    db.session.expire_all()
+    closed = db.session.get(Decision, decision.id)
+    assert closed.status == "closed" and closed.outcome == "adopted"
+    [effect] = closed.effects
+    assert effect.status == "failed" and "ISO 3166" in effect.summary
+    assert db.session.scalar(select(Agency).where(Agency.code == "UNHCR")) is None
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "decision.effect_failed")) == 1
+
+
+def test_an_agency_cannot_leave_on_or_before_the_day_it_joined(board, api):
+    for day in ("2024-01-01", "2023-06-30"):  # UNDP joined on 2024-01-01
+        r = _propose(api, "membership", {"effective_from": day, "action": "leave", "agency": "UNDP"})
+        assert r.status_code == 422 and "payload.effective_from" in r.get_json()["errors"], r.get_json()
+    assert _propose(api, "membership", {"effective_from": "2024-01-02", "action": "leave",
+                                        "agency": "UNDP"}).status_code == 201
+
+
+def test_a_leave_that_became_impossible_while_waiting_for_its_day_fails_and_changes_nothing(board):
+    day = utcnow().date() + timedelta(days=30)
+    decision = board.open(kind="membership", title="UNDP leaves", payload={
+        "effective_from": day.isoformat(), "action": "leave", "agency": "UNDP"})
+    board.votes(decision, yes=6)
+    # Meanwhile an administrator corrects UNDP's joining date to after that day.
+    undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+    undp.joined_on = day + timedelta(days=1)
+    db.session.commit()
+
+    services.close_due(now=utcnow() + timedelta(days=31))
+    db.session.commit()
+    db.session.expire_all()
+    effect = db.session.scalar(select(DecisionEffect).where(DecisionEffect.decision_id == decision.id))
+    assert effect.status == "failed" and "only leave after" in effect.summary
+    assert db.session.get(Agency, undp.id).left_on is None
+    assert effects.apply_pending(today=day + timedelta(days=2)) == 0  # a failed effect is not retried
+
+
+@pytest.mark.parametrize("day", [date(1990, 1, 1), _month(-1), _month(0) - timedelta(days=1)])
+def test_a_key_cannot_take_effect_before_this_month(board, api, day):
+    r = _propose(api, "cost_sharing_key", {"effective_from": day.isoformat(), "components": {"equal": "100"}})
+    assert r.status_code == 422 and "payload.effective_from" in r.get_json()["errors"], r.get_json()
+    assert _propose(api, "cost_sharing_key", {"effective_from": _month(0).isoformat(),
+                                              "components": {"equal": "100"}}).status_code == 201
+
+
+def test_a_key_cannot_take_effect_in_or_before_a_recorded_month(board, api):
+    _pools(board, _month(1))
+    services.record_allocation(board.user(MANAGER), _month(1), services.preview_digest(_month(1)))
+    db.session.commit()
+    for day in (_month(0), _month(1), _month(1) + timedelta(days=14)):
+        r = _propose(api, "cost_sharing_key", {"effective_from": day.isoformat(), "components": {"equal": "100"}})
+        assert r.status_code == 422 and "payload.effective_from" in r.get_json()["errors"], (day, r.get_json())
+    assert _propose(api, "cost_sharing_key", {"effective_from": _month(2).isoformat(),
+                                              "components": {"equal": "100"}}).status_code == 201
+
+
+def test_a_key_whose_month_was_recorded_while_the_board_voted_fails_and_closing_goes_on(board):
+    _pools(board, _month(0))
+    decision = _key_decision(board, {"equal": "100"}, _month(0))
+    board.votes(decision, yes=4)
+    services.record_allocation(board.user(MANAGER), _month(0), services.preview_digest(_month(0)))
+    db.session.commit()
+
+    closed = board.close(decision)
+    assert closed.outcome == "adopted" and closed.resolution_number
+    [effect] = closed.effects
+    assert effect.status == "failed" and "recorded already" in effect.summary
+    assert db.session.scalar(select(func.count(CostSharingKey.id))) == 1  # the founding key only
+    assert services.key_in_force(_month(0)).components == {"equal": "40", "headcount": "60"}
+
+
+@pytest.mark.parametrize("components", [
+    {"fixed": "100", "fixed_weights": ["UNDP", "3"]},
+    {"fixed": "100", "fixed_weights": "UNDP"},
+    {"fixed": "100", "fixed_weights": {"UNDP": "1e5000"}},
+    {"fixed": "100", "fixed_weights": {"UNDP": "1e999999999"}},
+    {"equal": "100", "headcount": "1e-40"},
+])
+def test_a_key_that_would_break_allocation_is_refused_when_proposed(board, api, components):
+    r = _propose(api, "cost_sharing_key", {"effective_from": _month(1).isoformat(), "components": components})
+    assert r.status_code == 422, r.get_json()
+    assert any(k.startswith("payload.") for k in r.get_json()["errors"]), r.get_json()
+
+
+def test_a_founding_key_is_numbered_in_the_year_it_is_adopted_not_the_year_it_takes_effect(board):
+    year = utcnow().year
+    key = services.adopt_initial_key({"equal": "100"}, date(year - 3, 1, 1))
+    db.session.commit()
+    assert key.decision.resolution_number == f"RES-{year}-002"

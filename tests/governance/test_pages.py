@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
+import pytest
 from pypdf import PdfReader
 
 from tests.conftest import csrf_from
@@ -12,6 +15,10 @@ from tests.governance.conftest import MANAGER, MEMBERS, PARTNER, head_email
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def _digest_from(page: str) -> str:
+    return re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
 
 
 def test_a_head_votes_on_the_decision_page_and_sees_the_ballot(pages, web):
@@ -60,7 +67,8 @@ def test_the_resolution_pdf_lists_the_number_and_each_agencys_vote(pages, web):
 
 def test_an_open_decision_has_no_resolution_to_print(pages, web):
     decision_id = pages(lambda b: b.open().id)
-    assert web(MANAGER).get(f"/governance/resolutions/{decision_id}.pdf").status_code == 422
+    r = web(MANAGER).get(f"/governance/resolutions/{decision_id}.pdf")
+    assert r.status_code == 409 and "Only a closed decision" in _text(r)
 
 
 def test_the_register_shows_number_outcome_and_votes(pages, web):
@@ -83,8 +91,84 @@ def test_the_manager_previews_and_records_an_allocation_on_the_costs_page(web):
     assert r.status_code == 302
     page = _text(client.get(r.headers["Location"]))
     assert 'data-testid="allocation-premises"' in page and "Preview" in page
-    r = client.post("/governance/costs", data={"action": "record", "csrf_token": csrf_from(page)})
+    digest = _digest_from(page)
+    r = client.post("/governance/costs", data={"action": "record", "digest": digest, "csrf_token": csrf_from(page)})
     assert r.status_code == 422  # not confirmed
-    r = client.post("/governance/costs", data={"action": "record", "confirm": "yes", "csrf_token": csrf_from(page)})
+    r = client.post("/governance/costs", data={"action": "record", "confirm": "yes", "digest": digest,
+                                               "csrf_token": csrf_from(page)})
     assert r.status_code == 302
-    assert "Recorded allocation" in _text(client.get(r.headers["Location"]))
+    page = _text(client.get(r.headers["Location"]))
+    assert "Recorded allocation" in page and 'data-testid="recorded-premises"' in page
+
+
+def _propose_form(client, **fields):
+    page = _text(client.get("/governance/decisions/new"))
+    data = {"title": "Saturday opening", "text": "", "kind": "general", "threshold": "simple_majority",
+            "quorum_rule": "more_than_half", "payload": "", **fields, "csrf_token": csrf_from(page)}
+    return client.post("/governance/decisions/new", data=data)
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"title": ""}, "title", "Length must be between 3 and 200."),
+    ({"title": "T" * 300}, "title", "Length must be between 3 and 200."),
+    ({"kind": "coup"}, "kind", "Must be one of"),
+    ({"kind": "cost_sharing_key", "payload": "{not json"}, "payload", "The effect must be valid JSON."),
+    ({"kind": "cost_sharing_key", "payload": "[1, 2]"}, "payload", "Not a valid mapping type."),
+    ({"kind": "cost_sharing_key", "payload": '{"effective_from": "2030-01-01", "components": {"equal": "90"}}'},
+     "payload.components", "add up to 100"),
+])
+def test_the_propose_form_shows_what_is_wrong_and_keeps_the_input(web, fields, field, message):
+    client = web(MANAGER)
+    r = _propose_form(client, **{"text": "Kept text", **fields})
+    page = _text(r)
+    assert r.status_code == 422, page[:2000]
+    assert message in html.unescape(page)
+    assert "Kept text</textarea>" in page
+    if field.startswith("payload"):
+        assert 'id="payload" name="payload"' in page and "font-monospace is-invalid" in page
+        assert f'{fields["payload"]}</textarea>' in html.unescape(page)
+    elif field == "title":
+        assert 'is-invalid" id="title"' in page and html.escape(fields["title"]) in page
+
+
+def test_the_propose_form_saves_a_draft(web):
+    client = web(MANAGER)
+    r = _propose_form(client, title="Saturday opening", kind="cost_sharing_key",
+                      payload='{"effective_from": "2030-01-01", "components": {"equal": "100"}}')
+    assert r.status_code == 302, _text(r)[:2000]
+    page = _text(client.get(r.headers["Location"]))
+    assert "Saturday opening" in page and "Open for voting" in page
+
+
+def test_the_manager_edits_and_removes_a_pool_on_the_costs_page(web):
+    client = web(MANAGER)
+    page = _text(client.get("/governance/costs"))
+    r = client.post("/governance/costs", data={"action": "add", "category": "premises", "amount": "600.00",
+                                               "description": "Rent", "csrf_token": csrf_from(page)})
+    page = _text(client.get(r.headers["Location"]))
+    pool_id = re.search(r'name="action" value="edit"><input type="hidden" name="pool_id" value="(\d+)"', page).group(1)
+    r = client.post("/governance/costs", data={"action": "edit", "pool_id": pool_id, "amount": "6.001",
+                                               "description": "Rent", "csrf_token": csrf_from(page)})
+    assert r.status_code == 422 and "Give the amount to the cent." in _text(r) and 'value="6.001"' in _text(r)
+    r = client.post("/governance/costs", data={"action": "edit", "pool_id": pool_id, "amount": "660.00",
+                                               "description": "Rent and cleaning", "csrf_token": csrf_from(page)})
+    assert r.status_code == 302
+    page = _text(client.get(r.headers["Location"]))
+    assert 'value="660.00"' in page and 'value="Rent and cleaning"' in page
+    r = client.post("/governance/costs", data={"action": "delete", "pool_id": pool_id, "csrf_token": csrf_from(page)})
+    assert r.status_code == 302
+    assert "No pools entered for this month." in _text(client.get(r.headers["Location"]))
+
+
+def test_a_stale_preview_is_not_recorded_from_the_costs_page(web):
+    client = web(MANAGER)
+    page = _text(client.get("/governance/costs"))
+    r = client.post("/governance/costs", data={"action": "add", "category": "premises", "amount": "600.00",
+                                               "description": "Rent", "csrf_token": csrf_from(page)})
+    stale = _text(client.get(r.headers["Location"]))
+    client.post("/governance/costs", data={"action": "add", "category": "staff", "amount": "10.00",
+                                           "description": "", "csrf_token": csrf_from(stale)})
+    r = client.post("/governance/costs", data={"action": "record", "confirm": "yes", "digest": _digest_from(stale),
+                                               "csrf_token": csrf_from(stale)})
+    assert r.status_code == 409 and "changed since your preview" in _text(r)
+    assert "Recorded allocation" not in _text(client.get("/governance/costs"))
