@@ -674,15 +674,17 @@ def preview_digest(period: date) -> str:
     return _preview(period)[2]
 
 
-def record_allocation(actor: User, period: date, digest: str) -> list[AllocationShare]:
+def record_allocation(actor: User, period: date, digest: str | None = None) -> list[AllocationShare]:
     """Record the previewed allocation; recording again replaces the earlier shares.
 
     ``digest`` is the previewed one: if the key, a pool or an input changed since, the
-    figures would differ from what was read, so it is refused (409).
+    figures would differ from what was read, so it is refused (409). The API and the
+    page always pass it; ``None`` is only for a caller that records as part of a larger
+    step with its own preview (billing's period close).
     """
     _manager(actor)
     key, previews, current = _preview(period)
-    if not isinstance(digest, str) or not hmac.compare_digest(digest, current):
+    if digest is not None and not (isinstance(digest, str) and hmac.compare_digest(digest.encode(), current.encode())):
         raise Conflict("The figures changed since your preview; review them again before recording.")
     agencies = {a.code: a.id for a in db.session.scalars(select(Agency))}
     rows = []

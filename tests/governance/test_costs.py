@@ -158,8 +158,9 @@ def test_recording_refuses_figures_that_changed_since_the_preview(api, session):
     pool = _pool(manager, "staff", "600.00").get_json()
     digest = _digest(manager)
     assert manager.patch(f"{POOLS}/{pool['id']}", json={"amount": "660.00"}).status_code == 200
-    r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": digest})
-    assert r.status_code == 409 and "changed since your preview" in r.get_json()["detail"]
+    for stale in (digest, "", "é" * 64):
+        r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": stale})
+        assert r.status_code == 409 and "changed since your preview" in r.get_json()["detail"]
     assert db.session.scalar(select(func.count(AllocationShare.id))) == 0
     r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": _digest(manager)})
     assert r.status_code == 201
