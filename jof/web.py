@@ -2,7 +2,9 @@
 
 Handlers and services never commit. A response below 400 commits the unit of work here;
 anything else rolls it back, so a failed request writes nothing (and audit events only
-ever describe changes that happened).
+ever describe changes that happened). The one exception is asked for explicitly: a
+handler that sets ``g.commit_on_error`` (the login, whose counted failure is a 401)
+has its writes committed whatever the status.
 """
 
 from __future__ import annotations
@@ -121,7 +123,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
-        if response.status_code < 400:
+        # A handler may ask to keep what it wrote although it answers an error (a failed
+        # login must count, yet the answer is 401): g.commit_on_error = True.
+        if response.status_code < 400 or g.get("commit_on_error"):
             try:
                 db.session.commit()
             except StaleDataError:

@@ -47,7 +47,7 @@ def create_token(data):
     try:
         user = auth.authenticate(data["email"], data["password"])
     except auth.Unauthorized:
-        db.session.commit()  # the failed attempt must count even though we answer 401
+        g.commit_on_error = True  # the failed attempt must count even though we answer 401
         raise
     token, row = auth.issue_token(user, data["name"])
     return {"token": token, "expires_at": row.expires_at}

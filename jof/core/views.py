@@ -131,7 +131,7 @@ def login():
             user = auth.authenticate(form["email"], request.form.get("password", ""),
                                      request.remote_addr or "")
         except Unauthorized as exc:
-            db.session.commit()  # the failure must count even though the page says no
+            g.commit_on_error = True  # the failure must count even though the page says no
             return render_template("core/login.html", form=form, error=exc.detail), 401
         except TooManyRequests as exc:
             return render_template("core/login.html", form=form, error=exc.detail), 429

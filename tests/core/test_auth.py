@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -122,6 +123,89 @@ def test_login_limit_is_shared_with_the_token_endpoint(client, demo):
     assert r.status_code == 429
     body = r.get_json()
     assert body["status"] == 429 and "Too many failed logins" in body["detail"]
+
+
+def _parallel_wrong_guesses(app, n: int, send) -> list[int]:
+    barrier = threading.Barrier(n)
+    codes: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def guess(i):
+        try:
+            c = app.test_client()
+            barrier.wait(30)
+            code = send(c, i)
+            with lock:
+                codes.append(code)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    return codes
+
+
+@pytest.mark.postgres_only
+def test_thirty_parallel_wrong_guesses_get_at_most_five_401s(app, demo):
+    def send(c, i):
+        return c.post("/api/v1/auth/token", json={"email": REQUESTER,
+                                                  "password": f"wrong-password-{i}"}).status_code
+
+    codes = _parallel_wrong_guesses(app, 30, send)
+    assert sorted(set(codes)) == [401, 429], codes
+    assert codes.count(401) == 5, codes
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginAttempt.id))
+                                 .where(LoginAttempt.email == REQUESTER)) == 5
+
+
+@pytest.mark.postgres_only
+def test_parallel_wrong_guesses_on_the_login_page_hold_the_limit_too(app, demo):
+    def send(c, i):
+        token = csrf_from(c.get("/login").get_data(as_text=True))
+        return c.post("/login", data={"email": REQUESTER, "password": f"wrong-password-{i}",
+                                      "csrf_token": token}).status_code
+
+    codes = _parallel_wrong_guesses(app, 12, send)
+    assert codes.count(401) == 5 and codes.count(429) == 7, codes
+
+
+def test_a_failed_login_is_committed_by_the_request_boundary_not_the_handler():
+    """House style: one commit per request, made in jof.web (the 401 asks it to keep the
+    counted failure); no handler commits on its own."""
+    import inspect
+
+    from jof.core import api as core_api
+    from jof.core import views as core_views
+
+    for module in (core_api, core_views):
+        assert "db.session.commit()" not in inspect.getsource(module), module.__name__
+
+
+def test_a_failed_login_writes_its_audit_event_with_the_count(app, client, demo):
+    from jof.core.audit import AuditEvent
+
+    assert _login(client, password="wrong-password-1").status_code == 401
+    r = client.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "nope-nope-nope"})
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginAttempt.id))) == 2
+        assert db.session.scalar(select(func.count(AuditEvent.id))
+                                 .where(AuditEvent.action == "auth.login_failed")) == 2
+
+
+def test_a_long_email_still_counts_its_failures(app, client, demo):
+    long_email = "a" * 90 + "@undp.jof.example"  # beyond the audit trail's object id column
+    for _ in range(5):
+        r = client.post("/api/v1/auth/token", json={"email": long_email, "password": "nope-nope-nope"})
+        assert r.status_code == 401, r.get_json()
+    r = client.post("/api/v1/auth/token", json={"email": long_email, "password": "nope-nope-nope"})
+    assert r.status_code == 429
 
 
 def test_email_is_matched_case_insensitively_for_login_and_limit(client, demo):
