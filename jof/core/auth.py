@@ -141,6 +141,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.session_version += 1  # other sessions of this user end here
     audit.record(user, "auth.password_changed", user)
+    revoke_all_tokens(user, user)
 
 
 # --- API tokens -------------------------------------------------------------------------
@@ -167,6 +168,19 @@ def user_from_token(token: str) -> tuple[User, ApiToken] | None:
     if not row.user.active:
         return None
     return row.user, row
+
+
+def revoke_all_tokens(actor: User | None, user: User) -> int:
+    """Revoke every live token of ``user`` (password change or reset, deactivation):
+    whoever held the old password may have minted tokens with it."""
+    now = utcnow()
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                     ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = now
+    if rows:
+        audit.record(actor, "auth.tokens_revoked", user, after={"tokens": len(rows)})
+    return len(rows)
 
 
 def revoke_token(user: User, row: ApiToken) -> None:

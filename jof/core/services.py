@@ -194,6 +194,7 @@ def update_user(actor: User, user: User, data: dict) -> User:
             raise Conflict("You cannot deactivate your own account.")
         user.active = data["active"]
         user.session_version += 1
+        auth.revoke_all_tokens(actor, user)
     if "roles" in data or "service_lines" in data:
         roles = list(data.get("roles", user.roles))
         lines = list(data.get("service_lines", user.service_lines))
@@ -205,6 +206,7 @@ def update_user(actor: User, user: User, data: dict) -> User:
         auth.validate_new_password(data["password"])
         user.password_hash = auth.hash_password(data["password"])
         user.session_version += 1
+        auth.revoke_all_tokens(actor, user)
     audit.record(actor, "user.update", user, before=before,
                  after={**audit.snapshot(user), "roles": sorted(user.roles),
                         "service_lines": sorted(user.service_lines)})

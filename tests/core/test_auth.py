@@ -360,8 +360,8 @@ def test_password_change_ends_other_sessions(app, web, client):
 # --- API tokens ------------------------------------------------------------------------
 
 
-def _token(client, email=REQUESTER) -> str:
-    r = client.post("/api/v1/auth/token", json={"email": email, "password": TEST_PASSWORD})
+def _token(client, email=REQUESTER, password=TEST_PASSWORD) -> str:
+    r = client.post("/api/v1/auth/token", json={"email": email, "password": password})
     assert r.status_code == 201, r.get_json()
     return r.get_json()["token"]
 
@@ -407,6 +407,42 @@ def test_token_of_a_deactivated_user_is_refused(app, client, demo):
         db.session.scalar(select(User).where(User.email == REQUESTER)).active = False
         db.session.commit()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_password_change_revokes_the_users_api_tokens(app, web, client):
+    old_token = _token(client)
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/password").get_data(as_text=True))
+    r = c.post("/password", data={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD,
+                                  "confirm_password": NEW_PASSWORD, "csrf_token": token})
+    assert r.status_code == 302
+    assert client.get("/api/v1/me", headers=_bearer(old_token)).status_code == 401
+    new_token = _token(client, password=NEW_PASSWORD)
+    assert client.get("/api/v1/me", headers=_bearer(new_token)).status_code == 200
+
+
+@pytest.mark.parametrize("change", [{"password": NEW_PASSWORD}, {"active": False}])
+def test_an_admin_reset_or_deactivation_revokes_the_users_api_tokens(app, client, demo, change):
+    victim = _token(client)
+    other = _token(client, "head@undp.jof.example")
+    admin = _token(client, "admin@jof.example")
+    uid = _user(app).id
+    r = client.patch(f"/api/v1/users/{uid}", json=change, headers=_bearer(admin))
+    assert r.status_code == 200, r.get_json()
+    assert client.get("/api/v1/me", headers=_bearer(victim)).status_code == 401
+    assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 200
+    assert client.get("/api/v1/me", headers=_bearer(admin)).status_code == 200
+    with app.app_context():
+        row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == uid))
+        assert row.revoked_at is not None
+    if change == {"active": False}:  # reactivating does not bring the old token back
+        assert client.patch(f"/api/v1/users/{uid}", json={"active": True},
+                            headers=_bearer(admin)).status_code == 200
+        assert client.get("/api/v1/me", headers=_bearer(victim)).status_code == 401
 
 
 def test_tokens_look_random_and_are_unique(app, client, demo):
