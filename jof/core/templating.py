@@ -46,6 +46,9 @@ ACTION_LABELS = {
     "cancel": _l("Cancel"),
 }
 
+#: Translatable names of request types, filled by each line's views (a type's own label is plain English).
+TYPE_LABELS: dict = {}
+
 #: How the timeline names a past action ("Approved", not the button's "Approve").
 ACTION_DONE_LABELS = {
     "create": _l("Created"),
@@ -113,6 +116,8 @@ def type_label(code: str) -> str:
     from jof.core import workflow
     from jof.core.errors import NotFound
 
+    if code in TYPE_LABELS:
+        return str(TYPE_LABELS[code])
     try:
         return workflow.get_type(code).label
     except NotFound:

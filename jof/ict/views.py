@@ -9,10 +9,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from jof.api import page_of
-from jof.core import authz, workflow
+from jof.core import authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed, flatten_field_errors
 from jof.core.people import Agency, Role
@@ -23,6 +24,23 @@ from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
 bp = Blueprint("ict", __name__, url_prefix="/ict", template_folder="templates")
 
 PER_PAGE = 25
+
+# The words a reader sees for this line's own states, steps and request types (the core
+# knows only the spine's; without these a Portuguese page would show English codes).
+templating.STATUS_LABELS.update({
+    states.NEW: _l("New"), states.ASSIGNED: _l("Assigned"), states.WAITING: _l("Waiting on requester"),
+    states.RESOLVED: _l("Resolved"), states.CLOSED: _l("Closed"),
+})
+templating.ACTION_LABELS.update({
+    "take": _l("Take"), "assign": _l("Assign"), "wait": _l("Ask the requester"), "respond": _l("Reply"),
+    "resolve": _l("Resolve"), "reopen": _l("Reopen"), "close": _l("Close"),
+    "change_seats": _l("Seats changed"), "end": _l("Service ended"), "reprioritise": _l("Priority changed"),
+})
+templating.ACTION_DONE_LABELS.update({
+    "take": _l("Taken"), "assign": _l("Assigned"), "wait": _l("Asked the requester"), "respond": _l("Replied"),
+    "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
+})
+templating.TYPE_LABELS.update({states.SUBSCRIPTION: _l("ICT subscription"), states.TICKET: _l("ICT ticket")})
 
 
 def _load(schema: ma.Schema, data: dict) -> dict:
@@ -184,7 +202,7 @@ def _ticket_post(reference, act, success: str):
         ticket = services.get_ticket(user, reference)
         detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
         return _render_ticket(user, ticket, status, error=detail, errors=errors, form=form)
-    flash(success % {"reference": reference, "status": ticket.request.status.replace("_", " ")}, "success")
+    flash(success % {"reference": reference, "status": templating.status_label(ticket.request.status).lower()}, "success")
     return redirect(url_for("ict.ticket_page", reference=reference))
 
 
@@ -302,7 +320,7 @@ def _subscription_post(reference, act, success: str):
         sub = services.subscription_by_reference(user, reference)
         detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
         return _render_subscription(user, sub, status, error=detail, errors=errors, form=form)
-    flash(success % {"reference": reference, "status": sub.request.status.replace("_", " ")}, "success")
+    flash(success % {"reference": reference, "status": templating.status_label(sub.request.status).lower()}, "success")
     return redirect(url_for("ict.subscription_page", reference=reference))
 
 

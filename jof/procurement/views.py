@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from jof.core import authz, workflow
+from jof.core import authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
 from jof.core.people import Facility, Role
@@ -23,6 +24,28 @@ from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES, Purcha
 bp = Blueprint("procurement", __name__, url_prefix="/procurement", template_folder="templates")
 
 LINE_ROWS = 5
+
+# The words a reader sees for this line's own states, steps and request type (the core
+# knows only the spine's; without these a Portuguese page would show English codes).
+templating.STATUS_LABELS.update({states.SOURCING: _l("Sourcing"), states.ORDERED: _l("Ordered")})
+templating.ACTION_LABELS.update({"source": _l("Start sourcing"), "order": _l("Ordered")})
+templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
+templating.TYPE_LABELS.update({states.CODE: _l("Requisition")})
+
+#: Words for the codes the pages show (supplier, tender and order states, methods); the
+#: English words stay the codes' own, so a page reads the same as before in English.
+WORDS = {
+    "active": _l("active"), "suspended": _l("suspended"), "debarred": _l("debarred"),
+    "draft": _l("draft"), "published": _l("published"), "awarded": _l("awarded"), "cancelled": _l("cancelled"),
+    "issued": _l("issued"), "partially_received": _l("partially received"), "received": _l("received"),
+    "micro_purchase": _l("micro-purchase"), "rfq": _l("RFQ"), "itb": _l("ITB"),
+    "lowest_price": _l("lowest price"), "cumulative": _l("cumulative"),
+}
+
+
+@bp.app_template_filter("procurement_word")
+def _word(code: str | None) -> str:
+    return str(WORDS[code]) if code in WORDS else (code or "—")
 
 
 def _load(schema: ma.Schema, data: dict) -> dict:

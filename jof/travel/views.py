@@ -13,21 +13,34 @@ from datetime import datetime
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from jof.api import page_of
-from jof.core import authz, workflow
+from jof.core import authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
 from jof.core.people import Role
 from jof.travel import dsa, services
 from jof.travel import schemas as s
-from jof.travel.states import SERVICE_LINE
+from jof.travel.states import SERVICE_LINE, TYPE
 
 bp = Blueprint("travel", __name__, url_prefix="/travel", template_folder="templates")
 
 PER_PAGE = 25
 #: Rows the forms offer (empty rows are ignored).
 LEG_ROWS = 4
+
+# The words a reader sees for this line's own steps and request type (the core knows only
+# the spine's; without these a Portuguese page would show English codes).
+templating.ACTION_LABELS.update({
+    "quote": _l("Record quote"), "ticket": _l("Issue ticket"), "mark_travelled": _l("Mark travelled"),
+    "claim": _l("File claim"), "settle": _l("Settle claim"),
+})
+templating.ACTION_DONE_LABELS.update({
+    "quote": _l("Quote recorded"), "ticket": _l("Ticket issued"), "mark_travelled": _l("Marked travelled"),
+    "claim": _l("Claim filed"), "settle": _l("Claim settled"),
+})
+templating.TYPE_LABELS.update({TYPE: _l("Travel request")})
 PROVISION_ROWS = 2
 LEG_FIELDS = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
 PROVISION_FIELDS = ("from_night", "to_night")

@@ -1,0 +1,208 @@
+"""Portuguese (Brazil), the facility's second language (DESIGN §9): the catalogue translates
+every string with its placeholders intact, and a pt_BR user reads each line in Portuguese."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from jof.core import services
+from jof.core.db import db
+from jof.core.people import User
+from tests.conftest import csrf_from
+
+PO = Path(__file__).resolve().parents[1] / "jof" / "translations" / "pt_BR" / "LC_MESSAGES" / "messages.po"
+
+#: msgids that may stay empty in pt_BR (none today; name each one and say why if ever needed).
+UNTRANSLATED_ALLOWED: set[str] = set()
+
+REQUESTER = "requester@undp.jof.example"
+HEAD = "head@undp.jof.example"
+ICT = "ict@jof.example"
+MANAGER = "manager@jof.example"
+
+# Python's %-format placeholders: %(name)s, %d, %% ...
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+
+
+def _catalog():
+    with PO.open("rb") as src:
+        return read_po(src, locale="pt_BR")
+
+
+@pytest.fixture(scope="module")
+def compiled_catalog():
+    """``make translations`` compiles the catalogue; do it here too when it is missing or old."""
+    from babel.messages.mofile import write_mo
+
+    mo = PO.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < PO.stat().st_mtime:
+        with mo.open("wb") as out:
+            write_mo(out, _catalog())
+
+
+@pytest.fixture
+def pt_br(app, web, compiled_catalog):
+    """``pt_br(email)``: a logged-in client of a user whose language is Portuguese (Brazil)."""
+
+    def for_user(email: str):
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == email))
+            services.set_locale(user, "pt_BR", app.config["JOF_LANGUAGES"])
+            db.session.commit()
+        return web(email)
+
+    return for_user
+
+
+def text(response) -> str:
+    return unescape(response.get_data(as_text=True))
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+
+def test_every_message_of_the_catalogue_is_translated():
+    catalog = _catalog()
+    missing = []
+    for message in catalog:
+        if not message.id or message.id in UNTRANSLATED_ALLOWED:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            missing.append(message.id)
+    assert missing == []
+    assert len(catalog) > 600  # the whole catalogue was read, not an empty file
+
+
+def test_translations_keep_the_placeholders_of_the_english_text():
+    """A lost or renamed ``%(name)s`` breaks the page (KeyError) only for Portuguese readers."""
+    wrong = []
+    for message in _catalog():
+        if not message.id or not message.python_format:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = {p for i in ids for p in PLACEHOLDER.findall(i) if p != "%%"}
+        for s in strings:
+            if s and {p for p in PLACEHOLDER.findall(s) if p != "%%"} != expected:
+                wrong.append((message.id, s))
+    assert wrong == []
+
+
+# --- each line's main page -----------------------------------------------------------------
+
+
+def test_a_portuguese_head_reads_the_governance_board_in_portuguese(pt_br):
+    html = text(pt_br(HEAD).get("/governance/"))
+    assert "Conselho das agências membros" in html and "Registro de resoluções" in html
+    assert "Board of member agencies" not in html
+
+
+def test_a_portuguese_requester_reads_the_requisitions_in_portuguese(pt_br):
+    html = text(pt_br(REQUESTER).get("/procurement/"))
+    assert "Nova requisição" in html and "Ainda não há requisições." in html
+    assert "New requisition" not in html
+
+
+def test_a_portuguese_requester_reads_the_travel_requests_in_portuguese(pt_br):
+    html = text(pt_br(REQUESTER).get("/travel/"))
+    assert "Solicitações de viagem" in html and "Nova solicitação de viagem" in html
+    assert "Travel requests" not in html
+
+
+def test_a_portuguese_requester_reads_the_ict_tickets_in_portuguese(pt_br):
+    html = text(pt_br(REQUESTER).get("/ict/tickets"))
+    assert "Chamados de TIC" in html and "Abrir um chamado" in html
+    assert "ICT tickets" not in html
+
+
+# --- the lines' own states, steps and messages -----------------------------------------------
+
+
+def _open_ticket(c) -> str:
+    token = csrf_from(c.get("/ict/tickets/new").get_data(as_text=True))
+    r = c.post("/ict/tickets/new", data={
+        "title": "Projector in room 3 does not turn on", "description": "", "kind": "incident",
+        "category": "hardware", "service": "", "urgency": "medium", "impact": "low", "csrf_token": token})
+    assert r.status_code == 302
+    return re.search(r"(ICT-\d{4}-\d{5})", r.headers["Location"]).group(1)
+
+
+def test_a_ticket_taken_by_a_portuguese_officer_shows_its_state_and_steps_in_portuguese(pt_br):
+    ref = _open_ticket(pt_br(REQUESTER))
+    officer = pt_br(ICT)
+    page = text(officer.get(f"/ict/tickets/{ref}"))
+    assert ">Assumir<" in page and ">Take<" not in page  # the line's own step, not its English label
+    token = csrf_from(page)
+    r = officer.post(f"/ict/tickets/{ref}/transitions", data={"action": "take", "comment": "",
+                                                               "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+                                                               "csrf_token": token}, follow_redirects=True)
+    html = text(r)
+    assert r.status_code == 200
+    assert f"{ref} agora está: atribuída." in html
+    assert 'data-status="assigned">Atribuída<' in html
+
+
+def _travel_form(token: str) -> dict:
+    d0 = date.today() + timedelta(days=30)
+    d1 = d0 + timedelta(days=3)
+
+    def at(d: date, hhmm: str) -> str:
+        return datetime(d.year, d.month, d.day, *(int(x) for x in hhmm.split(":"))).isoformat()[:16]
+
+    data = {"title": "Field visit", "purpose": "Monitoring", "travel_class": "economy", "needs_ticket": "on",
+            "needs_dsa": "on", "advance_requested": "on", "op": "submit", "csrf_token": token}
+    legs = [("Brasília", "BR", "São Paulo", "BR", at(d0, "08:00"), at(d0, "09:40")),
+            ("São Paulo", "BR", "Brasília", "BR", at(d1, "18:00"), at(d1, "19:40"))]
+    names = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
+    for i, row in enumerate(legs):
+        data.update({f"legs.{i}.{name}": value for name, value in zip(names, row, strict=True)})
+    return data
+
+
+def test_portuguese_readers_can_open_every_page_they_are_shown(pt_br, make):
+    """Follow every link of every line as Portuguese readers: no translation breaks a page
+    (a placeholder the English text does not have is a 500 only in Portuguese)."""
+    requester, manager, officer = pt_br(REQUESTER), pt_br(MANAGER), pt_br(ICT)
+    make.request(REQUESTER, status="submitted")
+    ticket = _open_ticket(requester)
+    token = csrf_from(requester.get("/travel/requests/new").get_data(as_text=True))
+    assert requester.post("/travel/requests/new", data=_travel_form(token)).status_code == 302
+
+    starts = ["/", "/governance/", "/governance/costs", "/procurement/", "/procurement/suppliers",
+              "/procurement/tenders", "/travel/", "/travel/dsa-rates", "/ict/tickets", "/ict/services",
+              "/ict/subscriptions", f"/ict/tickets/{ticket}"]
+    for client in (requester, manager, officer):
+        seen: set[str] = set()
+        todo = list(starts)
+        while todo and len(seen) < 60:
+            url = todo.pop(0)
+            if url in seen:
+                continue
+            seen.add(url)
+            r = client.get(url)
+            if r.status_code == 302:
+                todo.append(r.headers["Location"])
+                continue
+            if r.status_code == 403 or (r.status_code == 404 and url in starts):
+                continue  # a page this role may not see
+            assert r.status_code == 200, (url, r.status_code)
+            if not r.content_type.startswith("text/html"):
+                continue  # a PDF or a ZIP
+            html = r.get_data(as_text=True)
+            assert "%(" not in html, url
+            for href in re.findall(r'href="(/[^"]*)"', html):
+                path = unescape(href)
+                if (urlsplit(path).path.endswith((".pdf", ".zip", ".csv", ".xlsx")) or path.startswith(("/static", "/api", "/logout"))
+                        or "page=" in path):
+                    continue
+                todo.append(path)
+        assert len(seen) > 10
