@@ -43,6 +43,8 @@ DEMO_BRL_RATES = {1: "5.400000", 2: "5.380000", 3: "5.350000", 4: "5.300000", 5:
 
 @dataclass
 class DemoResult:
+    #: The password of the users it is printed with (the created ones, or when none was
+    #: created every existing one); None when it would not open any of them.
     password: str | None
     created_users: list[str]
     existing_users: list[str]
@@ -66,7 +68,6 @@ def _user(email: str, name: str, agency: Agency | None, roles, lines, pw_hash: s
 
 
 def load(password: str | None = None) -> DemoResult:
-    generated = password is None
     password = password or secrets.token_urlsafe(12)
     pw_hash = auth.hash_password(password)
     if db.session.get(Facility, 1) is None:
@@ -123,24 +124,23 @@ def load(password: str | None = None) -> DemoResult:
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})
-    known = password if (generated or created) else None
-    if known is None and existing:
-        # Say the password again only when it is really theirs (``make run`` passes the
-        # same stored password every time, so its logins are printed on every run).
-        sample = db.session.scalar(select(User).where(User.email == existing[0]))
-        known = password if auth.check_password(sample, password) else None
+    if created:
+        known = password  # the users just created have it
+    else:
+        # Say a password only when it is really theirs: ``make run`` passes the same stored
+        # password every time, so its logins are printed on every run; a password
+        # generated now (or a different --password) was given to nobody.
+        users = db.session.scalars(select(User).where(User.email.in_(existing))).all()
+        known = password if users and all(auth.check_password(u, password) for u in users) else None
     return DemoResult(known, created, existing)
 
 
 def describe(result: DemoResult) -> str:
     lines = ["JOF demo data (Brazil pilot) loaded."]
-    if result.created_users:
+    if result.password:
         lines.append(f"Demo logins, all with password: {result.password}")
-        lines += [f"  {email}" for email in result.created_users]
-    if result.existing_users:
-        if result.password and not result.created_users:
-            lines.append(f"Demo logins, all with password: {result.password}")
-        else:
-            lines.append("Demo logins that already existed (their passwords were left unchanged):")
+        lines += [f"  {email}" for email in result.created_users or result.existing_users]
+    if result.existing_users and (result.created_users or not result.password):
+        lines.append("Demo logins that already existed (their passwords were left unchanged):")
         lines += [f"  {email}" for email in result.existing_users]
     return "\n".join(lines)
