@@ -13,12 +13,16 @@ UN terminal-expense rate):
 * **Provided accommodation removes the room percentage** of that location's rate for the
   night; **provided meals** deduct configurable percentages (default 0 until the board
   sets them). Deductions apply to the (possibly reduced) rate of the night.
-* **Terminal expenses**: USD 47 per terminal, two per leg (four per return trip).
+* **Terminal expenses**: USD 47 per terminal, two per journey between places where the
+  traveller stops (home and each stay of at least one night): four per return trip, and
+  none at a transit point (a connection the same day). The caller counts the journeys.
 * Each line is quantized to the cent (half up) once, on the line's amount; the total is
   the exact sum of the lines. An **advance** (default 80% of the total, to the cent) is
   paid before travel and the claim pays the rest, so advance + balance is the total.
 
-Everything is ``Decimal``; nothing here touches the database or the clock.
+Everything is ``Decimal``; nothing here touches the database or the clock. The caller
+dates the nights (in the facility's time zone, not the destination's; see
+``jof.travel.services.stays_of``).
 """
 
 from __future__ import annotations
@@ -73,7 +77,8 @@ class DsaPolicy:
     schedule: tuple[tuple[int | None, Decimal], ...] = (
         (60, Decimal(100)), (120, Decimal(75)), (None, Decimal(60)))
     terminal_usd: Decimal = Decimal(47)
-    terminals_per_leg: int = 2
+    #: Terminals per journey between two stops (out of one place, into the next).
+    terminals_per_journey: int = 2
     #: Percent of the night's rate deducted per meal provided (default 0 until set).
     meal_pct: Mapping[str, Decimal] = field(default_factory=lambda: {m: Decimal(0) for m in MEALS})
     advance_pct: Decimal = Decimal(80)

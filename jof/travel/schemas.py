@@ -11,6 +11,8 @@ from jof.travel.models import TRAVEL_CLASSES
 
 _COUNTRY = validate.Regexp(r"^[A-Za-z]{2}$", error="ISO 3166 alpha-2 code, e.g. BR.")
 _CITY = validate.Length(min=1, max=100)
+#: Rate months from 2000-01 to 2099-12 (ASCII digits only).
+_MONTH = validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM, from 2000-01 to 2099-12.")
 _DT_HELP = "ISO 8601; without an offset it is read in the facility's time zone."
 
 
@@ -191,8 +193,7 @@ class DsaRateIn(ma.Schema):
     city = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
         "description": "City, or Elsewhere for the country's fallback rate."})
     country = fields.String(required=True, validate=_COUNTRY)
-    month = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM."))
+    month = fields.String(required=True, validate=_MONTH)
     usd_per_night = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
     room_pct = DecimalString(required=True, validate=validate.Range(min=0, max=100))
 
@@ -209,7 +210,7 @@ class DsaRateOut(ma.Schema):
 class DsaRateQuery(PaginationQuery):
     country = fields.String(validate=_COUNTRY)
     city = fields.String(validate=_CITY)
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM."))
+    month = fields.String(validate=_MONTH)
 
 
 class DsaRateImportIn(ma.Schema):

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -44,6 +45,14 @@ from jof.travel.states import SERVICE_LINE, TYPE
 #: Trips that block another trip of the same traveller at the same time.
 APPROVED_STATES = (Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED)
 MAX_LEGS = 12
+#: Itinerary dates are accepted from this many days ago (a claim filed late) ...
+WINDOW_PAST_DAYS = 2 * 366
+#: ... to this many days ahead; beyond that no trip is planned, and dates near year 9999
+#: would overflow in time-zone arithmetic.
+WINDOW_FUTURE_DAYS = 5 * 366
+#: The longest trip, first departure to last arrival (an assignment longer than this is
+#: not a trip on DSA).
+MAX_TRIP_NIGHTS = 400
 #: Stages after the ticket was issued: cancelling then costs a fee.
 TICKETED_STAGES = ("ticketed", "travelled", "claimed", "settled")
 
@@ -113,26 +122,33 @@ def _rate_errors(city: str, country: str, usd: str, room: str) -> tuple[dict, De
     if len(country) != 2 or not country.isalpha() or not country.isascii():
         errors["country"] = ["ISO 3166 alpha-2 code, e.g. BR."]
     amount = pct = None
+    # The magnitude first: quantizing a value like 1e400 raises InvalidOperation.
     try:
         amount = to_decimal(usd)
-        if amount <= 0 or amount != quantize(amount) or amount >= Decimal("1e9"):
-            errors["usd_per_night"] = ["A positive amount in USD with at most 2 decimals."]
-    except MoneyError:
+        if amount <= 0 or amount >= Decimal("1e9") or amount != quantize(amount):
+            errors["usd_per_night"] = ["A positive amount in USD below 1,000,000,000 with at most 2 decimals."]
+    except (MoneyError, InvalidOperation):
         errors["usd_per_night"] = ["Not a valid amount."]
     try:
         pct = to_decimal(room)
         if pct < 0 or pct > 100 or pct != quantize(pct):
             errors["room_pct"] = ["A percentage from 0 to 100 with at most 2 decimals."]
-    except MoneyError:
+    except (MoneyError, InvalidOperation):
         errors["room_pct"] = ["Not a valid percentage."]
     return errors, amount, pct
 
 
-def parse_month(text: str) -> date:
-    year, month = (int(x) for x in text.strip().split("-"))
-    if len(text.strip()) != 7:
-        raise ValueError(text)
-    return date(year, month, 1)
+#: Rate months: YYYY-MM from 2000-01 to 2099-12.
+MONTH_RE = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])", re.ASCII)
+MONTH_MESSAGE = "Expected YYYY-MM, from 2000-01 to 2099-12."
+
+
+def parse_month(text: str, field_name: str = "month") -> date:
+    """``2026-03`` → 1 March 2026; anything else is refused for ``field_name``."""
+    found = MONTH_RE.fullmatch((text or "").strip())
+    if found is None:
+        raise ValidationFailed({field_name: [MONTH_MESSAGE]})
+    return date(int(found[1]), int(found[2]), 1)
 
 
 def set_rate(actor: User | None, city: str, country: str, month: date, usd_per_night, room_pct) -> DsaRate:
@@ -176,9 +192,15 @@ def import_rates_csv(actor: User, text: str) -> ImportReport:
     """
     _rate_manager(actor)
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text))
+    # A spreadsheet's "CSV UTF-8" starts with a byte order mark; it is not part of "city".
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or not set(RATE_COLUMNS) <= {(f or "").strip() for f in reader.fieldnames}:
         raise ValidationFailed({"csv": [f"The CSV needs the columns {', '.join(RATE_COLUMNS)}."]})
+    names = [(f or "").strip() for f in reader.fieldnames]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        # DictReader would silently keep the last of two same-named columns.
+        raise ValidationFailed({"csv": [f"The column {n} appears more than once in the header." for n in twice]})
     parsed = []
     seen: dict[tuple, int] = {}
     for lineno, raw in enumerate(reader, start=2):
@@ -192,8 +214,8 @@ def import_rates_csv(actor: User, text: str) -> ImportReport:
         month = None
         try:
             month = parse_month(row["month"])
-        except ValueError:
-            errors["month"] = ["Expected YYYY-MM."]
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
         if not errors:
             key = (country, fold(row["city"]), month)
             if key in seen:
@@ -244,8 +266,19 @@ def _fmt(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def date_window() -> tuple[date, date]:
+    """The first and last day an itinerary or a provided night may fall on."""
+    today = _local_today()
+    return today - timedelta(days=WINDOW_PAST_DAYS), today + timedelta(days=WINDOW_FUTURE_DAYS)
+
+
+def _window_message(first: date, last: date) -> str:
+    return f"Must be between {first.isoformat()} and {last.isoformat()}."
+
+
 def legs_from(data: Iterable[dict], prefix: str = "legs") -> list[Leg]:
-    """Check an itinerary: legs chain in place and time, each arrives after it departs."""
+    """Check an itinerary: every date within :func:`date_window`, legs chain in place and
+    time, each arrives after it departs, the whole trip at most ``MAX_TRIP_NIGHTS``."""
     tz = facility_tz()
     errors: dict[str, list[str]] = {}
     legs: list[Leg] = []
@@ -254,6 +287,15 @@ def legs_from(data: Iterable[dict], prefix: str = "legs") -> list[Leg]:
         raise ValidationFailed({prefix: ["Give at least one leg."]})
     if len(data) > MAX_LEGS:
         raise ValidationFailed({prefix: [f"At most {MAX_LEGS} legs."]})
+    # The window is checked on the dates as given, before any time-zone arithmetic
+    # (which overflows near year 1 or 9999).
+    first, last = date_window()
+    for i, raw in enumerate(data):
+        for name in ("depart_at", "arrive_at"):
+            if not first <= raw[name].date() <= last:
+                errors[f"{prefix}.{i}.{name}"] = [_window_message(first, last)]
+    if errors:
+        raise ValidationFailed(errors, "The itinerary has dates outside the accepted window.")
     for i, raw in enumerate(data):
         leg = Leg(" ".join(raw["origin_city"].split()), raw["origin_country"].upper(),
                   " ".join(raw["destination_city"].split()), raw["destination_country"].upper(),
@@ -274,6 +316,10 @@ def legs_from(data: Iterable[dict], prefix: str = "legs") -> list[Leg]:
                     f"Leg {i + 1} departs ({_fmt(leg.depart_at, tz)}) before leg {i} arrives "
                     f"({_fmt(prev.arrive_at, tz)})."]
         legs.append(leg)
+    if not errors and (legs[-1].arrive_at.astimezone(tz).date()
+                       - legs[0].depart_at.astimezone(tz).date()).days > MAX_TRIP_NIGHTS:
+        errors[f"{prefix}.{len(legs) - 1}.arrive_at"] = [
+            f"A trip lasts at most {MAX_TRIP_NIGHTS} nights from the first departure to the last arrival."]
     if errors:
         raise ValidationFailed(errors, "The itinerary does not hold together; see the messages per leg.")
     return legs
@@ -282,8 +328,14 @@ def legs_from(data: Iterable[dict], prefix: str = "legs") -> list[Leg]:
 def provisions_from(data: Iterable[dict] | None, prefix: str = "provisions") -> dict[date, dsa.Provision]:
     out: dict[date, dsa.Provision] = {}
     errors: dict[str, list[str]] = {}
+    window = date_window()
     for i, raw in enumerate(data or []):
         first, last = raw["from_night"], raw.get("to_night") or raw["from_night"]
+        outside = [n for n, d in (("from_night", first), ("to_night", last)) if not window[0] <= d <= window[1]]
+        if outside:
+            for name in outside:
+                errors[f"{prefix}.{i}.{name}"] = [_window_message(*window)]
+            continue
         if last < first:
             errors[f"{prefix}.{i}.to_night"] = ["Must not be before the first night."]
             continue
@@ -318,7 +370,11 @@ def stays_of(legs: list[Leg]) -> list[StayPlan]:
 
     The night of day D belongs to the place the traveller is at the end of D: a stay
     runs from the arrival day to the day before departure. The last leg's destination is
-    the traveller's home (or new duty station) and pays nothing."""
+    the traveller's home (or new duty station) and pays nothing.
+
+    Days are dated in the **facility's** time zone, not the destination's: a traveller
+    who lands in a place several hours behind the facility late in the evening may have
+    that night dated to the next day (known limitation, see docs/travel.md)."""
     tz = facility_tz()
     out = []
     for i in range(len(legs) - 1):
@@ -357,7 +413,25 @@ def calculate(legs: list[Leg], provisions: dict[date, dsa.Provision] | None = No
         stays.append(dsa.Stay(f"{label}, {plan.country}", plan.first_night, plan.nights, rates))
     if errors:
         raise ValidationFailed(errors, "A DSA rate is missing for a place of the itinerary.")
-    return dsa.calculate(stays, pol.terminals_per_leg * len(legs), provisions=provisions, policy=pol)
+    return dsa.calculate(stays, pol.terminals_per_journey * journeys_of(legs), provisions=provisions, policy=pol)
+
+
+def journeys_of(legs: list[Leg]) -> int:
+    """Journeys between the places where the traveller actually stops, for terminal expenses.
+
+    The stops are home (where the trip starts and ends) and each stay of at least one
+    night; a connection the same day, or any stop without a night, is transit and pays
+    no terminals. BSB → GRU → EZE (3 nights) → GRU → BSB with same-day connections at
+    GRU is two journeys (BSB → EZE, EZE → BSB), so four terminals, as a plain return
+    trip. A round trip with no night away (a day trip) is still two journeys, out and
+    back: the place visited is where the traveller stops that day.
+    """
+    journeys = len(stays_of(legs)) + 1
+    home, end = legs[0], legs[-1]
+    if journeys == 1 and (fold(end.destination_city), end.destination_country) == (
+            fold(home.origin_city), home.origin_country):
+        journeys = 2
+    return journeys
 
 
 def estimate(data: dict) -> dict:

@@ -3,7 +3,9 @@ calculation table and the facility's steps, the ticketing queue, the DSA rate ta
 
 Thin handlers: read the form, validate with the API's schemas, call a service, redirect
 on success or render the page again with the messages and the input kept (422). The
-estimate is computed on the server (a "Calculate" button): the CSP allows no inline script.
+estimate is computed on the server: a "Calculate" button works without JavaScript, and
+``static/travel-estimate.js`` (a file: the CSP allows no inline script) posts the legs to
+``/travel/estimate.json`` as they change, with the session and the CSRF token.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,6 +22,7 @@ from jof.core import authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
 from jof.core.people import Role
+from jof.core.templating import money
 from jof.travel import dsa, services
 from jof.travel import schemas as s
 from jof.travel.states import SERVICE_LINE, TYPE
@@ -164,6 +167,36 @@ def new_request():
     else:
         flash(_("%(reference)s saved as a draft.", reference=ref), "success")
     return redirect(url_for("travel.request_page", reference=ref))
+
+
+@bp.route("/estimate.json", methods=["POST"])
+def estimate_json():
+    """The form's DSA estimate for its script: a JSON body ``{legs, provisions, needs_dsa}``
+    as for ``POST /api/v1/travel/dsa-estimate``, the same service, but with the session and
+    the CSRF token (header ``X-CSRFToken``) instead of a bearer token. Writes nothing.
+
+    Answers the estimate with the labels the page shows, or 422 ``{detail, errors}``.
+    """
+    authz.require_user()
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict):
+            raise ValidationFailed({"_schema": [_("Send the itinerary as a JSON object.")]})
+        est = services.estimate(_load(s.EstimateIn(), body))
+    except DomainError as exc:
+        errors, status = _failed(exc)
+        return jsonify(detail=exc.detail, errors=errors), status
+    out = s.EstimateOut().dump(est)
+    for shown, line in zip(out["lines"], est["lines"], strict=True):
+        terminal = line.kind == "terminal"
+        shown["location_label"] = _("Terminal expenses") if terminal else line.location
+        shown["dates_label"] = f"{line.first_night} – {line.last_night}" if line.first_night else ""
+        shown["nights_label"] = _("%(n)d terminals", n=line.nights) if terminal else str(line.nights)
+        shown["percentage_label"] = f"{_pct(line.percentage)}%"
+    out["total_label"] = money(est["total"])
+    out["advance_label"] = _("Advance payable before travel (if requested): %(amount)s",
+                             amount=money(est["advance"]))
+    return jsonify(out)
 
 
 # --- the request page -------------------------------------------------------------------

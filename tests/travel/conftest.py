@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
+
+from jof.core.charges import ChargeableEvent
+from jof.core.db import db
+from jof.core.workflow import ServiceRequest
+from jof.travel.models import DsaRate, TravelLeg, TravelProvision, TravelRequest
 
 REQUESTER = "requester@undp.jof.example"
 OTHER_REQUESTER = "requester@unfpa.jof.example"
 MANAGER = "manager@jof.example"
 TRAVEL = "travel@jof.example"
 AUDITOR = "auditor@jof.example"
+
+
+def counts(app) -> dict:
+    """Rows per table the travel line writes (to show a refusal wrote nothing)."""
+    with app.app_context():
+        return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
+                for m in (ServiceRequest, TravelRequest, TravelLeg, TravelProvision, DsaRate, ChargeableEvent)}
 
 
 def day(offset: int) -> date:

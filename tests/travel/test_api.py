@@ -6,13 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.money import ExchangeRate
-from jof.core.workflow import ServiceRequest
-from jof.travel.models import DsaRate, TravelLeg, TravelProvision, TravelRequest
 from tests.travel.conftest import (
     AUDITOR,
     MANAGER,
@@ -21,16 +19,11 @@ from tests.travel.conftest import (
     TRAVEL,
     at,
     body,
+    counts,
     day,
     leg,
     round_trip,
 )
-
-
-def counts(app) -> dict:
-    with app.app_context():
-        return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
-                for m in (ServiceRequest, TravelRequest, TravelLeg, TravelProvision, DsaRate, ChargeableEvent)}
 
 
 def test_filing_a_round_trip_computes_the_dsa_from_the_rate_table(file_trip):
@@ -186,9 +179,12 @@ def test_ticket_claim_settle_complete(app, api, file_trip, transition):
     assert r.status_code == 201, r.get_json()
     fare_usd = (Decimal("2700.00") / _rate_this_month(app)).quantize(Decimal("0.01"))
     assert r.get_json()["booking_reference"] == "XK7P2Q" and r.get_json()["fare_usd"] == str(fare_usd)
-    with app.app_context():
-        events = {e.source_ref: (e.service_item, e.kind, e.value_usd)
-                  for e in db.session.scalars(select(ChargeableEvent))}
+    def charges_now():
+        with app.app_context():
+            return {e.source_ref: (e.service_item, e.kind, e.value_usd)
+                    for e in db.session.scalars(select(ChargeableEvent))}
+
+    events = charges_now()
     assert events == {f"{ref}/ticket": ("ticket_issuance", "fee", fare_usd),
                       f"{ref}/fare": ("ticket_fare", "pass_through", fare_usd)}
     # the requester sees the ticket
@@ -198,6 +194,8 @@ def test_ticket_claim_settle_complete(app, api, file_trip, transition):
     r = officer.post(f"/api/v1/travel/requests/{ref}/ticket", json={
         "carrier": "GOL", "fare": "1.00", "currency": "USD", "booking_reference": "AAAAAA", "version": version})
     assert r.status_code == 409
+    assert charges_now() == events
+    assert api(REQUESTER).get(f"/api/v1/travel/requests/{ref}/ticket").get_json()["booking_reference"] == "XK7P2Q"
     transition(TRAVEL, ref, "mark_travelled")
     # the traveller came back a day early: 2 nights (542.00) + 188.00 = 730.00
     actual = round_trip(nights=2)
@@ -277,6 +275,47 @@ def test_another_agencys_travel_request_is_not_found(api, file_trip):
     assert ref not in [t["reference"] for t in api(OTHER_REQUESTER).get("/api/v1/travel/requests").get_json()["items"]]
 
 
+def test_another_agency_cannot_act_on_a_travel_request(app, api, file_trip, transition):
+    ref = file_trip(submit=True)["reference"]
+    transition(MANAGER, ref, "approve")
+    before = counts(app)
+    other = api(OTHER_REQUESTER)
+    version = api(REQUESTER).get(f"/api/v1/requests/{ref}").get_json()["version"]
+    ticket = {"carrier": "GOL", "fare": "410.00", "currency": "USD", "booking_reference": "G0L123", "version": version}
+    assert other.post(f"/api/v1/travel/requests/{ref}/ticket", json=ticket).status_code == 404
+    assert other.post(f"/api/v1/travel/requests/{ref}/claim",
+                      json={"legs": round_trip(), "version": version}).status_code == 404
+    assert other.post(f"/api/v1/travel/requests/{ref}/cancellation",
+                      json={"comment": "not ours", "version": version}).status_code == 404
+    assert other.post(f"/api/v1/travel/requests/{ref}/quotes", json={
+        "carrier": "GOL", "fare": "400.00", "currency": "USD", "version": version}).status_code == 404
+    assert counts(app) == before
+    assert api(REQUESTER).get(f"/api/v1/travel/requests/{ref}").get_json()["status"] == "approved"
+
+
+def test_the_auditor_files_quotes_claims_cancels_and_sets_rates_never(app, api, file_trip, transition):
+    auditor = api(AUDITOR)
+    before = counts(app)
+    assert auditor.post("/api/v1/travel/requests", json=body(round_trip())).status_code == 403
+    assert counts(app) == before
+    ref = file_trip(submit=True)["reference"]
+    transition(MANAGER, ref, "approve")
+    version = api(REQUESTER).get(f"/api/v1/requests/{ref}").get_json()["version"]
+    before = counts(app)
+    base = f"/api/v1/travel/requests/{ref}"
+    assert auditor.post(f"{base}/quotes", json={
+        "carrier": "GOL", "fare": "400.00", "currency": "USD", "version": version}).status_code == 403
+    assert auditor.post(f"{base}/claim", json={"legs": round_trip(), "version": version}).status_code == 403
+    assert auditor.post(f"{base}/cancellation", json={"comment": "audit", "version": version}).status_code == 403
+    assert auditor.post("/api/v1/travel/dsa-rates", json={
+        "city": "Lima", "country": "PE", "month": "2026-01", "usd_per_night": "228.00",
+        "room_pct": "50"}).status_code == 403
+    assert auditor.post("/api/v1/travel/dsa-rates/import", json={"csv": CSV_OK}).status_code == 403
+    assert counts(app) == before
+    tr = api(REQUESTER).get(base).get_json()
+    assert (tr["status"], tr["version"], tr["quotes"]) == ("approved", version, [])
+
+
 def test_only_the_travel_officer_tickets_and_the_auditor_changes_nothing(api, file_trip, transition):
     ref = file_trip(submit=True)["reference"]
     transition(MANAGER, ref, "approve")
@@ -347,7 +386,7 @@ def test_malformed_csv_rows_are_reported_and_nothing_is_imported(app, api):
     assert data["detail"] == "6 line(s) rejected; nothing was imported."
     assert sorted(data["errors"]) == ["line 3", "line 4", "line 5", "line 6", "line 7", "line 8"]
     assert data["errors"]["line 3"] == ["country: ISO 3166 alpha-2 code, e.g. BR."]
-    assert data["errors"]["line 4"] == ["month: Expected YYYY-MM."]
+    assert data["errors"]["line 4"] == ["month: Expected YYYY-MM, from 2000-01 to 2099-12."]
     assert "usd_per_night" in data["errors"]["line 5"][0]
     assert "room_pct" in data["errors"]["line 6"][0]
     assert data["errors"]["line 7"] == ["city: Same location and month as line 2."]

@@ -43,14 +43,31 @@ def test_file_approve_ticket_and_see_the_ticket(live_server, page, demo):
     page.goto(f"{live_server}/travel/")
     page.get_by_test_id("new-travel").click()
     page.fill("#title", "Workshop in São Paulo")
+    estimate = page.get_by_test_id("dsa-estimate")
+    expect(estimate).to_be_hidden()
+    page.fill('[name="legs.0.origin_city"]', "Brasília")
+    # a leg begun: the estimate waits for complete legs
+    expect(estimate.get_by_test_id("estimate-status")).to_contain_text("Complete each leg")
     fill_leg(page, 0, ("Brasília", "BR"), ("São Paulo", "BR"), at(d0, "08:00"), at(d0, "09:40"))
     fill_leg(page, 1, ("São Paulo", "BR"), ("Brasília", "BR"), at(d1, "18:00"), at(d1, "19:40"))
-    page.get_by_test_id("calculate").click()
 
-    estimate = page.get_by_test_id("dsa-estimate")
-    expect(estimate).to_be_visible()
+    # the estimate appears as the legs are typed, without the "Calculate" button
     expect(estimate.get_by_test_id("estimate-total")).to_have_text("USD 1,001.00")  # 3 × 271.00 + 4 × 47.00
+    expect(estimate).to_be_visible()
     expect(estimate).to_contain_text("São Paulo, BR")
+    expect(estimate.get_by_test_id("estimate-advance")).to_contain_text("USD 800.80")
+    # and follows a change of a leg: home a day later, 4 × 271.00 + 188.00
+    d2 = day(34)
+    page.fill('[name="legs.1.depart_at"]', at(d2, "18:00")[:16])
+    page.fill('[name="legs.1.arrive_at"]', at(d2, "19:40")[:16])
+    expect(estimate.get_by_test_id("estimate-total")).to_have_text("USD 1,272.00")
+    expect(estimate.locator("tbody tr[data-kind=dsa] td").nth(1)).to_have_text("4")
+    # a broken leg shows the server's message instead of a stale total
+    page.fill('[name="legs.1.origin_city"]', "Rio de Janeiro")
+    expect(estimate.get_by_test_id("estimate-status")).to_contain_text("Leg 2 must start where leg 1 ends")
+    expect(estimate.get_by_test_id("estimate-total")).to_be_hidden()
+    page.fill('[name="legs.1.origin_city"]', "São Paulo")
+    expect(estimate.get_by_test_id("estimate-total")).to_have_text("USD 1,272.00")
     page.get_by_test_id("submit").click()
 
     expect(page).to_have_url(re.compile(r"/travel/requests/TRV-\d{4}-\d{5}$"))

@@ -153,3 +153,65 @@ def test_the_traveller_files_the_claim_on_the_page_and_sees_the_difference(web, 
     assert 'data-testid="claim-total">USD 1,272.00' in page
     assert 'data-testid="claim-difference">USD 271.00' in page
     assert 'data-testid="claim-balance">USD 471.20' in page  # 1,272.00 − advance 800.80
+
+
+# --- the estimate the form's script asks for ----------------------------------------------------
+
+
+def _json_legs(start: int = 30, nights: int = 3) -> list[dict]:
+    names = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
+    return [dict(zip(names, row, strict=True)) for row in two_legs(start, nights)]
+
+
+def test_the_form_loads_its_estimate_script_from_a_file(web):
+    page = web(REQUESTER).get("/travel/requests/new").get_data(as_text=True)
+    assert '<script src="/static/travel-estimate.js" defer></script>' in page
+    assert 'data-url="/travel/estimate.json"' in page
+    assert "<script>" not in page  # the CSP (script-src 'self') runs no inline script
+
+
+def test_the_estimate_endpoint_answers_with_the_session_and_the_csrf_header(app, web):
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/travel/requests/new").get_data(as_text=True))
+    before = travel_count(app)
+    r = c.post("/travel/estimate.json", json={"legs": _json_legs(nights=3)}, headers={"X-CSRFToken": token})
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    data = r.get_json()
+    assert (data["total"], data["advance"], data["total_label"]) == ("1001.00", "800.80", "USD 1,001.00")
+    assert data["advance_label"] == "Advance payable before travel (if requested): USD 800.80"
+    assert [(ln["location_label"], ln["nights_label"], ln["rate"], ln["percentage_label"], ln["amount"])
+            for ln in data["lines"]] == [
+        ("São Paulo, BR", "3", "271.00", "100%", "813.00"),
+        ("Terminal expenses", "4 terminals", "47.00", "100%", "188.00")]
+    assert data["lines"][0]["dates_label"] == f"{day(30)} – {day(32)}"
+    assert travel_count(app) == before
+    # the same numbers as the bearer API's estimate
+    assert c.post("/travel/estimate.json", json={"legs": _json_legs(nights=4)},
+                  headers={"X-CSRFToken": token}).get_json()["total"] == "1272.00"
+
+
+def test_the_estimate_endpoint_refuses_without_the_csrf_token_or_a_session(app, web):
+    c = web(REQUESTER)
+    r = c.post("/travel/estimate.json", json={"legs": _json_legs()})
+    assert r.status_code == 400 and "total" not in r.get_data(as_text=True)
+    r = c.post("/travel/estimate.json", json={"legs": _json_legs()}, headers={"X-CSRFToken": "forged"})
+    assert r.status_code == 400
+    anonymous = app.test_client()
+    page = anonymous.get("/login").get_data(as_text=True)
+    r = anonymous.post("/travel/estimate.json", json={"legs": _json_legs()},
+                       headers={"X-CSRFToken": csrf_from(page)})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_the_estimate_endpoint_names_the_broken_leg(web):
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/travel/requests/new").get_data(as_text=True))
+    legs = _json_legs()
+    legs[1]["origin_city"] = "Rio de Janeiro"
+    r = c.post("/travel/estimate.json", json={"legs": legs}, headers={"X-CSRFToken": token})
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == {"legs.1.origin_city": ["Leg 2 must start where leg 1 ends (São Paulo, BR)."]}
+    r = c.post("/travel/estimate.json", data="legs", headers={"X-CSRFToken": token, "Content-Type": "text/plain"})
+    assert r.status_code == 422 and "_schema" in r.get_json()["errors"]
+    r = c.post("/travel/estimate.json", json={"legs": [{"origin_city": "Brasília"}]}, headers={"X-CSRFToken": token})
+    assert r.status_code == 422 and "legs.0.destination_city" in r.get_json()["errors"]
