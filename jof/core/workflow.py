@@ -208,9 +208,13 @@ def _within_agency_limit(sr: ServiceRequest, _user: User) -> str | None:
     return None
 
 
-def _needs_certification(sr: ServiceRequest, _user: User) -> str | None:
+def _needs_certification(sr: ServiceRequest, user: User) -> str | None:
     if not sr.needs_certification:
         return "The request is within the agency's approval limit; it needs no certification."
+    if user.id == sr.requester_id:
+        # Segregation of duties: an alternate who filed the request cannot vouch for it.
+        return ("You filed this request, so you cannot certify it; the agency's head "
+                "(or its other alternate) must.")
     return None
 
 

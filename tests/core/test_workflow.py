@@ -132,6 +132,38 @@ def test_above_the_limit_the_agency_head_must_certify_before_approval(file_reque
     assert sr.status == Status.APPROVED and sr.approved_at is not None
 
 
+def test_an_alternate_cannot_certify_a_request_they_filed(file_request, session):
+    from jof.core.people import Agency
+
+    undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+    undp.alternate_id = user(REQUESTER).id
+    db.session.commit()
+    sr = file_request(amount="10000.01", status="submitted")
+    assert "certify" not in workflow.allowed_actions(user(REQUESTER), sr)
+    with pytest.raises(Conflict) as refused:
+        workflow.perform(user(REQUESTER), sr, "certify")
+    assert "You filed this request, so you cannot certify it" in refused.value.detail
+    db.session.rollback()
+    assert (sr.status, sr.certified_at) == (Status.SUBMITTED, None)
+    act(HEAD, sr, "certify")  # the head still can
+    assert sr.status == Status.CERTIFIED
+
+
+def test_an_alternate_certifies_requests_filed_by_others(file_request, session):
+    from jof.core import services
+    from jof.core.people import Agency
+    from tests.conftest import TEST_PASSWORD
+
+    services.create_user(None, {"email": "second@undp.jof.example", "name": "Second Requester",
+                                "agency": "UNDP", "roles": ["requester"], "password": TEST_PASSWORD})
+    db.session.scalar(select(Agency).where(Agency.code == "UNDP")).alternate_id = user(REQUESTER).id
+    db.session.commit()
+    sr = file_request("second@undp.jof.example", amount="10000.01", status="submitted")
+    assert "certify" in workflow.allowed_actions(user(REQUESTER), sr)
+    act(REQUESTER, sr, "certify")
+    assert sr.status == Status.CERTIFIED
+
+
 def test_at_the_limit_exactly_no_certification_is_needed(file_request, session):
     sr = file_request(amount="10000.00", status="submitted")
     with pytest.raises(Conflict) as guard:
