@@ -213,8 +213,8 @@ def _needs_certification(sr: ServiceRequest, user: User) -> str | None:
         return "The request is within the agency's approval limit; it needs no certification."
     if user.id == sr.requester_id:
         # Segregation of duties: an alternate who filed the request cannot vouch for it.
-        return ("You filed this request, so you cannot certify it; the agency's head "
-                "(or its other alternate) must.")
+        return ("You filed this request, so you cannot certify it; the agency's other "
+                "certifier (its head or its alternate) must.")
     return None
 
 
