@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -267,6 +268,8 @@ lta_agency = Table(
 
 class LongTermAgreement(db.Model):
     __tablename__ = "lta"
+    #: An awarded lot becomes at most one agreement.
+    __table_args__ = (Index("uq_lta_lot_id", "lot_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -333,6 +336,9 @@ class PurchaseOrder(db.Model):
 
 class PurchaseOrderLine(db.Model):
     __tablename__ = "purchase_order_line"
+    #: A requisition line is ordered once: two awards of one lot cannot both write their
+    #: orders, whatever the application checks (NULLs, the call-off lines, stay free).
+    __table_args__ = (Index("uq_purchase_order_line_requisition_line_id", "requisition_line_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"), index=True)

@@ -13,6 +13,23 @@ UNSPSC_PREFIX = validate.Regexp(r"^\d{2}(\d{2}){0,3}$",
                                 error="UNSPSC segment, family, class or commodity: 2, 4, 6 or 8 digits.")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="ISO 4217 code, e.g. USD or BRL.")
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2 code, e.g. BR.")
+#: The largest id a primary key holds (a 32-bit INTEGER on PostgreSQL): a bigger id in a
+#: body names no row, and SQLite's driver overflows beyond 64 bits.
+MAX_ID = 2**31 - 1
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def Text(max_length: int, **kw) -> fields.String:  # noqa: N802 - a field factory
+    """A required-looking text: not blank once trimmed, at most ``max_length`` characters."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), not_blank], **kw)
+
+
+def Id(**kw) -> fields.Integer:  # noqa: N802 - a field factory
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID, error="No such id."), **kw)
 
 
 class Strict(ma.Schema):
@@ -92,16 +109,16 @@ class SupplierQuery(PaginationQuery):
 
 
 class RequisitionLineIn(Strict):
-    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = Text(500, required=True)
     unspsc = fields.String(required=True, validate=UNSPSC)
     quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit = Text(20, required=True)
     unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
     currency = fields.String(load_default="USD", validate=CURRENCY)
 
 
 class RequisitionIn(Strict):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(200, required=True)
     justification = fields.String(load_default="", validate=validate.Length(max=5000))
     needed_by = fields.Date(load_default=None, allow_none=True)
     budget_code = fields.String(load_default="", validate=validate.Length(max=60))
@@ -151,11 +168,11 @@ class RequisitionQuery(PaginationQuery):
 
 class LotIn(Strict):
     description = fields.String(load_default="", validate=validate.Length(max=200))
-    line_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    line_ids = fields.List(Id(), required=True, validate=validate.Length(min=1))
 
 
 class TenderIn(Strict):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(200, required=True)
     evaluation_method = fields.String(load_default="cumulative", validate=validate.OneOf(EVALUATION_METHODS))
     requisitions = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=100),
                                metadata={"description": "References of approved requisitions."})
@@ -209,12 +226,12 @@ class TenderOut(ma.Schema):
 
 
 class BidLineIn(Strict):
-    lot_line_id = fields.Integer(required=True)
+    lot_line_id = Id(required=True)
     unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
 
 
 class BidIn(Strict):
-    supplier_id = fields.Integer(required=True)
+    supplier_id = Id(required=True)
     technical_score = DecimalString(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
     technically_compliant = fields.Boolean(load_default=True)
     lines = fields.List(fields.Nested(BidLineIn), required=True, validate=validate.Length(min=1))
@@ -268,7 +285,7 @@ class EvaluationOut(ma.Schema):
 
 
 class AwardIn(Strict):
-    bid_id = fields.Integer(required=True)
+    bid_id = Id(required=True)
     justification = fields.String(required=True, validate=validate.Length(max=5000))
 
 
@@ -305,7 +322,7 @@ class PurchaseOrderQuery(PaginationQuery):
 
 
 class ReceiptLineIn(Strict):
-    order_line_id = fields.Integer(required=True)
+    order_line_id = Id(required=True)
     quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
 
 
@@ -330,21 +347,34 @@ class ReceiptOut(ma.Schema):
 
 
 class LtaLineIn(Strict):
-    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = Text(500, required=True)
     unspsc = fields.String(required=True, validate=UNSPSC)
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit = Text(20, required=True)
     unit_price = DecimalString(places=4, required=True, validate=validate.Range(min=0, min_inclusive=False))
 
 
 class LtaIn(Strict):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    supplier_id = fields.Integer(required=True)
+    title = Text(200, required=True)
+    supplier_id = Id(required=True)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "Defaults to two years after valid_from; at most three."})
     ceiling_usd = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
     agencies = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    lines = fields.List(fields.Nested(LtaLineIn), required=True, validate=validate.Length(min=1))
+    lines = fields.List(fields.Nested(LtaLineIn), required=True, validate=validate.Length(min=1, max=200))
+
+
+class LotLtaIn(Strict):
+    """An awarded lot becomes an agreement: the supplier and unit prices come from the award."""
+
+    title = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "Defaults to the tender's title and the lot number."})
+    valid_from = fields.Date(load_default=None, allow_none=True, metadata={"description": "Defaults to today."})
+    valid_to = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "Defaults to two years after valid_from; at most three."})
+    ceiling_usd = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    agencies = fields.List(fields.String(validate=validate.Length(max=20)), load_default=None, metadata={
+        "description": "Participating agencies; defaults to those whose requisitions are in the lot."})
 
 
 class LtaLineOut(ma.Schema):
@@ -369,7 +399,7 @@ class LtaOut(ma.Schema):
 
 
 class CallOffLineIn(Strict):
-    lta_line_id = fields.Integer(required=True)
+    lta_line_id = Id(required=True)
     quantity = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False))
 
 
@@ -399,4 +429,4 @@ class TenderSavingOut(ma.Schema):
 
 
 class SavingsQuery(Strict):
-    tender_id = fields.Integer(load_default=None)
+    tender_id = Id(load_default=None)

@@ -44,14 +44,23 @@ METHOD_LABELS = {"micro_purchase": "micro-purchase", "rfq": "request for quotati
 #: Price-list item charged when an order bought by each method is received (DESIGN §7).
 SERVICE_ITEMS = {"micro_purchase": "micro_purchase", "rfq": "rfq_process", "itb": "itb_process"}
 CALL_OFF_ITEM = "lta_call_off"
+#: No amount JOF stores reaches this (the API refuses it as input too); a quantity ×
+#: price beyond it would overflow the integer money columns.
+MAX_AMOUNT = Decimal("1e12")
+TOO_LARGE = "Quantity × unit price comes to USD {amount:,.2f}; amounts must stay below USD 1,000,000,000,000."
 GOODS_ITEM = "goods"
 
 
-def today() -> date:
+def facility_tz():
     from zoneinfo import ZoneInfo
 
     facility = db.session.get(Facility, 1)
-    return utcnow().astimezone(ZoneInfo(facility.time_zone if facility else "UTC")).date()
+    return ZoneInfo(facility.time_zone if facility else "UTC")
+
+
+def today() -> date:
+    """The facility's local date (its year numbers tenders and orders too)."""
+    return utcnow().astimezone(facility_tz()).date()
 
 
 def _require_officer(user: User) -> None:
@@ -269,6 +278,19 @@ def suppliers_query(q: str | None = None, status: str | None = None, category: s
     return stmt
 
 
+def opened_bids_of(user: User, supplier: Supplier) -> list[Bid]:
+    """A supplier's bids as facility staff may see them: only those of closed tenders.
+
+    Bids stay sealed until their tender closes, and agencies never see bids at all.
+    """
+    if not user.is_facility_staff:
+        return []
+    return list(db.session.scalars(
+        select(Bid).join(Lot, Lot.id == Bid.lot_id).join(Tender, Tender.id == Lot.tender_id)
+        .where(Bid.supplier_id == supplier.id, Tender.closing_at.is_not(None), Tender.closing_at <= utcnow())
+        .order_by(Bid.id.desc())))
+
+
 def trades_in(supplier: Supplier, code: str) -> bool:
     """A supplier registered for a broader code (a segment, family or class) covers its children."""
     return any(code.startswith(c) or c.startswith(code) for c in (supplier.categories or []))
@@ -298,11 +320,20 @@ def requisition_of(sr: workflow.ServiceRequest) -> Requisition | None:
 
 def _estimate_lines(lines: list[RequisitionLine], on: date) -> Decimal:
     total = ZERO
-    for line in lines:
+    errors: dict[str, list[str]] = {}
+    for i, line in enumerate(lines):
         if line.currency not in CURRENCIES:
-            raise ValidationFailed({f"lines.{line.line_no}.currency": [f"Unknown currency {line.currency}."]})
-        line.estimate_usd = to_usd(line.quantity * line.unit_price, line.currency, on)
-        total += line.estimate_usd
+            raise ValidationFailed({f"lines.{i}.currency": [f"Unknown currency {line.currency}."]})
+        usd = to_usd(line.quantity * line.unit_price, line.currency, on)
+        if usd >= MAX_AMOUNT:
+            errors[f"lines.{i}.quantity"] = [TOO_LARGE.format(amount=usd)]
+            continue
+        line.estimate_usd = usd
+        total += usd
+    if not errors and total >= MAX_AMOUNT:
+        errors["lines"] = [f"The lines come to USD {total:,}; a requisition must stay below USD 1,000,000,000,000."]
+    if errors:
+        raise ValidationFailed(errors)
     return total
 
 
@@ -462,7 +493,7 @@ def tender_of(req: Requisition) -> Tender | None:
 def _next_number(prefix: str) -> str:
     from jof.core.counters import next_value
 
-    year = utcnow().year
+    year = today().year
     return f"{prefix}-{year}-{next_value(f'ref:{prefix}:{year}'):05d}"
 
 
@@ -636,10 +667,17 @@ def record_bid(actor: User, lot: Lot, data: dict) -> Bid:
         raise ValidationFailed(errors)
     total = ZERO
     bid_lines = []
+    position = {ln["lot_line_id"]: i for i, ln in enumerate(data["lines"])}
     for ll_id in sorted(prices):
         amount = quantize(lot_lines[ll_id].requisition_line.quantity * prices[ll_id])
+        if amount >= MAX_AMOUNT:
+            errors[f"lines.{position[ll_id]}.unit_price"] = [TOO_LARGE.format(amount=amount)]
         bid_lines.append(BidLine(lot_line_id=ll_id, unit_price=prices[ll_id], amount_usd=amount))
         total += amount
+    if not errors and total >= MAX_AMOUNT:
+        errors["lines"] = [f"The bid comes to USD {total:,}; a bid must stay below USD 1,000,000,000,000."]
+    if errors:
+        raise ValidationFailed(errors)
     with db.session.no_autoflush:
         bid = Bid(supplier_id=supplier.id, submitted_at=now, technical_score=data.get("technical_score"),
                   technically_compliant=data.get("technically_compliant", True), recorded_by_id=actor.id,
@@ -775,6 +813,19 @@ def committee_sign_off(actor: User, lot: Lot) -> Lot:
     return lot
 
 
+def _lock_lot(lot: Lot) -> tuple[Tender, Lot]:
+    """Lock the lot's tender row and reload the tender and its lots as committed.
+
+    Awards (and agreements made from them) of one tender are serialised: a second
+    award of the same lot waits for the first, then sees it and is refused.
+    """
+    tender = db.session.scalar(select(Tender).where(Tender.id == lot.tender_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    db.session.scalars(select(Lot).where(Lot.tender_id == tender.id)
+                       .execution_options(populate_existing=True)).all()
+    return tender, lot
+
+
 def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[PurchaseOrder]:
     """Award a lot to its evaluated winner and issue one purchase order per agency.
 
@@ -783,7 +834,7 @@ def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[Purcha
     the award, cents included.
     """
     _require_officer(actor)
-    tender = lot.tender
+    tender, lot = _lock_lot(lot)
     bid = next((b for b in lot.bids if b.id == bid_id), None)
     if bid is None:
         raise ValidationFailed({"bid_id": [f"Not a bid on lot {lot.number} of {tender.number}."]})
@@ -791,6 +842,13 @@ def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[Purcha
         raise Conflict(f"Lot {lot.number} of {tender.number} is awarded already.")
     if tender.status != "published" or not is_closed(tender):
         raise Conflict(f"Tender {tender.number} must be published and closed before an award.")
+    stale = sorted({ll.requisition_line.requisition.request for ll in lot.lines
+                    if ll.requisition_line.requisition.request.status != states.SOURCING},
+                   key=lambda sr: sr.reference)
+    if stale:
+        raise Conflict("A lot is awarded only while every requisition in it is in sourcing: "
+                       + "; ".join(f"{sr.reference} is {sr.status.replace('_', ' ')}" for sr in stale)
+                       + ". Take its lines out with a new tender, or cancel this one.")
     if bid.supplier.status != "active":
         raise Conflict(f"{bid.supplier.name} is {bid.supplier.status}"
                        + (f" ({bid.supplier.status_reason})" if bid.supplier.status_reason else "")
@@ -873,16 +931,35 @@ def get_order(user: User, number: str) -> PurchaseOrder:
 def receive(actor: User, po: PurchaseOrder, data: dict) -> GoodsReceipt:
     """Record goods received, partly or fully, with the supplier's rating for the delivery.
 
-    A fully received order becomes chargeable (the process fee and the goods as a
-    pass-through) and completes the requisitions it finished.
+    A fully received order becomes chargeable and completes the requisitions it
+    finished. It writes two chargeable events (DESIGN §7), each unique per source:
+    ``<PO>/receipt``, the process fee (kind ``fee``, the service item of the method),
+    and ``<PO>/goods``, the goods as a pass-through (kind ``pass_through``). Both carry
+    the order's goods value as ``value_usd``: for the fee event that value is only the
+    base a percentage fee is computed on (billing prices fees from its price list), so
+    the two values must never be added up as money owed.
     """
     _require_officer(actor)
+    # Parallel receipts of one order wait for each other and count what the others received.
+    db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == po.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    db.session.scalars(select(PurchaseOrderLine).where(PurchaseOrderLine.order_id == po.id)
+                       .execution_options(populate_existing=True)).all()
     if po.status == "received":
         raise Conflict(f"{po.number} is fully received already.")
     lines = {pl.id: pl for pl in po.lines}
     wanted: dict[int, Decimal] = {}
     errors: dict[str, list[str]] = {}
-    if data.get("lines"):
+    day = today()
+    issued_on = po.issued_at.astimezone(facility_tz()).date()
+    received_on = data.get("received_on") or day
+    if received_on > day:
+        errors["received_on"] = [f"Goods cannot be received in the future (today is {day:%Y-%m-%d})."]
+    elif received_on < issued_on:
+        errors["received_on"] = [f"{po.number} was issued on {issued_on:%Y-%m-%d}; goods are received after that."]
+    if data.get("lines") is not None and not data["lines"]:
+        errors["lines"] = ["Give at least one line received, or leave lines out to receive everything outstanding."]
+    elif data.get("lines"):
         for i, ln in enumerate(data["lines"]):
             pl = lines.get(ln["order_line_id"])
             if pl is None:
@@ -898,7 +975,6 @@ def receive(actor: User, po: PurchaseOrder, data: dict) -> GoodsReceipt:
         wanted = {pl.id: pl.quantity - pl.received_quantity for pl in po.lines if pl.quantity > pl.received_quantity}
     if errors:
         raise ValidationFailed(errors)
-    received_on = data.get("received_on") or today()
     receipt = GoodsReceipt(order=po, received_on=received_on, rating=data["rating"], note=data.get("note") or "",
                            recorded_by_id=actor.id, created_at=utcnow())
     for pl_id, qty in wanted.items():
@@ -932,7 +1008,8 @@ def receive(actor: User, po: PurchaseOrder, data: dict) -> GoodsReceipt:
 # --- long-term agreements ---------------------------------------------------------------------
 
 
-def create_lta(actor: User, data: dict) -> LongTermAgreement:
+def create_lta(actor: User, data: dict, lot: Lot | None = None) -> LongTermAgreement:
+    """Enter an agreement directly, or (``lot`` given) record the one an awarded lot became."""
     _require_officer(actor)
     errors: dict[str, list[str]] = {}
     supplier = db.session.get(Supplier, data["supplier_id"])
@@ -956,7 +1033,7 @@ def create_lta(actor: User, data: dict) -> LongTermAgreement:
     if supplier.status != "active":
         raise Conflict(f"{supplier.name} is {supplier.status}; agreements are made only with active suppliers.")
     lta = LongTermAgreement(title=data["title"].strip(), supplier=supplier, valid_from=valid_from, valid_to=valid_to,
-                            ceiling_usd=data["ceiling_usd"], lot_id=data.get("lot_id"), created_by_id=actor.id,
+                            ceiling_usd=data["ceiling_usd"], lot_id=lot.id if lot else None, created_by_id=actor.id,
                             created_at=utcnow())
     lta.agencies = agencies
     lta.lines = [LtaLine(description=ln["description"].strip(), unspsc=ln["unspsc"], unit=ln["unit"].strip(),
@@ -965,6 +1042,38 @@ def create_lta(actor: User, data: dict) -> LongTermAgreement:
     audit.record(actor, "procurement.lta.create", lta,
                  after={**audit.snapshot(lta), "agencies": [a.code for a in agencies]})
     return lta
+
+
+def lta_from_lot(actor: User, lot: Lot, data: dict) -> LongTermAgreement:
+    """The award of a lot becomes a long-term agreement (DESIGN §3).
+
+    The awarded supplier and its unit prices form the catalogue (one line per distinct
+    item and price); validity defaults to two years from today (at most three); the
+    participants default to the agencies whose requisitions are in the lot. The lot's
+    own purchase orders stay as issued; later needs are call-offs under the agreement.
+    """
+    _require_officer(actor)
+    tender, lot = _lock_lot(lot)
+    if lot.awarded_bid_id is None:
+        raise Conflict(f"Lot {lot.number} of {tender.number} is not awarded yet; "
+                       "an agreement is made from an awarded lot.")
+    existing = db.session.scalar(select(LongTermAgreement).where(LongTermAgreement.lot_id == lot.id))
+    if existing is not None:
+        raise Conflict(f"Lot {lot.number} of {tender.number} became agreement \"{existing.title}\" already.")
+    bid = lot.awarded_bid
+    catalogue: dict[tuple, dict] = {}
+    for bl in bid.lines:
+        rl = bl.lot_line.requisition_line
+        key = (rl.description, rl.unspsc, rl.unit, bl.unit_price)
+        catalogue.setdefault(key, {"description": rl.description, "unspsc": rl.unspsc, "unit": rl.unit,
+                                   "unit_price": bl.unit_price})
+    agencies = data.get("agencies") or sorted(
+        {ll.requisition_line.requisition.request.agency.code for ll in lot.lines})
+    return create_lta(actor, {
+        "title": (data.get("title") or "").strip() or f"{tender.title}, lot {lot.number}",
+        "supplier_id": bid.supplier_id, "valid_from": data.get("valid_from") or today(),
+        "valid_to": data.get("valid_to"), "ceiling_usd": data["ceiling_usd"], "agencies": agencies,
+        "lines": list(catalogue.values())}, lot=lot)
 
 
 def _add_years(day: date, years: int) -> date:
@@ -1006,6 +1115,10 @@ def call_off(actor: User, lta: LongTermAgreement, data: dict) -> PurchaseOrder:
     else:
         authz.require_roles(actor, Role.REQUESTER, Role.AGENCY_HEAD)
         agency = actor.agency
+        code = (data.get("agency") or "").strip().upper()
+        if code and code != agency.code:
+            raise ValidationFailed({"agency": [
+                f"You order for your own agency ({agency.code}); leave the agency out."]})
     if agency.id not in {a.id for a in lta.agencies}:
         raise Forbidden(f"{agency.code} does not participate in this long-term agreement.")
     day = today()
@@ -1022,10 +1135,16 @@ def call_off(actor: User, lta: LongTermAgreement, data: dict) -> PurchaseOrder:
         if item is None:
             errors[f"lines.{i}.lta_line_id"] = ["Not a catalogue line of this agreement."]
             continue
+        if any(pl.lta_line_id == item.id for pl in po_lines):
+            errors[f"lines.{i}.lta_line_id"] = ["Given twice: order the whole quantity on one line."]
+            continue
+        amount = quantize(ln["quantity"] * item.unit_price)
+        if amount >= MAX_AMOUNT:
+            errors[f"lines.{i}.quantity"] = [TOO_LARGE.format(amount=amount)]
+            continue
         po_lines.append(PurchaseOrderLine(lta_line_id=item.id, description=item.description, unspsc=item.unspsc,
                                           quantity=ln["quantity"], unit=item.unit, unit_price=item.unit_price,
-                                          amount_usd=quantize(ln["quantity"] * item.unit_price),
-                                          received_quantity=ZERO))
+                                          amount_usd=amount, received_quantity=ZERO))
     if errors:
         raise ValidationFailed(errors)
     total = sum((pl.amount_usd for pl in po_lines), ZERO)
