@@ -192,6 +192,17 @@ def award(data, tender_id, number):
     return services.award(user, lot, data["bid_id"], data["justification"])
 
 
+@blp.route("/tenders/<int:tender_id>/lots/<int:number>/lta", methods=["POST"])
+@blp.arguments(s.LotLtaIn)
+@blp.response(201, s.LtaOut)
+@blp.errors(403, 404, 409, 422)
+def lot_lta(data, tender_id, number):
+    """The awarded lot becomes a long-term agreement with the winning bid's supplier and unit prices."""
+    user = authz.require_user()
+    lot = services.get_lot(services.get_tender(user, tender_id), number)
+    return services.with_consumed(services.lta_from_lot(user, lot, data))
+
+
 # --- purchase orders ------------------------------------------------------------------------
 
 

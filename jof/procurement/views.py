@@ -16,10 +16,15 @@ from sqlalchemy import func, select
 from jof.core import authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
-from jof.core.people import Facility, Role
+from jof.core.people import Agency, Facility, Role
 from jof.procurement import schemas as s
 from jof.procurement import services, states
-from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES, PurchaseOrder
+from jof.procurement.models import (
+    EVALUATION_METHODS,
+    SUPPLIER_STATUSES,
+    LongTermAgreement,
+    PurchaseOrder,
+)
 
 bp = Blueprint("procurement", __name__, url_prefix="/procurement", template_folder="templates")
 
@@ -204,13 +209,11 @@ def supplier(supplier_id):
             errors = exc.errors
             db.session.rollback()
             sup = services.get_supplier(supplier_id)
-    from jof.procurement.models import Bid
-
-    bids = db.session.scalars(select(Bid).where(Bid.supplier_id == sup.id).order_by(Bid.id.desc())).all()
+    bids = services.opened_bids_of(user, sup)
     orders = db.session.scalars(services.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
     return render_template("procurement/supplier.html", sup=services.with_rating(sup), bids=bids, orders=orders,
                            statuses=SUPPLIER_STATUSES, errors=errors, form=request.form,
-                           is_officer=_is_officer(user)), 422 if errors else 200
+                           show_bids=user.is_facility_staff, is_officer=_is_officer(user)), 422 if errors else 200
 
 
 # --- tenders ---------------------------------------------------------------------------------
@@ -256,7 +259,8 @@ def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None
         evaluation = services.evaluate(lot) if closed else None
         lots.append({"lot": lot, "evaluation": evaluation,
                      "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
-                                                  .order_by(PurchaseOrder.number)).all()})
+                                                  .order_by(PurchaseOrder.number)).all(),
+                     "lta": db.session.scalar(select(LongTermAgreement).where(LongTermAgreement.lot_id == lot.id))})
     # Every supplier is listed (with its status): a bid from one that is not active is
     # refused by the service with its reason, not silently impossible.
     active = db.session.scalars(services.suppliers_query()).all()
@@ -342,6 +346,25 @@ def lot_award(tender_id, number):
     return redirect(url_for("procurement.tender", tender_id=tender_id))
 
 
+@bp.route("/tenders/<int:tender_id>/lots/<int:number>/lta", methods=["POST"])
+def lot_lta(tender_id, number):
+    """The awarded lot becomes a long-term agreement (supplier and prices from the award)."""
+    user = authz.require_user()
+    lot = services.get_lot(services.get_tender(user, tender_id), number)
+    f = request.form
+    raw = {k: f.get(k, "").strip() for k in ("title", "valid_from", "valid_to", "ceiling_usd")}
+    raw = {k: v for k, v in raw.items() if v or k == "ceiling_usd"}
+    try:
+        agreement = services.lta_from_lot(user, lot, _load(s.LotLtaIn(), raw))
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_tender(user, services.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
+                              exc.status, f, lot_no=number)
+    flash(_("Lot %(n)s became the long-term agreement %(title)s.", n=number, title=agreement.title), "success")
+    return redirect(url_for("procurement.lta", lta_id=agreement.id))
+
+
 # --- purchase orders -------------------------------------------------------------------------
 
 
@@ -385,9 +408,48 @@ def order(number):
 
 @bp.route("/ltas")
 def ltas():
-    authz.require_user()
+    user = authz.require_user()
     rows, pager = _page(services.ltas_query())
-    return render_template("procurement/ltas.html", rows=[services.with_consumed(r) for r in rows], pager=pager)
+    return render_template("procurement/ltas.html", rows=[services.with_consumed(r) for r in rows], pager=pager,
+                           is_officer=_is_officer(user))
+
+
+def _lta_form_data(form) -> dict:
+    lines = []
+    for i in range(LINE_ROWS):
+        row = {k: (form.get(f"lines-{i}-{k}") or "").strip() for k in ("description", "unspsc", "unit", "unit_price")}
+        if any(row.values()):
+            lines.append(row)
+    data = {k: form.get(k, "").strip() for k in ("title", "supplier_id", "valid_from", "ceiling_usd")}
+    if form.get("valid_to", "").strip():
+        data["valid_to"] = form["valid_to"].strip()
+    data["agencies"] = form.getlist("agencies")
+    data["lines"] = lines
+    return data
+
+
+@bp.route("/ltas/new", methods=["GET", "POST"])
+def lta_new():
+    """An officer enters an agreement made outside a JOF tender (one from a lot: see the tender page)."""
+    user = authz.require_user()
+    if not _is_officer(user):
+        authz.require_roles(user, Role.OFFICER, why=_("Only a procurement officer enters long-term agreements."))
+    form = request.form if request.method == "POST" else {}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            agreement = services.create_lta(user, _load(s.LtaIn(), _lta_form_data(form)))
+            db.session.flush()
+            flash(_("Long-term agreement %(title)s entered.", title=agreement.title), "success")
+            return redirect(url_for("procurement.lta", lta_id=agreement.id))
+        except DomainError as exc:
+            db.session.rollback()
+            errors, status = exc.errors or {"_schema": [exc.detail]}, exc.status
+    return render_template("procurement/lta_new.html", form=form, errors=errors, rows=range(LINE_ROWS),
+                           chosen=request.form.getlist("agencies"),
+                           suppliers=db.session.scalars(services.suppliers_query(status="active")).all(),
+                           agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all()), status
 
 
 @bp.route("/ltas/<int:lta_id>", methods=["GET", "POST"])

@@ -50,7 +50,7 @@ def test_three_agencies_laptops_pooled_evaluated_awarded_and_received_in_the_bro
     page.get_by_test_id("request-page").click()
     page.get_by_test_id("action-submit").get_by_role("button").click()
     page.goto(f"{base}/procurement/requisitions/{undp_ref}")
-    expect(page.get_by_test_id("method")).to_have_text("rfq")
+    expect(page.get_by_test_id("method")).to_have_text("RFQ")  # the method code shown as its label
     expect(page.get_by_test_id("method-rule")).to_contain_text("request for quotation")
     _log_out(page)
 
