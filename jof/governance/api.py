@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.views import MethodView
 
 from jof.api import Blueprint, page_of, page_schema
@@ -42,6 +45,41 @@ class DecisionItem(MethodView):
     def patch(self, data, decision_id):
         """Edit a draft; open and closed decisions never change (409)."""
         return services.update_draft(authz.require_user(), services.get_decision(decision_id), data)
+
+
+@blp.route("/decisions/<int:decision_id>/attachments")
+class Attachments(MethodView):
+    @blp.response(200, s.AttachmentOut(many=True))
+    def get(self, decision_id):
+        """The documents attached to a decision (every signed-in user)."""
+        authz.require_user()
+        return services.get_decision(decision_id).attachments
+
+    @blp.arguments(s.AttachmentIn, location="files")
+    @blp.response(201, s.AttachmentOut)
+    @blp.errors(404, 409, 413, 422)
+    def post(self, files, decision_id):
+        """Attach a document to a draft (multipart ``file``; its proposer or the manager)."""
+        user = authz.require_user()
+        upload = files["file"]
+        data = upload.stream.read(services.MAX_ATTACHMENT_BYTES + 1)
+        return services.add_attachment(user, services.get_decision(decision_id), upload.filename or "", data)
+
+
+@blp.route("/decisions/<int:decision_id>/attachments/<int:attachment_id>")
+@blp.response(200, content_type="application/octet-stream")
+def attachment_download(decision_id, attachment_id):
+    """Download one attached document (every signed-in user)."""
+    authz.require_user()
+    return send_attachment(services.get_attachment(services.get_decision(decision_id), attachment_id))
+
+
+def send_attachment(attachment):
+    response = send_file(io.BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, etag=attachment.sha256, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @blp.route("/decisions/<int:decision_id>/open", methods=["POST"])
@@ -118,13 +156,13 @@ class Pools(MethodView):
 class PoolItem(MethodView):
     @blp.arguments(s.PoolUpdate)
     @blp.response(200, s.PoolOut)
-    @blp.alt_response(409, description="The month's allocation is recorded; its pools no longer change.")
+    @blp.errors(409)
     def patch(self, data, pool_id):
         """Correct a pool's amount or description (manager), until the month is recorded."""
         return services.update_cost_pool(authz.require_user(), services.get_cost_pool(pool_id), data)
 
     @blp.response(204)
-    @blp.alt_response(409, description="The month's allocation is recorded; its pools no longer change.")
+    @blp.errors(409)
     def delete(self, pool_id):
         """Remove a pool entered by mistake (manager), until the month is recorded."""
         services.delete_cost_pool(authz.require_user(), services.get_cost_pool(pool_id))
@@ -167,7 +205,7 @@ class Allocations(MethodView):
 
     @blp.arguments(s.AllocationIn)
     @blp.response(201, s.AllocationOut)
-    @blp.alt_response(409, description="The figures changed since the preview whose digest was sent.")
+    @blp.errors(409)
     def post(self, data):
         """Record the month's allocation after reading the preview (manager): send the
         preview's ``digest``; the answer is the recorded shares."""

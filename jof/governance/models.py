@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jof.core.db import db
@@ -55,8 +55,31 @@ class Decision(db.Model):
         back_populates="decision", cascade="all, delete-orphan", order_by="DecisionVoter.id")
     votes: Mapped[list[Vote]] = relationship(back_populates="decision", order_by="Vote.id")
     effects: Mapped[list[DecisionEffect]] = relationship(back_populates="decision")
+    attachments: Mapped[list[DecisionAttachment]] = relationship(
+        back_populates="decision", cascade="all, delete-orphan", order_by="DecisionAttachment.id")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DecisionAttachment(db.Model):
+    """A document the board reads with a draft decision, stored in the database."""
+
+    __tablename__ = "decision_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), index=True)
+    #: Made safe for a download header (no path, no quotes, no control characters).
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: Loaded only when downloaded.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    decision: Mapped[Decision] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User] = relationship()
 
 
 class DecisionVoter(db.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from jof.core.schemas import DecimalString
@@ -34,6 +35,21 @@ class DecisionUpdate(DecisionIn):
 
 class OpenIn(ma.Schema):
     closes_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with time zone"})
+
+
+class AttachmentIn(ma.Schema):
+    file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, .txt, DOCX, XLSX or ODT; at most 5 MB."})
+
+
+class AttachmentOut(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.Function(lambda a: a.uploaded_by.email)
+    uploaded_at = fields.DateTime()
+    url = fields.Function(lambda a: f"/api/v1/governance/decisions/{a.decision_id}/attachments/{a.id}")
 
 
 class VoteIn(ma.Schema):
@@ -77,6 +93,7 @@ class DecisionOut(ma.Schema):
     resolution_number = fields.String(allow_none=True)
     tally = fields.Dict(allow_none=True, metadata={"description": "Frozen at closing, with each agency's vote."})
     effects = fields.List(fields.Nested(EffectOut))
+    attachments = fields.List(fields.Nested(AttachmentOut))
 
 
 class DecisionQuery(ma.Schema):

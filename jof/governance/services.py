@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from jof.core import audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
-from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_field_errors
+from jof.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    flatten_field_errors,
+)
 from jof.core.money import to_decimal
 from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User
@@ -42,6 +50,7 @@ from jof.governance.models import (
     CostPool,
     CostSharingKey,
     Decision,
+    DecisionAttachment,
     DecisionVoter,
     Vote,
 )
@@ -76,6 +85,8 @@ def _validate(data: dict) -> dict:
     title = (data.get("title") or "").strip()
     if not title:
         errors["title"] = ["A title is required."]
+    elif len(title) > 200:
+        errors["title"] = ["At most 200 characters."]
     kind = data.get("kind", "general")
     if kind not in KINDS:
         errors["kind"] = [f"Choose one of: {', '.join(KINDS)}."]
@@ -113,6 +124,89 @@ def update_draft(actor: User, decision: Decision, data: dict) -> Decision:
         setattr(decision, key, value)
     audit.record(actor, "decision.update", decision, before=before, after=audit.snapshot(decision))
     return decision
+
+
+# --- attachments ------------------------------------------------------------------------
+
+#: 5 MB: larger files are refused (413) with a message saying so.
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+_ZIP = (b"PK\x03\x04",)
+#: extension → (content type served, magic prefixes; None = UTF-8 text without NUL)
+ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "txt": ("text/plain; charset=utf-8", None),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    "odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+}
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+def safe_filename(name: str) -> str:
+    """A file name fit for a download header: no folders, no quotes or control characters,
+    at most 120 characters, its extension kept (``attachment.pdf`` if nothing is left)."""
+    base = unicodedata.normalize("NFKC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    base = "".join(c for c in base if c.isprintable() and c not in '"\'<>:|?*;').strip()
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = ext.strip().lower()[:10]
+    stem = stem[:120 - len(ext) - 1].strip(" .") or "attachment"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def add_attachment(actor: User, decision: Decision, filename: str, data: bytes) -> DecisionAttachment:
+    """Attach a document to a draft (its proposer or the manager); PDF, PNG, JPEG, plain
+    text, DOCX, XLSX or ODT, checked by extension and by its first bytes."""
+    authz.ensure_can_change(actor)
+    if decision.proposed_by_id != actor.id and not actor.has_role(Role.MANAGER):
+        raise Forbidden("Only the proposer or the facility manager attaches documents to this decision.")
+    if decision.status != "draft":
+        raise Conflict("Documents are attached while the decision is a draft; an open or closed decision "
+                       "never changes.")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise TooLarge(f"The file is {len(data) / 1024 / 1024:.1f} MB; attachments may be at most 5 MB.",
+                       {"file": ["At most 5 MB."]})
+    name = safe_filename(filename)
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    if ext not in ATTACHMENT_TYPES:
+        raise ValidationFailed({"file": [
+            "Attach a PDF, PNG, JPEG, plain text (.txt), DOCX, XLSX or ODT file."]})
+    if not data:
+        raise ValidationFailed({"file": ["The file is empty."]})
+    content_type, magic = ATTACHMENT_TYPES[ext]
+    if magic is None:
+        try:
+            ok = "\x00" not in data.decode("utf-8")
+        except UnicodeDecodeError:
+            ok = False
+    else:
+        ok = data.startswith(magic)
+    if not ok:
+        raise ValidationFailed({"file": [f"The file's content is not a .{ext} file."]})
+    attachment = DecisionAttachment(decision_id=decision.id, filename=name, content_type=content_type,
+                                    size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+                                    uploaded_by_id=actor.id, uploaded_at=utcnow())
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record(actor, "decision.attachment_add", decision, after={
+        "attachment": attachment.id, "filename": name, "content_type": content_type,
+        "size": attachment.size, "sha256": attachment.sha256})
+    return attachment
+
+
+def get_attachment(decision: Decision, attachment_id: int) -> DecisionAttachment:
+    attachment = db.session.scalar(select(DecisionAttachment).where(
+        DecisionAttachment.id == attachment_id, DecisionAttachment.decision_id == decision.id))
+    if attachment is None:
+        raise NotFound("No such attachment on this decision.")
+    return attachment
 
 
 def voting_members(on: date) -> list[Agency]:
@@ -543,7 +637,25 @@ def _pool_amount(amount, errors: dict[str, list[str]]) -> Decimal | None:
     return amount
 
 
+#: Guards other modules register (billing: "is this billing period closed?"): each takes a
+#: month and returns why its pools and allocation are frozen, or None.
+_freeze_guards: list = []
+
+
+def register_freeze_guard(guard) -> None:
+    if guard not in _freeze_guards:
+        _freeze_guards.append(guard)
+
+
+def _ensure_not_frozen(period: date) -> None:
+    for guard in _freeze_guards:
+        reason = guard(period)
+        if reason:
+            raise Conflict(reason)
+
+
 def _pool_open(pool_period: date) -> None:
+    _ensure_not_frozen(pool_period)
     if _allocated(pool_period):
         raise Conflict(f"The allocation of {pool_period:%Y-%m} is recorded; its pools no longer change.")
 
@@ -683,6 +795,7 @@ def record_allocation(actor: User, period: date, digest: str | None = None) -> l
     step with its own preview (billing's period close).
     """
     _manager(actor)
+    _ensure_not_frozen(period)
     key, previews, current = _preview(period)
     if digest is not None and not (isinstance(digest, str) and hmac.compare_digest(digest.encode(), current.encode())):
         raise Conflict("The figures changed since your preview; review them again before recording.")

@@ -17,6 +17,7 @@ from jof.core.errors import Conflict, DomainError, ValidationFailed, flatten_fie
 from jof.core.pdf import render_pdf
 from jof.core.people import Facility, Role
 from jof.governance import services
+from jof.governance.api import send_attachment
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
 from jof.governance.schemas import DecisionIn
 
@@ -100,6 +101,29 @@ def vote(decision_id: int):
         return decision(decision_id, message=exc.detail, status=exc.status)
     flash(_("Your agency's vote is recorded. You can change it until the decision closes."), "success")
     return redirect(url_for("governance.decision", decision_id=decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/attachments", methods=["POST"])
+def attach(decision_id: int):
+    user = authz.require_user()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return decision(decision_id, errors={"file": [_("Choose a file to attach.")]}, status=422)
+    try:
+        services.add_attachment(user, services.get_decision(decision_id), upload.filename,
+                                upload.stream.read(services.MAX_ATTACHMENT_BYTES + 1))
+    except ValidationFailed as exc:
+        return decision(decision_id, errors=exc.errors, status=422)
+    except DomainError as exc:
+        return decision(decision_id, message=exc.detail, status=exc.status)
+    flash(_("The document is attached."), "success")
+    return redirect(url_for("governance.decision", decision_id=decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/attachments/<int:attachment_id>")
+def attachment(decision_id: int, attachment_id: int):
+    authz.require_user()
+    return send_attachment(services.get_attachment(services.get_decision(decision_id), attachment_id))
 
 
 @bp.route("/decisions/<int:decision_id>/open", methods=["POST"])

@@ -424,3 +424,11 @@ def test_close_due_logs_a_decision_that_cannot_close_and_closes_the_others(board
     assert db.session.get(Decision, broken.id).resolution_number is None
     year = utcnow().year
     assert db.session.get(Decision, clean.id).resolution_number == f"RES-{year}-002"  # no gap left
+
+
+def test_a_title_too_long_for_its_column_is_refused_by_the_service_too(board):
+    from jof.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.propose(board.user(MANAGER), {"title": "T" * 201})
+    assert exc.value.errors == {"title": ["At most 200 characters."]}
