@@ -35,6 +35,9 @@ SLA_TARGETS: dict[str, tuple[timedelta, timedelta]] = {
 
 PRIORITIES = tuple(SLA_TARGETS)
 
+#: Ticket states in which the resolve clock runs.
+RUNNING_STATES = ("new", "assigned", "in_progress")
+
 
 def priority_of(urgency: int, impact: int) -> str:
     return PRIORITY_MATRIX[(urgency, impact)]
@@ -65,11 +68,27 @@ class Clock:
             self.cal, ticket.opened_at, ticket.priority, timedelta(seconds=ticket.paused_seconds))
         self.sync_spine(ticket)
 
+    @staticmethod
+    def stopped_late(ticket) -> bool:
+        """The clock stopped (waiting on the requester) after the resolve due time."""
+        return (ticket.paused_since is not None and ticket.resolve_due_at is not None
+                and ticket.paused_since > ticket.resolve_due_at)
+
     def sync_spine(self, ticket) -> None:
-        """The spine's SLA due time is the resolve due time; none while the clock waits on
-        the requester (the queue's breach filter must not count a stopped clock)."""
-        waiting = ticket.request.status == "waiting_on_requester"
-        ticket.request.sla_due_at = None if waiting else ticket.resolve_due_at
+        """The spine's SLA due time is the resolve due time. While the clock waits on the
+        requester it has none (the queue's breach filter must not count a stopped clock),
+        unless the ticket was late already when it stopped: then it stays breached, in the
+        stored flag and on the spine, so breach reports and the manager's queue keep it.
+        A running clock speaks for itself (due time against now); the resolution sets the
+        flag for good."""
+        status = ticket.request.status
+        waiting = status == "waiting_on_requester"
+        if waiting:
+            ticket.resolve_breached = self.stopped_late(ticket)
+        elif status in RUNNING_STATES:
+            ticket.resolve_breached = False
+        ticket.request.sla_due_at = (ticket.resolve_due_at if not waiting or self.stopped_late(ticket)
+                                     else None)
 
     def open(self, ticket, now: datetime) -> None:
         ticket.opened_at = now
@@ -78,8 +97,11 @@ class Clock:
         self.recompute(ticket)
 
     def pause(self, ticket, now: datetime) -> None:
+        """Stop the resolve clock; a ticket late already keeps its breach (flag and spine)."""
         if ticket.paused_since is None:
             ticket.paused_since = now
+        if ticket.owned_at is None and ticket.own_due_at is not None and now > ticket.own_due_at:
+            ticket.own_breached = True
         self.sync_spine(ticket)
 
     def resume(self, ticket, now: datetime) -> None:

@@ -36,9 +36,6 @@ CLOSED = "closed"
 #: Working days after its resolution during which a ticket may be reopened.
 REOPEN_WORKING_DAYS = 5
 
-#: Nothing happens to a closed ticket any more: the queue's "open" filter must say so.
-workflow.FINAL_STATES.add(CLOSED)
-
 #: Ticket states in which the ICT officers still have work to do.
 OPEN_TICKET_STATES = (NEW, ASSIGNED, IN_PROGRESS, WAITING)
 
@@ -109,6 +106,18 @@ def _assignee_or_manager(sr, user) -> str | None:
     return None
 
 
+def _may_reassign(sr, user) -> str | None:
+    """An unassigned ticket may be given to any ICT officer by any of them (dispatch);
+    once someone has it, only they or the manager hand it on."""
+    if user.has_role(Role.MANAGER):
+        return None
+    ticket = ticket_of(sr)
+    if ticket is not None and ticket.assignee_id not in (None, user.id):
+        return (f"The ticket is assigned to {ticket.assignee.name}; only they (or the manager) "
+                "may re-assign it.")
+    return None
+
+
 def _within_reopen_window(sr, _user) -> str | None:
     ticket = ticket_of(sr)
     if ticket is None or ticket.resolved_at is None:
@@ -128,7 +137,7 @@ def _ticket_transitions() -> list[Transition]:
         Transition("submit", (S.DRAFT,), NEW, (REQUESTER, MANAGER), label="Open ticket",
                    stamp="submitted_at"),
         Transition("take", (NEW,), ASSIGNED, (OFFICER,), label="Take"),
-        Transition("assign", (NEW, ASSIGNED, IN_PROGRESS), ASSIGNED, (OFFICER, MANAGER),
+        Transition("assign", (NEW, ASSIGNED, IN_PROGRESS), ASSIGNED, (OFFICER, MANAGER), _may_reassign,
                    label="Assign"),
         Transition("start", (ASSIGNED,), IN_PROGRESS, (OFFICER, MANAGER), _assignee_or_manager,
                    label="Start work", stamp="started_at"),
@@ -195,4 +204,6 @@ workflow.register(workflow.RequestType(
     code=TICKET, prefix="ICT", label="ICT ticket", service_line=SERVICE_LINE,
     transitions=_ticket_transitions(), on_transition=_ticket_hook,
     detail_endpoint="ict.ticket_page",
+    # Nothing happens to a closed ticket any more: the queue's "open" filter must say so.
+    final_states=frozenset({CLOSED}),
 ))

@@ -4,13 +4,15 @@ working days, closed; priority from urgency × impact; SLA due on the spine."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from jof.core import workflow
 from jof.core.db import db
-from jof.ict import sla
+from jof.ict import sla, states
 from jof.ict.models import IctTicket
 
 REQUESTER = "requester@undp.jof.example"
@@ -116,7 +118,8 @@ def test_only_ict_officers_take_tickets(api):
     move(api(REQUESTER), ref, "take", expect=403)
 
 
-def test_someone_elses_ticket_cannot_be_resolved_by_another_officer(app, api, demo):
+def second_officer(app) -> str:
+    """A second ICT officer (same password as the demo's), by e-mail."""
     from jof.core.people import Role, User, UserRole
 
     with app.app_context():
@@ -125,6 +128,11 @@ def test_someone_elses_ticket_cannot_be_resolved_by_another_officer(app, api, de
         other.role_rows.append(UserRole(role=Role.OFFICER, service_line="ict"))
         db.session.add(other)
         db.session.commit()
+    return "ict2@jof.example"
+
+
+def test_someone_elses_ticket_cannot_be_resolved_by_another_officer(app, api, demo):
+    second_officer(app)
     ref = file(api(REQUESTER))["reference"]
     move(api(ICT), ref, "take")
     move(api("ict2@jof.example"), ref, "resolve", comment="done", expect=409)
@@ -246,3 +254,111 @@ def test_requester_may_withdraw_a_new_ticket(api):
     assert move(api(REQUESTER), ref, "cancel")["status"] == "cancelled"
     r = api(REQUESTER).post(f"/api/v1/ict/tickets/{ref}/comments", json={"body": "hello?"})
     assert r.status_code == 409
+
+
+def assign(api_client, reference, assignee):
+    return api_client.post(f"/api/v1/ict/tickets/{reference}/assign", json={"assignee": assignee})
+
+
+def test_only_the_assignee_or_the_manager_hands_a_taken_ticket_on(app, api, demo):
+    ict2 = second_officer(app)
+    # Unassigned, any ICT officer dispatches it.
+    dispatched = file(api(REQUESTER), title="Dispatched")["reference"]
+    assert assign(api(ict2), dispatched, ICT).get_json()["assignee"] == ICT
+
+    ref = file(api(REQUESTER))["reference"]
+    move(api(ICT), ref, "take")
+    # Another officer can neither take it (taking is for unassigned tickets) nor re-assign it.
+    move(api(ict2), ref, "take", expect=409)
+    r = assign(api(ict2), ref, ict2)
+    assert r.status_code == 409 and "only they (or the manager)" in r.get_json()["detail"]
+    assert "assign" not in api(ict2).get(f"/api/v1/requests/{ref}").get_json()["allowed_actions"]
+    assert api(ICT).get(f"/api/v1/ict/tickets/{ref}").get_json()["assignee"] == ICT
+    # The assignee hands it on; then they are the other officer, and only the manager moves it back.
+    r = assign(api(ICT), ref, ict2)
+    assert r.status_code == 200 and r.get_json()["assignee"] == ict2
+    assert assign(api(ICT), ref, ICT).status_code == 409
+    r = assign(api(MANAGER), ref, ICT)
+    assert r.status_code == 200 and r.get_json()["assignee"] == ICT
+
+
+def test_ticket_late_when_it_starts_waiting_stays_breached(app, api):
+    requester, ict, manager = api(REQUESTER), api(ICT), api(MANAGER)
+    late = file(requester, title="Late one")["reference"]
+    on_time = file(requester, title="On time")["reference"]
+    for ref in (late, on_time):
+        move(ict, ref, "take")
+    with app.app_context():
+        row = ticket_row(app, late)
+        row.opened_at = row.opened_at - timedelta(days=14)
+        sla.Clock().recompute(row)
+        db.session.commit()
+    for ref in (late, on_time):
+        move(ict, ref, "wait", comment="Which model is it?")
+
+    body = ict.get(f"/api/v1/ict/tickets/{late}").get_json()
+    assert (body["paused"], body["resolve_breached"]) == (True, True)
+    # The stopped clock of a late ticket still reports the breach: the stored flag, the
+    # spine's due time, the ICT list's breach filter and the manager's queue filter.
+    assert ict.get(f"/api/v1/requests/{late}").get_json()["sla_due_at"] == body["resolve_due_at"]
+    assert ict.get(f"/api/v1/requests/{on_time}").get_json()["sla_due_at"] is None
+
+    def breached_everywhere():
+        lists = [
+            [x["reference"] for x in ict.get("/api/v1/ict/tickets?breached=true").get_json()["items"]],
+            [x["reference"] for x in manager.get("/api/v1/requests?sla_breached=true&line=ict").get_json()["items"]],
+        ]
+        with app.app_context():
+            from jof.core.people import User
+            from jof.ict import services
+
+            mgr = db.session.scalar(select(User).where(User.email == MANAGER))
+            lists.append([sr.reference for sr in db.session.scalars(
+                workflow.queue_query(mgr, workflow.QueueFilter(line="ict", sla_breached=True)))])
+            lists.append([t.request.reference for t in db.session.scalars(
+                services.tickets_query(mgr, breached=True))])
+        return lists
+
+    assert breached_everywhere() == [[late]] * 4
+    with app.app_context():
+        assert (ticket_row(app, late).resolve_breached, ticket_row(app, on_time).resolve_breached) == (True, False)
+    on_time_open = [x["reference"] for x in ict.get("/api/v1/ict/tickets?breached=false").get_json()["items"]]
+    assert on_time in on_time_open and late not in on_time_open
+    # The requester's reply restarts the clock: still late, still reported.
+    assert requester.post(f"/api/v1/ict/tickets/{late}/comments", json={"body": "A T14."}).status_code == 201
+    assert ict.get(f"/api/v1/ict/tickets/{late}").get_json()["paused"] is False
+    assert breached_everywhere() == [[late]] * 4
+
+
+SP = ZoneInfo("America/Sao_Paulo")
+
+
+@pytest.mark.parametrize("today, allowed", [
+    (date(2026, 3, 13), True),  # the next Friday: the fifth working day
+    (date(2026, 3, 14), False),  # Saturday
+    (date(2026, 3, 16), False),  # Monday
+])
+def test_reopen_window_ends_on_the_fifth_working_day_after_a_late_friday_resolution(
+        app, api, monkeypatch, today, allowed):
+    requester, ict = api(REQUESTER), api(ICT)
+    ref = file(requester)["reference"]
+    move(ict, ref, "take")
+    move(ict, ref, "resolve", comment="Fixed.")
+    with app.app_context():
+        row = ticket_row(app, ref)
+        # Friday 6 March 2026, 22:30 in Brasília: already Saturday 01:30 in UTC.
+        row.resolved_at = datetime(2026, 3, 6, 22, 30, tzinfo=SP)
+        db.session.commit()
+    monkeypatch.setattr(states, "local_today", lambda: today)
+
+    body = move(requester, ref, "reopen", comment="Broken again.", expect=200 if allowed else 409)
+
+    if allowed:
+        assert body["status"] == "in_progress"
+    else:
+        assert "until 2026-03-13" in body["detail"]
+
+
+def test_closed_is_final_for_tickets_without_changing_the_spines_final_states():
+    assert "closed" not in workflow.FINAL_STATES
+    assert workflow.get_type(states.TICKET).final_states == {"closed"}
