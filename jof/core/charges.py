@@ -55,13 +55,21 @@ class ChargeableEvent(db.Model):
     agency: Mapped[Agency] = relationship()
 
 
-def record(actor, *, source_ref: str, service_line: str, agency: Agency, service_item: str,
-           quantity, value_usd=Decimal("0.00"), delivered_on: date, kind: str = "fee",
-           description: str = "") -> ChargeableEvent:
-    """Record a delivered service once; a second call for the same source returns the first."""
+def record(actor, **kwargs) -> ChargeableEvent:
+    """Record a delivered service once; a second call for the same source returns the first.
+    The arguments are those of :func:`record_new`."""
+    return record_new(actor, **kwargs)[0]
+
+
+def record_new(actor, *, source_ref: str, service_line: str, agency: Agency, service_item: str,
+               quantity, value_usd=Decimal("0.00"), delivered_on: date, kind: str = "fee",
+               description: str = "") -> tuple[ChargeableEvent, bool]:
+    """Record a delivered service once: (the event, whether this call created it). A call
+    for a source recorded before, or by a concurrent transaction a moment ago, returns
+    that event and False."""
     existing = db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref))
     if existing is not None:
-        return existing
+        return existing, False
     if kind not in KINDS:
         raise ValidationFailed({"kind": [f"Use one of: {', '.join(KINDS)}."]})
     quantity = to_decimal(quantity)
@@ -76,8 +84,8 @@ def record(actor, *, source_ref: str, service_line: str, agency: Agency, service
             db.session.add(event)
     except IntegrityError:
         # Recorded a moment ago by a concurrent request.
-        return db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref))
+        return db.session.scalar(select(ChargeableEvent).where(ChargeableEvent.source_ref == source_ref)), False
     audit.record(actor, "charge.event", event, after=audit.snapshot(event))
     for fn in _after_record:
         fn(actor, event)
-    return event
+    return event, True

@@ -13,6 +13,24 @@ from jof.ict.sla import LEVEL_NAMES, LEVELS, PRIORITIES
 LEVEL = validate.OneOf(list(LEVELS))
 
 
+class WholeNumber(fields.Integer):
+    """A count of seats or units: ``3`` from JSON or ``"3"`` from a form. Strict, so a
+    fraction (``2.9``, or ``"2.9"``) is refused instead of being truncated to 2."""
+
+    default_error_messages = {"invalid": "Not a whole number."}
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise self.make_error("invalid", input=value) from None
+        return super()._validated(value)
+
+
 class IctServiceOut(ma.Schema):
     code = fields.String(metadata={"description": "The price-list item code, e.g. email_account."})
     name = fields.String()
@@ -65,7 +83,7 @@ class IctSubscriptionOut(ma.Schema):
 
 class IctSubscriptionIn(ma.Schema):
     service = fields.String(required=True, metadata={"description": "Service code from the catalogue."})
-    seats = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    seats = WholeNumber(required=True, validate=validate.Range(min=1, max=100_000))
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(load_default=None, allow_none=True)
     title = fields.String(validate=validate.Length(max=200))
@@ -81,7 +99,7 @@ class IctSubscriptionQuery(PaginationQuery):
 
 
 class IctSeatChangeIn(ma.Schema):
-    seats = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    seats = WholeNumber(required=True, validate=validate.Range(min=1, max=100_000))
     effective_from = fields.Date(required=True)
 
 

@@ -7,6 +7,7 @@ event in the caller's transaction. Status changes go through :func:`workflow.per
 from __future__ import annotations
 
 import calendar as pycalendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -53,12 +54,61 @@ DEMO_CATALOGUE = [
 
 
 def load_demo_catalogue() -> None:
-    """Add the demo services that are missing (``jof demo load`` calls this)."""
+    """Add the demo services that are missing, and the public holidays the service desk's
+    SLA clocks skip (``jof demo load`` calls this)."""
     for code, name, kind, price, description in DEMO_CATALOGUE:
         if db.session.scalar(select(IctService.id).where(IctService.code == code)) is None:
             db.session.add(IctService(code=code, name=name, kind=kind, unit_price_usd=Decimal(price),
                                       description=description, active=True))
+    load_demo_holidays()
     db.session.flush()
+
+
+#: Brazil's national public holidays on a fixed day: (month, day, name).
+BRAZIL_FIXED_HOLIDAYS = [
+    (1, 1, "Confraternização Universal"),
+    (4, 21, "Tiradentes"),
+    (5, 1, "Dia do Trabalho"),
+    (9, 7, "Independência do Brasil"),
+    (10, 12, "Nossa Senhora Aparecida"),
+    (11, 2, "Finados"),
+    (11, 15, "Proclamação da República"),
+    (11, 20, "Dia Nacional de Zumbi e da Consciência Negra"),
+    (12, 25, "Natal"),
+]
+
+
+def easter_sunday(year: int) -> date:
+    """Western Easter Sunday (the Meeus/Jones/Butcher computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    n = h + l_ - 7 * m + 114
+    return date(year, n // 31, n % 31 + 1)
+
+
+def brazil_holidays(year: int) -> list[tuple[date, str]]:
+    days = [(date(year, m, d), name) for m, d, name in BRAZIL_FIXED_HOLIDAYS]
+    days.append((easter_sunday(year) - timedelta(days=2), "Paixão de Cristo"))
+    return sorted(days)
+
+
+def load_demo_holidays() -> None:
+    """Brazil's national holidays of this year and the next, those not there already
+    (the facility adds its local ones on the holiday list)."""
+    from jof.core.calendar import Holiday
+
+    year = local_today().year
+    known = set(db.session.scalars(select(Holiday.day)))
+    for day, name in brazil_holidays(year) + brazil_holidays(year + 1):
+        if day not in known:
+            db.session.add(Holiday(day=day, name=name))
+            known.add(day)
 
 
 def services_query(include_inactive: bool = False):
@@ -109,9 +159,36 @@ def update_service(actor: User, service: IctService, data: dict) -> IctService:
 
 SUBSCRIPTION_LIVE = (Status.APPROVED, Status.IN_PROGRESS)
 
+#: Order dates (first day, last day, a change of seats) lie in this window: nothing the
+#: facility served before 2000, and no order more than 5 years ahead.
+EARLIEST_DAY = date(2000, 1, 1)
+YEARS_AHEAD = 5
+
 
 def local_today() -> date:
     return states.local_today()
+
+
+def date_window(today: date | None = None) -> tuple[date, date]:
+    """(earliest, latest) day an order date may name."""
+    today = today or local_today()
+    try:
+        latest = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    return EARLIEST_DAY, latest
+
+
+def _check_dates(**days: date | None) -> None:
+    """A 422 for each named date outside :func:`date_window`."""
+    earliest, latest = date_window()
+    errors = {}
+    for name, day in days.items():
+        if day is not None and not earliest <= day <= latest:
+            errors[name] = [f"Give a date from {earliest.isoformat()} to {latest.isoformat()} "
+                            f"(at most {YEARS_AHEAD} years ahead)."]
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def order(actor: User, data: dict) -> IctSubscription:
@@ -121,6 +198,7 @@ def order(actor: User, data: dict) -> IctSubscription:
     if service is None or not service.active:
         raise ValidationFailed({"service": ["No such service in the catalogue."]})
     seats, starts_on, ends_on = data["seats"], data["starts_on"], data.get("ends_on")
+    _check_dates(starts_on=starts_on, ends_on=ends_on)
     if ends_on is not None and ends_on < starts_on:
         raise ValidationFailed({"ends_on": ["The last day cannot be before the first."]})
     if not service.recurring and ends_on is not None:
@@ -208,6 +286,7 @@ def change_seats(actor: User, sub: IctSubscription, seats: int, effective_from: 
     """A new number of seats from a day: the current period ends the day before and a new
     one starts, so each month's charge can be traced to the seats in force each day."""
     _may_change_subscription(actor, sub)
+    _check_dates(effective_from=effective_from)
     current = sub.periods[-1]
     errors: dict[str, list[str]] = {}
     if seats < 1:
@@ -238,6 +317,7 @@ def change_seats(actor: User, sub: IctSubscription, seats: int, effective_from: 
 def end_subscription(actor: User, sub: IctSubscription, last_day: date) -> IctSubscription:
     """Set the last day of service; the months after it are not charged."""
     _may_change_subscription(actor, sub)
+    _check_dates(ends_on=last_day)
     current = sub.periods[-1]
     if last_day < current.starts_on:
         raise ValidationFailed({"ends_on": [f"The current period starts on {current.starts_on.isoformat()}; "
@@ -301,12 +381,16 @@ class MonthlyCharge:
     amount: Decimal
 
 
-def parse_month(text: str) -> date:
-    try:
-        year, month = (int(x) for x in text.split("-"))
-        return date(year, month, 1)
-    except (ValueError, TypeError):
-        raise ValidationFailed({"month": ["Expected YYYY-MM, e.g. 2026-03."]}) from None
+def parse_month(text: str, today: date | None = None) -> date:
+    """``YYYY-MM`` → the month's first day, within the window of order dates."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ValidationFailed({"month": ["Expected YYYY-MM, e.g. 2026-03."]})
+    month = date(int(match.group(1)), int(match.group(2)), 1)
+    earliest, latest = date_window(today)
+    if not earliest.replace(day=1) <= month <= latest.replace(day=1):
+        raise ValidationFailed({"month": [f"Expected a month from {earliest:%Y-%m} to {latest:%Y-%m}."]})
+    return month
 
 
 def prorate(seats: int, unit_price: Decimal, days: int, month_days: int) -> Decimal:
@@ -340,8 +424,8 @@ def bill_month(actor: User | None, month: date, today: date | None = None) -> tu
     today = today or local_today()
     month_last = month.replace(day=pycalendar.monthrange(month.year, month.month)[1])
     if month_last >= today:
-        raise ValidationFailed({"month": [f"{month:%Y-%m} is not over yet; bill it from "
-                                          f"{(month_last + timedelta(days=1)).isoformat()}."]})
+        raise ValidationFailed({"month": [f"{month:%Y-%m} is not over yet; bill it after its last day "
+                                          f"({month_last.isoformat()})."]})
     subs = db.session.scalars(
         select(IctSubscription).join(IctService).join(SubscriptionPeriod)
         .where(IctService.kind == "recurring", SubscriptionPeriod.starts_on <= month_last,
@@ -350,17 +434,18 @@ def bill_month(actor: User | None, month: date, today: date | None = None) -> tu
     created = existing = 0
     for sub in subs:
         for line in month_charges(sub, month):
-            known = db.session.scalar(select(ChargeableEvent.id).where(
-                ChargeableEvent.source_ref == line.source_ref))
-            if known is not None:
+            # A concurrent run may record the same line between our look and our insert:
+            # record_new says whether this run wrote it, so each charge is counted once.
+            _event, new = charges.record_new(
+                actor, source_ref=line.source_ref, service_line=LINE, agency=sub.request.agency,
+                service_item=sub.service.code, quantity=line.quantity, value_usd=line.amount,
+                delivered_on=line.last,
+                description=(f"{sub.service.name}, {line.seats} seats × {line.days}/"
+                             f"{line.month_days} days of {month:%Y-%m}"))
+            if new:
+                created += 1
+            else:
                 existing += 1
-                continue
-            charges.record(actor, source_ref=line.source_ref, service_line=LINE, agency=sub.request.agency,
-                           service_item=sub.service.code, quantity=line.quantity, value_usd=line.amount,
-                           delivered_on=line.last,
-                           description=(f"{sub.service.name}, {line.seats} seats × {line.days}/"
-                                        f"{line.month_days} days of {month:%Y-%m}"))
-            created += 1
     return created, existing
 
 

@@ -73,3 +73,55 @@ def test_seat_change_before_approval_is_a_conflict(api):
     r = api(REQUESTER).post(f"/api/v1/ict/subscriptions/{sid}/seat-changes",
                             json={"seats": 4, "effective_from": "2026-04-10"})
     assert r.status_code == 409
+
+
+def _approved(api, seats=3, starts_on="2026-04-01"):
+    r = api(REQUESTER).post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": seats,
+                                                               "starts_on": starts_on})
+    assert r.status_code == 201, r.get_json()
+    sub = r.get_json()
+    r = api("manager@jof.example").post(f"/api/v1/requests/{sub['reference']}/transitions",
+                                        json={"action": "approve", "version": sub["version"]})
+    assert r.status_code == 200, r.get_json()
+    return sub["id"]
+
+
+def test_fractional_seats_are_refused_not_truncated(api):
+    for seats in (2.9, 3.0, "2.9", True):
+        r = api(REQUESTER).post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": seats,
+                                                                   "starts_on": "2026-04-01"})
+        assert r.status_code == 422 and "seats" in r.get_json()["errors"], (seats, r.get_json())
+    sid = _approved(api)
+    r = api(REQUESTER).post(f"/api/v1/ict/subscriptions/{sid}/seat-changes",
+                            json={"seats": 4.5, "effective_from": "2026-05-01"})
+    assert r.status_code == 422 and "seats" in r.get_json()["errors"]
+    body = api(REQUESTER).get(f"/api/v1/ict/subscriptions/{sid}").get_json()
+    assert [p["seats"] for p in body["periods"]] == [3]
+    # Whole numbers, from JSON or as a form's text, still go through.
+    r = api(REQUESTER).post(f"/api/v1/ict/subscriptions/{sid}/seat-changes",
+                            json={"seats": "4", "effective_from": "2026-05-01"})
+    assert r.status_code == 201 and r.get_json()["current_seats"] == 4
+
+
+def test_order_dates_outside_the_window_are_field_errors(app, api):
+    from datetime import date
+
+    from jof.ict import states
+
+    with app.app_context():
+        too_far = date(states.local_today().year + 6, 1, 1).isoformat()
+    for starts_on in ("0001-01-01", "1999-12-31", "9999-12-31", too_far):
+        r = api(REQUESTER).post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": 1,
+                                                                   "starts_on": starts_on})
+        assert r.status_code == 422, (starts_on, r.get_json())
+        assert "starts_on" in r.get_json()["errors"]
+        assert "2000-01-01" in r.get_json()["errors"]["starts_on"][0]
+    r = api(REQUESTER).post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": 1,
+                                                               "starts_on": "2026-04-01", "ends_on": "9999-12-31"})
+    assert r.status_code == 422 and "ends_on" in r.get_json()["errors"]
+    sid = _approved(api)
+    r = api(REQUESTER).post(f"/api/v1/ict/subscriptions/{sid}/seat-changes",
+                            json={"seats": 4, "effective_from": "9999-12-31"})
+    assert r.status_code == 422 and "effective_from" in r.get_json()["errors"]
+    r = api(REQUESTER).post(f"/api/v1/ict/subscriptions/{sid}/end", json={"ends_on": "9999-12-31"})
+    assert r.status_code == 422 and "ends_on" in r.get_json()["errors"]

@@ -245,3 +245,45 @@ def test_cancelling_a_running_subscription_ends_it_today(approved_subscription):
     today = states.local_today()
     assert [(p.starts_on, p.ends_on) for p in sub.periods] == [(APRIL, today)]
     assert sub.ends_on == today
+
+
+@pytest.mark.parametrize("month, message", [
+    ("9999-12", "Expected a month from 2000-01"),
+    ("1999-12", "Expected a month from 2000-01"),
+    ("2026-13", "YYYY-MM"),
+    ("2026-04-01", "YYYY-MM"),
+    ("", "YYYY-MM"),
+])
+def test_cli_bill_month_says_what_is_wrong_with_the_month(app, demo, month, message):
+    result = app.test_cli_runner().invoke(args=["ict", "bill-month", month])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bill_month_of_a_month_not_over_names_its_last_day(session, demo):
+    with pytest.raises(ValidationFailed) as exc:
+        services.bill_month(None, date(9999, 12, 1), today=LATER)
+    assert "9999-12-31" in exc.value.errors["month"][0]
+
+
+def test_the_demo_loads_brazils_national_holidays(session, demo):
+    from jof.core.calendar import Holiday, WorkingCalendar
+    from jof.ict import states
+
+    year = states.local_today().year
+    days = {h.day: h.name for h in session.scalars(select(Holiday))}
+    assert days[date(year, 1, 1)] == "Confraternização Universal"
+    assert days[date(year, 4, 21)] == "Tiradentes"
+    assert days[date(year, 12, 25)] == "Natal"
+    assert days[date(year + 1, 1, 1)] == "Confraternização Universal"
+    assert days[date(year, 9, 7)] == "Independência do Brasil"
+    assert not WorkingCalendar.of_facility().is_working_day(date(year, 9, 7))
+    # Good Friday moves with Easter.
+    assert services.easter_sunday(2026) == date(2026, 4, 5) and services.easter_sunday(2027) == date(2027, 3, 28)
+    assert days[services.easter_sunday(year) - timedelta(days=2)] == "Paixão de Cristo"
+    # Loading the demo again adds no second row.
+    count = len(days)
+    demo.load("another-password-1")
+    session.flush()
+    assert session.scalar(select(func.count(Holiday.id))) == count

@@ -130,3 +130,15 @@ def test_manager_reprices_and_withdraws_a_service_on_the_catalogue_page(web):
     own_token = csrf_from(requester.get("/ict/services").get_data(as_text=True))
     assert requester.post("/ict/services/email_account", data={
         "unit_price_usd": "1.00", "active": "on", "csrf_token": own_token}).status_code == 403
+
+
+def test_order_form_refuses_fractional_seats_and_far_dates_with_messages(web):
+    c = web(REQUESTER)
+    token = csrf_from(c.get("/ict/subscriptions/new").get_data(as_text=True))
+    r = c.post("/ict/subscriptions/new", data={"service": "email_account", "seats": "2.9",
+                                                "starts_on": "2026-04-01", "csrf_token": token})
+    assert r.status_code == 422 and "Not a whole number." in r.get_data(as_text=True)
+    r = c.post("/ict/subscriptions/new", data={"service": "email_account", "seats": "3",
+                                                "starts_on": "0001-01-01", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "from 2000-01-01" in html and 'value="0001-01-01"' in html

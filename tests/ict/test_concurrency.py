@@ -1,0 +1,72 @@
+"""``jof ict bill-month`` run several times at once (PostgreSQL): each charge is written
+once and counted as created by exactly one run."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from jof.core import audit
+from jof.core.charges import ChargeableEvent
+from jof.core.db import db
+from jof.ict import services
+from tests.ict.conftest import user
+
+pytestmark = pytest.mark.postgres_only
+
+APRIL = date(2026, 4, 1)
+LATER = date(2026, 6, 15)
+
+
+def _race(n: int, work) -> list:
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+def test_parallel_bill_month_runs_create_each_charge_once(app, session, approved_subscription, runs):
+    approved_subscription(10, date(2026, 4, 16))
+    approved_subscription(3, APRIL, service="shared_printing", agency="unesco")
+    b = approved_subscription(7, APRIL, service="connectivity", agency="unfpa")
+    services.change_seats(user("requester@unfpa.jof.example"), b, 9, date(2026, 4, 11))
+    session.commit()
+    expected = 4  # one charge per seat period in April
+
+    def bill(_i: int) -> tuple[int, int]:
+        with app.app_context():
+            try:
+                result = services.bill_month(None, APRIL, today=LATER)
+                db.session.commit()
+                return result
+            finally:
+                db.session.remove()
+
+    results = _race(runs, bill)
+
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sum(created for created, _ in results) == expected
+    assert all(created + existing == expected for created, existing in results), results
+    session.expire_all()
+    refs = session.scalars(select(ChargeableEvent.source_ref).where(ChargeableEvent.service_line == "ict")).all()
+    assert len(refs) == len(set(refs)) == expected
+    assert session.scalar(select(func.count()).select_from(audit.AuditEvent).where(
+        audit.AuditEvent.action == "charge.event")) == expected
+    assert audit.verify().ok
