@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
+from marshmallow import fields, validate
 from sqlalchemy import select
 
-from jof.api import Blueprint, page_of, page_schema
-from jof.billing import invoices, pricing, services
+from jof.api import Blueprint, PaginationQuery, page_of, page_schema
+from jof.billing import exports, invoices, jobs, pricing, services
 from jof.billing import schemas as s
 from jof.billing.models import PriceList
 from jof.core import authz
@@ -152,3 +154,68 @@ def statement(code):
     agency, entries = invoices.statement(authz.require_user(), code)
     return {"agency": agency.code, "entries": entries,
             "balance": entries[-1].balance if entries else "0.00"}
+
+
+@blp.route("/statements/<code>.xlsx")
+@blp.response(200, description="The statement of account as a workbook", content_type=exports.XLSX_MIMETYPE)
+def statement_xlsx(code):
+    """The statement as XLSX: amounts are numbers (to the cent, formatted #,##0.00), dates are dates."""
+    agency, entries = invoices.statement(authz.require_user(), code)
+    return Response(exports.statement_xlsx(agency, entries), mimetype=exports.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.xlsx"'})
+
+
+@blp.route("/statements/<code>.csv")
+@blp.response(200, description="The statement of account as CSV", content_type="text/csv")
+def statement_csv(code):
+    agency, entries = invoices.statement(authz.require_user(), code)
+    return Response(invoices.statement_csv(agency, entries), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.csv"'})
+
+
+# --- batch jobs ------------------------------------------------------------------------------
+
+
+class JobIn(ma.Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(jobs.KINDS))
+    period = fields.String(required=True, validate=s.PERIOD, metadata={"description": "YYYY-MM"})
+
+
+class JobOut(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "close_period | render_period"})
+    period = fields.Function(lambda j: j.period.strftime("%Y-%m"))
+    status = fields.String(metadata={"description": "queued | running | done | failed"})
+    done = fields.Integer(metadata={"description": "Items done so far (invoices rendered)."})
+    total = fields.Integer()
+    message = fields.String(metadata={"description": "The outcome, or why it failed."})
+    result = fields.Dict(allow_none=True)
+    requested_by = fields.Function(lambda j: j.requested_by.email)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/jobs")
+class Jobs(MethodView):
+    @blp.arguments(PaginationQuery, location="query")
+    @blp.response(200, page_schema(JobOut, "BillingJobPage"))
+    def get(self, q):
+        """Period closes and PDF renderings, newest first (facility staff)."""
+        _facility_only(authz.require_user())
+        return page_of(jobs.jobs_query(), q["page"], q["per_page"])
+
+    @blp.arguments(JobIn)
+    @blp.response(202, JobOut)
+    def post(self, data):
+        """Start a job (manager): on the RQ queue when REDIS_URL is set (poll it), else run here."""
+        user = authz.require_user()
+        return jobs.start(user, data["kind"], services.parse_period(data["period"]))
+
+
+@blp.route("/jobs/<int:job_id>")
+@blp.response(200, JobOut)
+def job(job_id):
+    """A job's status, progress and result."""
+    _facility_only(authz.require_user())
+    return jobs.get(job_id)

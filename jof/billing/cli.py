@@ -1,4 +1,4 @@
-"""``jof billing …``: the monthly period close from the command line."""
+"""``jof billing …``: the monthly period close and the worker of billing jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from jof.core.db import db
 
-billing_cli = AppGroup("billing", help="Billing: period close.")
+billing_cli = AppGroup("billing", help="Billing: period close and the job worker.")
 
 
 @billing_cli.command("close-period")
@@ -39,3 +39,18 @@ def close_period(period: str, email: str):
             click.echo(f"  {field}: {' '.join(messages)}", err=True)
         sys.exit(1)
     click.echo(result.message)
+
+
+@billing_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked one per job.")
+def worker(burst: bool, simple: bool):
+    """Run the RQ worker of billing jobs (period close, invoice PDFs) on REDIS_URL."""
+    from jof.billing import jobs
+    from jof.core.errors import DomainError
+
+    try:
+        jobs.run_worker(burst=burst, simple=simple)
+    except DomainError as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(2)

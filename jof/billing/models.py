@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.money import Money, Rate, ScaledDecimal, UnitPrice
-from jof.core.people import Agency
+from jof.core.people import Agency, User
 from jof.core.timeutil import UTCDateTime, utcnow
 
 METHODS = ("flat", "percentage")
@@ -195,6 +195,11 @@ class BillingJob(db.Model):
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    #: What it produced: invoices drafted and their total, or the ZIP's name and size.
+    result: Mapped[dict | None] = mapped_column(JSON)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    requested_by: Mapped[User] = relationship()

@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.billing import invoices, jobs, pricing, services
+from jof.billing import exports, invoices, jobs, pricing, services
 from jof.billing.models import CreditNote, PriceList
 from jof.core import authz
 from jof.core.db import db
@@ -66,6 +67,10 @@ def periods():
         try:
             if action in ("close", "render"):
                 job = jobs.start(user, "close_period" if action == "close" else "render_period", month)
+                if job.status == "queued":
+                    flash(_("Job #%(id)s queued: a worker runs it; this page shows its progress.", id=job.id),
+                          "info")
+                    return redirect(url_for("billing.job", job_id=job.id))
                 flash(job.message, "success" if job.status == "done" else "danger")
             elif action == "issue":
                 issued = invoices.issue_period(user, month)
@@ -93,6 +98,19 @@ def period_zip(period):
     if not path.is_file():
         raise NotFound(_("Render the period's PDFs first."))
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)
+
+
+@bp.route("/jobs/<int:job_id>")
+def job(job_id: int):
+    user = authz.require_user()
+    authz.require_roles(user, Role.MANAGER, Role.AUDITOR, Role.ADMIN)
+    job = jobs.get(job_id)
+    response = make_response(render_template(
+        "billing/job.html", job=job,
+        zip_ready=job.kind == "render_period" and job.status == "done" and jobs.zip_path(job.period).is_file()))
+    if job.status in ("queued", "running"):
+        response.headers["Refresh"] = "2"  # the browser reloads until the job ends
+    return response
 
 
 def _invoice_page(inv, errors=None, message=None, status=200):
@@ -176,6 +194,13 @@ def statement_csv(code: str):
     agency, entries = invoices.statement(authz.require_user(), code)
     return Response(invoices.statement_csv(agency, entries), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.csv"'})
+
+
+@bp.route("/statements/<code>.xlsx")
+def statement_xlsx(code: str):
+    agency, entries = invoices.statement(authz.require_user(), code)
+    return Response(exports.statement_xlsx(agency, entries), mimetype=exports.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.xlsx"'})
 
 
 @bp.route("/price-list")
