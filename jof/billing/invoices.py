@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,13 +23,14 @@ from jof.core import audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
-from jof.core.money import MoneyError, quantize, to_decimal
+from jof.core.money import CURRENCIES, MoneyError, quantize, to_decimal
 from jof.core.pdf import render_pdf
 from jof.core.people import Agency, Facility, Role
 from jof.core.timeutil import to_local, utcnow
 
 DUE_DAYS = 30  # default (DESIGN §7)
 STATUSES = ("draft", "issued", "partially_paid", "paid", "overdue")
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _manager(actor) -> None:
@@ -46,11 +48,16 @@ def today() -> date:
 
 
 def get_invoice(actor, number_or_id) -> Invoice:
-    """By number (``JOF-2026-00001``) or, for drafts, by id; another agency's is 404."""
-    if isinstance(number_or_id, int) or str(number_or_id).isdigit():
-        inv = db.session.get(Invoice, int(number_or_id))
+    """By number (``JOF-2026-00001``) or, for drafts, by id; another agency's is 404.
+
+    An id is 1 to 18 ASCII digits (what a 64-bit key holds); anything else is looked up
+    as a number, so ``99999999999999999999`` or ``²`` is a plain 404.
+    """
+    text = str(number_or_id)
+    if isinstance(number_or_id, int) or _ID.fullmatch(text):
+        inv = db.session.get(Invoice, int(text)) if _ID.fullmatch(text) else None
     else:
-        inv = db.session.scalar(select(Invoice).where(Invoice.number == str(number_or_id)))
+        inv = db.session.scalar(select(Invoice).where(Invoice.number == text))
     if inv is None:
         raise NotFound("No such invoice.")
     authz.ensure_visible(actor, inv.agency_id, "invoice")
@@ -86,6 +93,7 @@ def issue(actor, invoice_id: int) -> Invoice:
     if inv is None:
         raise NotFound("No such invoice.")
     ensure_editable(inv)
+    _drop_stale_zip(inv.period)
     day = today()
     f = facility()
     prefix = f.invoice_prefix if f else "JOF"
@@ -107,6 +115,11 @@ def issue_period(actor, month: date) -> list[Invoice]:
 
 
 # --- balances --------------------------------------------------------------------------------
+
+
+def local_total(inv: Invoice) -> Decimal:
+    """The local-currency equivalent to the currency's minor units (CLP 0 decimals, BRL 2)."""
+    return quantize(inv.total_local, CURRENCIES.get(inv.local_currency, 2))
 
 
 def credited(inv: Invoice) -> Decimal:
@@ -149,9 +162,31 @@ def _amount(value, field: str = "amount") -> Decimal:
     return amount
 
 
+def _locked(inv: Invoice) -> Invoice:
+    """The invoice re-read under a row lock (PostgreSQL; SQLite writers are serialised by
+    BEGIN IMMEDIATE) with its payments and credit notes as committed: two payments or
+    credit notes at once are checked against the balance one after the other."""
+    locked = db.session.scalar(select(Invoice).where(Invoice.id == inv.id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if locked is None:
+        raise NotFound("No such invoice.")
+    db.session.refresh(locked, ["payments", "credit_notes"])
+    _drop_stale_zip(locked.period)
+    return locked
+
+
+def _drop_stale_zip(month: date) -> None:
+    """The period's rendered ZIP no longer matches once an invoice of it is issued,
+    credited or paid: remove it, so it is rendered again before it is downloaded."""
+    from jof.billing.jobs import zip_path
+
+    zip_path(month).unlink(missing_ok=True)
+
+
 def credit_note(actor, inv: Invoice, *, reason: str, amount=None) -> CreditNote:
     """Credit all (no amount) or part of what is still creditable on an issued invoice."""
     _manager(actor)
+    inv = _locked(inv)
     if inv.status != "issued":
         raise Conflict("Only an issued invoice can be credited; change the draft instead.")
     if not (reason or "").strip():
@@ -174,6 +209,7 @@ def credit_note(actor, inv: Invoice, *, reason: str, amount=None) -> CreditNote:
 
 def record_payment(actor, inv: Invoice, *, paid_on, amount, reference: str) -> Payment:
     _manager(actor)
+    inv = _locked(inv)
     if inv.status != "issued":
         raise Conflict("Payments are recorded against issued invoices only.")
     errors: dict[str, list[str]] = {}
@@ -185,6 +221,10 @@ def record_payment(actor, inv: Invoice, *, paid_on, amount, reference: str) -> P
             paid_on = date.fromisoformat(paid_on)
         except ValueError:
             errors["paid_on"] = ["Expected YYYY-MM-DD."]
+    if isinstance(paid_on, date):
+        latest = today() + timedelta(days=1)  # a bank in a time zone ahead of the facility's
+        if not inv.issued_on <= paid_on <= latest:
+            errors["paid_on"] = [f"Give a date from the issue date {inv.issued_on:%Y-%m-%d} to {latest:%Y-%m-%d}."]
     if not errors and amount > balance(inv):
         errors["amount"] = [f"Only {balance(inv)} USD is outstanding on {inv.number}."]
     if errors:
@@ -283,7 +323,7 @@ def invoice_html(inv: Invoice, credit: CreditNote | None = None) -> str:
     return _render("billing/invoice_pdf.html", inv=inv, cn=credit, facility=facility(),
                            groups=grouped_lines(inv),
                            shares=[ln for ln in inv.lines if ln.kind == "cost_share"],
-                           instructions=payment_instructions())
+                           instructions=payment_instructions(), local_total=local_total(inv))
 
 
 def invoice_pdf(inv: Invoice) -> bytes:

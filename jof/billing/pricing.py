@@ -46,9 +46,11 @@ DEMO_ITEMS = [
 ]
 
 
-def validate_items(items) -> list[dict]:
+def validate_items(items, *, allow_empty: bool = False) -> list[dict]:
     """Check a price list's items; returns them normalised (amounts as strings)."""
-    if not isinstance(items, list) or not items:
+    if items is None and allow_empty:
+        items = []
+    if not isinstance(items, list) or (not items and not allow_empty):
         raise ValidationFailed({"items": ["Give at least one price item."]})
     errors: dict[str, list[str]] = {}
     out, seen = [], set()
@@ -95,13 +97,70 @@ def validate_items(items) -> list[dict]:
     return out
 
 
+def validate_withdraw(withdraw, items: list[dict]) -> list[str]:
+    """The codes a new version removes: a list of codes, none of them also (re)priced."""
+    if withdraw in (None, ""):
+        return []
+    if not isinstance(withdraw, list) or not all(isinstance(c, str) and c.strip() for c in withdraw):
+        raise ValidationFailed({"withdraw": ["Give a list of item codes."]})
+    codes = [c.strip() for c in withdraw]
+    both = sorted(set(codes) & {i["code"] for i in items})
+    if both:
+        raise ValidationFailed({"withdraw": [f"{', '.join(both)} cannot be both priced and withdrawn."]})
+    return sorted(set(codes))
+
+
+def first_open_day() -> date | None:
+    """The first day a new version may take effect: the first day after the last closed
+    billing period (a closed month's prices never change); None while none is closed."""
+    from jof.billing.models import BillingPeriod
+
+    last = db.session.scalar(select(func.max(BillingPeriod.month)).where(BillingPeriod.status == "closed"))
+    if last is None:
+        return None
+    return date(last.year + last.month // 12, last.month % 12 + 1, 1)
+
+
+def check_effective_from(effective_from: date, field: str = "effective_from") -> None:
+    start = first_open_day()
+    if start is not None and effective_from < start:
+        raise ValidationFailed({field: [
+            f"The billing period {effective_from:%Y-%m} is closed (or before one that is); a new price list "
+            f"takes effect on {start:%Y-%m-%d} or later."]})
+
+
+def _row_to_item(i: PriceItem) -> dict:
+    item = {"code": i.code, "service_line": i.service_line, "description": i.description, "unit": i.unit,
+            "method": i.method}
+    for f in ("amount", "rate", "floor", "cap"):
+        if getattr(i, f) is not None:
+            item[f] = str(getattr(i, f))
+    return item
+
+
 def create_version(items: list[dict], effective_from: date, *, decision_id: int | None = None,
-                   notes: str = "", actor=None) -> PriceList:
-    items = validate_items(items)
+                   notes: str = "", actor=None, withdraw: list[str] | None = None) -> PriceList:
+    """A new version: the version in force on ``effective_from`` with ``items`` added or
+    replaced (by code) and the ``withdraw`` codes removed; every other item carries
+    forward unchanged, so a version that reprices one fee leaves the rest priced."""
+    items = validate_items(items, allow_empty=bool(withdraw))
+    withdraw = validate_withdraw(withdraw, items)
+    check_effective_from(effective_from)
+    base = in_force(effective_from)
+    merged = {i.code: _row_to_item(i) for i in base.items} if base is not None else {}
+    unknown = [c for c in withdraw if c not in merged]
+    if unknown:
+        raise ValidationFailed({"withdraw": [f"Not in the price list in force on {effective_from:%Y-%m-%d}: "
+                                             + ", ".join(unknown) + "."]})
+    for code in withdraw:
+        del merged[code]
+    merged.update({i["code"]: i for i in items})
+    if not merged:
+        raise ValidationFailed({"withdraw": ["A price list keeps at least one item."]})
     version = (db.session.scalar(select(func.max(PriceList.version))) or 0) + 1
     pl = PriceList(version=version, effective_from=effective_from, decision_id=decision_id,
                    notes=notes, created_at=utcnow())
-    for it in items:
+    for it in sorted(merged.values(), key=lambda i: (i["service_line"], i["code"])):
         pl.items.append(PriceItem(
             code=it["code"], service_line=it["service_line"], description=it["description"],
             unit=it["unit"], method=it["method"],
@@ -112,7 +171,8 @@ def create_version(items: list[dict], effective_from: date, *, decision_id: int 
     db.session.add(pl)
     db.session.flush()
     audit.record(actor, "price_list.adopt", pl,
-                 after={"version": version, "effective_from": effective_from, "items": items})
+                 after={"version": version, "effective_from": effective_from, "items": items,
+                        "withdrawn": withdraw, "based_on": base.version if base is not None else None})
     return pl
 
 
@@ -158,16 +218,26 @@ def price(item_code: str, quantity: Decimal, value_usd: Decimal, on: date) -> Pr
 
 
 def _validate_payload(payload: dict) -> dict:
+    """At proposal: the items listed replace or add, ``withdraw`` removes, every other item
+    carries forward; the date must be in the first open billing month or later."""
     try:
-        items = validate_items(payload.get("items"))
+        items = validate_items(payload.get("items"), allow_empty=bool(payload.get("withdraw")))
+        withdraw = validate_withdraw(payload.get("withdraw"), items)
+        check_effective_from(effects.effective_from(payload))
     except ValidationFailed as exc:
-        raise ValidationFailed({f"payload.{k}": v for k, v in exc.errors.items()}) from None
-    return {"effective_from": payload["effective_from"], "items": items}
+        raise ValidationFailed({k if k.startswith("payload.") else f"payload.{k}": v
+                                for k, v in exc.errors.items()}) from None
+    out = {"effective_from": payload["effective_from"], "items": items}
+    if withdraw:
+        out["withdraw"] = withdraw
+    return out
 
 
 def _apply(decision, payload: dict, actor) -> str:
-    pl = create_version(payload["items"], effects.effective_from(payload), decision_id=decision.id,
-                        notes=decision.title, actor=actor)
+    """At adoption: a period closed meanwhile makes the date invalid; the ValidationFailed
+    is recorded by governance as a failed effect with the reason."""
+    pl = create_version(payload.get("items") or [], effects.effective_from(payload), decision_id=decision.id,
+                        notes=decision.title, actor=actor, withdraw=payload.get("withdraw"))
     return f"Price list version {pl.version} ({len(pl.items)} items) in force from {pl.effective_from:%Y-%m-%d}."
 
 

@@ -133,7 +133,8 @@ class InvoiceOut(ma.Schema):
     total_usd = DecimalString()
     local_currency = fields.String()
     exchange_rate = DecimalString(places=6)
-    total_local = DecimalString()
+    total_local = fields.Function(lambda i: str(invoices.local_total(i)),
+                                  metadata={"description": "To the local currency's minor units."})
     credited = fields.Function(lambda i: str(invoices.credited(i)))
     paid = fields.Function(lambda i: str(invoices.paid(i)))
     balance = fields.Function(lambda i: str(invoices.balance(i)))

@@ -23,8 +23,8 @@ from jof.billing.models import BillingPeriod, Charge, Invoice, InvoiceLine, Pric
 from jof.core import audit, authz, charges
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
-from jof.core.errors import Conflict
-from jof.core.money import quantize, rate_for
+from jof.core.errors import Conflict, ValidationFailed
+from jof.core.money import CURRENCIES, quantize, rate_for
 from jof.core.people import Agency, Facility, Role
 from jof.core.timeutil import utcnow
 from jof.governance import services as governance
@@ -39,8 +39,15 @@ def next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+#: Months billing accepts (a year like 9999 would overflow the month after it).
+YEARS = (2000, 2099)
+
+
 def parse_period(text: str) -> date:
-    return governance.parse_period(text)
+    month = governance.parse_period(text)
+    if not YEARS[0] <= month.year <= YEARS[1]:
+        raise ValidationFailed({"period": [f"Give a month from {YEARS[0]}-01 to {YEARS[1]}-12."]})
+    return month
 
 
 def _manager(actor) -> None:
@@ -126,6 +133,17 @@ def _on_record(actor, event: ChargeableEvent) -> None:
 
 
 charges.after_record(_on_record)
+
+
+def _frozen(month: date) -> str | None:
+    """Governance asks before it writes a month's pools or allocation: a closed billing
+    period is frozen. The row is read FOR SHARE, so it waits for a close running now."""
+    status = db.session.scalar(select(BillingPeriod.status).where(BillingPeriod.month == month)
+                               .with_for_update(read=True))
+    return f"The billing period {month:%Y-%m} is closed." if status == "closed" else None
+
+
+governance.register_freeze_guard(_frozen)
 
 
 def unposted_events(before: date):
@@ -339,7 +357,7 @@ def close_period(actor, month: date) -> CloseResult:
     for draft in sorted(_drafts(month, shares).values(), key=lambda d: d.agency.code):
         total = draft.total
         inv = Invoice(agency_id=draft.agency.id, period=month, status="draft", total_usd=total,
-                      local_currency=currency, exchange_rate=rate, total_local=quantize(total * rate),
+                      local_currency=currency, exchange_rate=rate, total_local=quantize(total * rate, CURRENCIES.get(currency, 2)),
                       created_at=utcnow())
         for n, line in enumerate(draft.lines, start=1):
             inv.lines.append(InvoiceLine(position=n, **line))
