@@ -12,7 +12,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof import config
 
     config.load(app, overrides)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from jof.extensions import babel, bootstrap, csrf, db, migrate
 

@@ -13,13 +13,39 @@ from pathlib import Path
 
 
 def _secret_key(instance_path: Path) -> str:
+    """The instance's key, created on first run: readable by its owner only, and written
+    whole before it appears, so workers starting together all read the same key."""
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    if not key_file.exists():
+        key = secrets.token_urlsafe(48)
+        tmp = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(key)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, key_file)  # fails if another process got there first: use theirs
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: create it exclusively instead
+            try:
+                with os.fdopen(os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as f:
+                    f.write(key)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return key_file.read_text().strip()
+
+
+def database_url(url: str) -> str:
+    """``postgresql://`` and Heroku-style ``postgres://`` mean psycopg 3, the driver JOF
+    installs (SQLAlchemy would otherwise pick psycopg2, which is not installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def load(app, overrides: dict | None = None) -> None:
@@ -56,11 +82,14 @@ def load(app, overrides: dict | None = None) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         PER_PAGE_DEFAULT=25,
         PER_PAGE_MAX=200,
+        #: Of the root logger; INFO also shows every library's chatter on each command.
+        LOG_LEVEL="WARNING",
     )
     config_file = os.environ.get("JOF_CONFIG")
     if config_file:
         cfg.from_pyfile(config_file)
     if overrides:
         cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)

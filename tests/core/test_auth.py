@@ -289,6 +289,62 @@ def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path, monkeyp
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_workers_starting_together_all_get_the_same_secret_key(tmp_path):
+    from jof import config
+
+    for round_ in range(10):
+        instance = tmp_path / f"instance{round_}"
+        instance.mkdir()
+        barrier = threading.Barrier(8)
+        keys: list[str] = []
+
+        def start(barrier=barrier, keys=keys, instance=instance):
+            barrier.wait(10)
+            keys.append(config._secret_key(instance))
+
+        threads = [threading.Thread(target=start) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        stored = (instance / "secret_key").read_text()
+        assert len(keys) == 8 and set(keys) == {stored} and len(stored) >= 40
+        assert (instance / "secret_key").stat().st_mode & 0o777 == 0o600
+        assert [p.name for p in instance.iterdir()] == ["secret_key"]  # no temporary file left
+
+
+@pytest.mark.parametrize("given, used", [
+    ("postgresql://jof:pw@db:5432/jof", "postgresql+psycopg://jof:pw@db:5432/jof"),
+    ("postgres://jof@db/jof", "postgresql+psycopg://jof@db/jof"),
+    ("postgresql+psycopg://jof@db/jof", "postgresql+psycopg://jof@db/jof"),
+    ("sqlite:////srv/jof/jof.db", "sqlite:////srv/jof/jof.db"),
+])
+def test_a_postgresql_url_without_driver_uses_psycopg_3(tmp_path, monkeypatch, given, used):
+    from jof import config
+
+    monkeypatch.delenv("JOF_CONFIG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", given)
+    flask_app = Flask("jof_config_probe", instance_path=str(tmp_path / "instance"))
+    config.load(flask_app, {"SECRET_KEY": "k"})
+    assert flask_app.config["SQLALCHEMY_DATABASE_URI"] == used
+
+
+def test_the_command_line_prints_no_library_info_lines_by_default(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JOF_CONFIG", "LOG_LEVEL")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'jof.db'}", SECRET_KEY="k")
+    jof = Path(sys.executable).with_name("jof")
+    r = subprocess.run([str(jof), "routes"], env=env, capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == 0, r.stderr
+    assert "/api/v1/requests/<reference>" in r.stdout
+    assert "INFO" not in r.stderr, r.stderr[:500]
+
+
 def test_logout_invalidates_the_session_server_side(client, demo):
     _login(client)
     assert _logged_in(client.get("/"))
