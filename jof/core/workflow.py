@@ -27,7 +27,7 @@ from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jof.core.money import Money
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User
-from jof.core.timeutil import UTCDateTime, utcnow
+from jof.core.timeutil import UTCDateTime, to_local, utcnow
 
 
 class Status:
@@ -166,8 +166,6 @@ class RequestType:
     on_transition: Callable[[ServiceRequest, Transition, User], None] | None = None
     detail_endpoint: str | None = None
     states: list[str] = field(default_factory=list)
-    #: States of this type, besides :data:`FINAL_STATES`, after which nothing happens.
-    final_states: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not self.states:
@@ -344,6 +342,15 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     return entry
 
 
+def _facility_year(at: datetime) -> int:
+    """The year at the facility: a request filed on 31 December at 22:00 in Brasília is
+    of that year, although it is already 1 January in UTC."""
+    from jof.core.people import Facility
+
+    facility = db.session.get(Facility, 1)
+    return to_local(at, facility.time_zone).year if facility else at.year
+
+
 def new_reference(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{next_value(f'ref:{prefix}:{year}'):05d}"
 
@@ -373,7 +380,7 @@ def create_request(user: User, request_type: str, *, title: str, description: st
         raise ValidationFailed(errors)
     now = utcnow()
     sr = ServiceRequest(
-        reference=new_reference(rt.prefix, now.year), request_type=rt.code, agency=agency,
+        reference=new_reference(rt.prefix, _facility_year(now)), request_type=rt.code, agency=agency,
         agency_id=agency.id, requester=user, requester_id=user.id, title=title,
         description=description or "", amount_usd=amount_usd, status=Status.DRAFT,
         created_at=now, status_changed_at=now,
@@ -429,10 +436,6 @@ def queue_query(user: User, f: QueueFilter):
         stmt = stmt.where(ServiceRequest.status == f.status)
     if f.open_only:
         stmt = stmt.where(ServiceRequest.status.not_in(FINAL_STATES))
-        for rt in _REGISTRY.values():
-            if rt.final_states:
-                stmt = stmt.where(~((ServiceRequest.request_type == rt.code)
-                                    & ServiceRequest.status.in_(rt.final_states)))
     if f.min_age_days:
         stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
     if f.sla_breached is not None:

@@ -132,6 +132,16 @@ def test_above_the_limit_the_agency_head_must_certify_before_approval(file_reque
     assert sr.status == Status.APPROVED and sr.approved_at is not None
 
 
+@pytest.mark.parametrize("utc_hour, year", [(1, 2026), (2, 2026), (3, 2027), (4, 2027)])
+def test_the_reference_year_is_the_facilitys_local_year(make, session, monkeypatch, utc_hour, year):
+    from datetime import UTC, datetime
+
+    # 1 January 2027 before 03:00 UTC is still 31 December 2026 in Brasília (UTC-3).
+    monkeypatch.setattr(workflow, "utcnow", lambda: datetime(2027, 1, 1, utc_hour, 30, tzinfo=UTC))
+    sr = workflow.create_request(user(REQUESTER), "test", title="New year's eve laptops")
+    assert sr.reference == f"TST-{year}-00001"
+
+
 def test_an_alternate_cannot_certify_a_request_they_filed(file_request, session):
     from jof.core.people import Agency
 
