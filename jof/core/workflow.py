@@ -166,6 +166,8 @@ class RequestType:
     on_transition: Callable[[ServiceRequest, Transition, User], None] | None = None
     detail_endpoint: str | None = None
     states: list[str] = field(default_factory=list)
+    #: States of this type, besides :data:`FINAL_STATES`, after which nothing happens.
+    final_states: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not self.states:
@@ -436,6 +438,10 @@ def queue_query(user: User, f: QueueFilter):
         stmt = stmt.where(ServiceRequest.status == f.status)
     if f.open_only:
         stmt = stmt.where(ServiceRequest.status.not_in(FINAL_STATES))
+        for rt in _REGISTRY.values():
+            if rt.final_states:
+                stmt = stmt.where(~((ServiceRequest.request_type == rt.code)
+                                    & ServiceRequest.status.in_(rt.final_states)))
     if f.min_age_days:
         stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
     if f.sla_breached is not None:
