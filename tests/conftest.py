@@ -71,13 +71,15 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "TESTING": True,
         "SERVER_NAME": None,
     })
+    # Files the app writes (rendered ZIPs) stay inside this test session.
+    application.instance_path = str(tmp_path_factory.mktemp("instance"))
     with application.app_context():
         from flask_migrate import upgrade
 
