@@ -293,3 +293,27 @@ def page(_browser):
     pg.set_default_timeout(15000)
     yield pg
     context.close()
+
+
+# --- concurrency ------------------------------------------------------------------------
+
+
+def race(n: int, work) -> list:
+    """Run ``work(i)`` in ``n`` threads released together; their results (or exceptions)."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results

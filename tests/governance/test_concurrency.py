@@ -6,7 +6,6 @@ a barrier releases them together, so the requests really race.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,30 +17,12 @@ from jof.core.people import Agency
 from jof.core.timeutil import utcnow
 from jof.governance import services
 from jof.governance.models import Decision, Vote
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, race
 from tests.governance.conftest import MEMBERS, head_email
 
 pytestmark = pytest.mark.postgres_only
 
 
-def _race(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def _token(app, email: str) -> str:
@@ -61,7 +42,7 @@ def test_twenty_simultaneous_votes_of_one_agency_leave_one_vote(app, board):
                                   headers={"Authorization": f"Bearer {token}"})
         return r.status_code, r.get_json()
 
-    results = _race(20, vote)
+    results = race(20, vote)
     statuses = [r[0] if isinstance(r, tuple) else r for r in results]
     # Each ballot queues behind the decision's row lock: none is lost, none refused.
     assert statuses == [200] * 20, results
@@ -94,7 +75,7 @@ def test_ten_decisions_closed_in_parallel_get_gapless_unique_numbers(app, board)
                 db.session.commit()
                 db.session.remove()
 
-    numbers = _race(10, close)
+    numbers = race(10, close)
     assert all(isinstance(n, str) for n in numbers), numbers
     # The founding key of the demo is RES-<year>-001.
     assert sorted(numbers) == [f"RES-{year}-{n:03d}" for n in range(2, 12)]
@@ -125,7 +106,7 @@ def test_the_last_votes_and_the_scheduled_close_race_to_close_one_decision(app, 
                                   headers={"Authorization": f"Bearer {tokens[MEMBERS[i]]}"})
         return r.status_code
 
-    results = _race(len(MEMBERS) + 1, work)
+    results = race(len(MEMBERS) + 1, work)
     votes, number = results[:-1], results[-1]
     assert set(votes) <= {200, 409}, results
     db.session.expire_all()

@@ -3,7 +3,6 @@ once and counted as created by exactly one run."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -13,6 +12,7 @@ from jof.core import audit
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.ict import services
+from tests.conftest import race
 from tests.ict.conftest import user
 
 pytestmark = pytest.mark.postgres_only
@@ -21,24 +21,6 @@ APRIL = date(2026, 4, 1)
 LATER = date(2026, 6, 15)
 
 
-def _race(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 @pytest.mark.parametrize("runs", [2, 4])
@@ -59,7 +41,7 @@ def test_parallel_bill_month_runs_create_each_charge_once(app, session, approved
             finally:
                 db.session.remove()
 
-    results = _race(runs, bill)
+    results = race(runs, bill)
 
     assert all(isinstance(r, tuple) for r in results), results
     assert sum(created for created, _ in results) == expected

@@ -6,7 +6,6 @@ releases them together, so the requests really race.
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -15,29 +14,12 @@ from sqlalchemy import func, select
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.procurement.models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
+from tests.conftest import race
 from tests.procurement.conftest import OFFICER, requisition_body
 
 pytestmark = pytest.mark.postgres_only
 
 
-def _race(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 @pytest.fixture
@@ -62,7 +44,7 @@ def test_four_parallel_awards_of_one_lot_issue_its_orders_once(app, api, flow, c
         r = clients[i].post(f"{url}/award", json={"bid_id": winner, "justification": f"Best value ({i})"})
         return r.status_code, r.get_json()
 
-    results = _race(4, award)
+    results = race(4, award)
     statuses = sorted(r[0] if isinstance(r, tuple) else r for r in results)
     assert statuses == [201, 409, 409, 409], results
     refused = [body for status, body in results if status == 409]
@@ -88,7 +70,7 @@ def test_four_parallel_receipts_never_receive_more_than_was_ordered(app, api, fl
                             json={"rating": 4, "lines": [{"order_line_id": line_id, "quantity": "2"}]})
         return r.status_code, r.get_json()
 
-    results = _race(4, receive)
+    results = race(4, receive)
     statuses = sorted(r[0] if isinstance(r, tuple) else r for r in results)
     # 2 + 2 of 5 fit; a third 2 no longer does (1 left).
     assert statuses == [201, 201, 422, 422], results
