@@ -151,6 +151,33 @@ def test_a_ticket_taken_by_a_portuguese_officer_shows_its_state_and_steps_in_por
     assert 'data-status="assigned">Atribuída<' in html
 
 
+def test_a_portuguese_officer_reads_the_long_term_agreement_form_in_portuguese(pt_br):
+    html = text(pt_br("procurement@jof.example").get("/procurement/ltas/new"))
+    assert "Novo acordo de longo prazo" in html and "Agências participantes" in html and "Teto (USD)" in html
+    assert "New long-term agreement" not in html and "Participating agencies" not in html
+
+
+def test_a_portuguese_reader_sees_the_attachments_of_a_decision_in_portuguese(pt_br):
+    board = text(pt_br(HEAD).get("/governance/resolutions"))
+    decision = re.search(r'href="(/governance/decisions/\d+)"', board).group(1)
+    html = text(pt_br(HEAD).get(decision))
+    assert ">Anexos<" in html and ">Attachments<" not in html
+
+
+def test_a_portuguese_manager_follows_a_billing_job_in_portuguese(pt_br):
+    """A render job of a month without invoices fails in-process; its page says so in Portuguese."""
+    manager = pt_br(MANAGER)
+    period = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    token = csrf_from(manager.get(f"/billing/periods?period={period}").get_data(as_text=True))
+    r = manager.post("/billing/periods", data={"period": period, "action": "render", "csrf_token": token})
+    assert r.status_code == 302  # the job ran (and failed) here: no Redis in tests
+    page = text(manager.get(f"/billing/periods?period={period}"))
+    job = re.search(r'href="(/billing/jobs/\d+)"', page).group(1)
+    html = text(manager.get(job))
+    assert "Tarefa #" in html and "A tarefa falhou; o período permanece como estava." in html
+    assert "Voltar ao período" in html and "Back to the period" not in html
+
+
 def _travel_form(token: str) -> dict:
     d0 = date.today() + timedelta(days=30)
     d1 = d0 + timedelta(days=3)
@@ -177,9 +204,11 @@ def test_portuguese_readers_can_open_every_page_they_are_shown(pt_br, make):
     token = csrf_from(requester.get("/travel/requests/new").get_data(as_text=True))
     assert requester.post("/travel/requests/new", data=_travel_form(token)).status_code == 302
 
-    starts = ["/", "/governance/", "/governance/costs", "/procurement/", "/procurement/suppliers",
-              "/procurement/tenders", "/travel/", "/travel/dsa-rates", "/ict/tickets", "/ict/services",
-              "/ict/subscriptions", f"/ict/tickets/{ticket}"]
+    starts = ["/", "/governance/", "/governance/costs", "/governance/resolutions", "/procurement/",
+              "/procurement/suppliers", "/procurement/tenders", "/procurement/ltas", "/procurement/ltas/new",
+              "/travel/", "/travel/dsa-rates", "/ict/tickets", "/ict/services", "/ict/subscriptions",
+              f"/ict/tickets/{ticket}", "/billing/", "/billing/periods", "/billing/price-list",
+              "/billing/statements/UNDP"]
     for client in (requester, manager, officer):
         seen: set[str] = set()
         todo = list(starts)
