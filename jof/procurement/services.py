@@ -1016,6 +1016,11 @@ def create_lta(actor: User, data: dict, lot: Lot | None = None) -> LongTermAgree
     if supplier is None:
         errors["supplier_id"] = ["No such supplier."]
     valid_from = data["valid_from"]
+    earliest, latest = date(2000, 1, 1), _add_years(today(), 5)
+    if not earliest <= valid_from <= latest:
+        errors["valid_from"] = [f"Give a date between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}."]
+    if errors:
+        raise ValidationFailed(errors)
     valid_to = data.get("valid_to") or _add_years(valid_from, 2) - timedelta(days=1)
     if valid_to < valid_from:
         errors["valid_to"] = ["The agreement must end after it starts."]

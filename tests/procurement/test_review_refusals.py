@@ -256,3 +256,17 @@ def test_every_line_of_a_requisition_is_ordered_once_by_the_database(flow, app, 
             db.session.flush()
         db.session.rollback()
         db.session.remove()
+
+
+@pytest.mark.parametrize("valid_from", ["9999-06-01", "0001-01-01"])
+def test_an_lta_starting_out_of_any_sensible_range_is_a_422_not_a_500(api, valid_from):
+    officer = api("procurement@jof.example")
+    supplier = officer.get("/api/v1/procurement/suppliers").get_json()["items"][0]
+    r = officer.post("/api/v1/procurement/ltas", json={
+        "supplier_id": supplier["id"], "title": "Office paper", "ceiling_usd": "10000.00",
+        "valid_from": valid_from, "agencies": ["UNDP"],
+        "lines": [{"description": "Paper A4", "unspsc": "14111507", "unit": "box",
+                   "unit_price": "25.00"}],
+    })
+    assert r.status_code == 422, r.get_json()
+    assert "valid_from" in r.get_json()["errors"]
