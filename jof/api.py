@@ -82,9 +82,9 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError("Not a valid number.") from None
         if not exact.is_finite():
             raise ma.ValidationError("Special numeric values (nan or infinity) are not permitted.")
-        if abs(exact) >= self.MAX_ABS:
+        if exact.adjusted() >= 18 or abs(exact) >= self.MAX_ABS:
             raise ma.ValidationError("The amount is too large.")
-        if exact != exact.quantize(self.places):
+        if exact.as_tuple().exponent < -18 or exact != exact.quantize(self.places):
             raise ma.ValidationError(f"At most {-self.places.as_tuple().exponent} decimals.")
         return super()._deserialize(value, attr, data, **kwargs)
 

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from jof.core.schemas import DecimalString
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
 
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM.")
+PERIOD = validate.Regexp(r"^20\d\d-(0[1-9]|1[0-2])$", error="Expected YYYY-MM, from 2000-01 to 2099-12.")
 
 
 class DecisionIn(ma.Schema):

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -223,6 +224,10 @@ def open_decision(actor: User, decision: Decision, closes_at: datetime) -> Decis
     if decision.status != "draft":
         raise Conflict(f"The decision is already {decision.status}.")
     now = utcnow()
+    if closes_at.tzinfo is not None and closes_at.year >= 9999:
+        raise ValidationFailed({"closes_at": ["Voting closes at most a year from now."]})
+    if closes_at.tzinfo is not None and closes_at > now and closes_at - now > timedelta(days=366):
+        raise ValidationFailed({"closes_at": ["Voting closes at most a year from now."]})
     if closes_at.tzinfo is None or closes_at <= now:
         raise ValidationFailed({"closes_at": ["The closing time must be in the future (with a time zone)."]})
     members = voting_members(now.date())
@@ -616,10 +621,12 @@ def _manager(actor: User) -> None:
 
 def parse_period(text: str) -> date:
     try:
+        if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
+            raise ValueError(text)
         year, month = (int(x) for x in text.split("-"))
         return date(year, month, 1)
-    except (ValueError, AttributeError):
-        raise ValidationFailed({"period": ["Expected YYYY-MM."]}) from None
+    except (ValueError, TypeError):
+        raise ValidationFailed({"period": ["Expected YYYY-MM, from 2000-01 to 2099-12."]}) from None
 
 
 def _pool_amount(amount, errors: dict[str, list[str]]) -> Decimal | None:

@@ -27,7 +27,7 @@ bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder
 def _page(stmt, per_page: int = 20):
     from sqlalchemy import func
 
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return rows, {"page": page, "total": total, "pages": max((total + per_page - 1) // per_page, 1)}
@@ -71,7 +71,7 @@ def _decision_form(form: dict) -> dict:
     if payload_text:
         try:
             data["payload"] = json.loads(payload_text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValidationFailed({"payload": [_("The effect must be valid JSON.")]}) from None
     try:
         return DecisionIn().load(data)
@@ -223,7 +223,8 @@ def _costs_action(user, period, period_text: str) -> None:
         services.record_allocation(user, period, request.form.get("digest", ""))
         flash(_("The allocation of %(period)s is recorded.", period=period_text), "success")
     elif action in ("edit", "delete"):
-        pool = services.get_cost_pool(request.form.get("pool_id", 0, type=int))
+        pool_id = request.form.get("pool_id", 0, type=int) or 0
+        pool = services.get_cost_pool(pool_id if 0 < pool_id < 2**31 else 0)
         if pool.period != period:
             raise ValidationFailed({"pool_id": [_("That pool belongs to another month.")]})
         if action == "delete":
