@@ -288,8 +288,15 @@ def statement_csv(agency: Agency, entries: list[Entry]) -> str:
     w = csv.writer(out)
     w.writerow(["date", "type", "reference", "description", "debit_usd", "credit_usd", "balance_usd"])
     for e in entries:
-        w.writerow([e.on.isoformat(), e.kind, e.reference, e.description, e.debit, e.credit, e.balance])
+        w.writerow([e.on.isoformat(), e.kind, _text_cell(e.reference), _text_cell(e.description),
+                    e.debit, e.credit, e.balance])
     return out.getvalue()
+
+
+def _text_cell(value) -> str:
+    """Keep typed text (a payment reference, a reason) from opening as a spreadsheet formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- PDFs --------------------------------------------------------------------------------------

@@ -88,3 +88,17 @@ def test_an_empty_statement_exports_a_zero_balance(app, api, month):
     assert due[5].value == "Balance due" and _as_decimal(due[6].value) == Decimal("0.00")
     with app.app_context():
         assert isinstance(ws.cell(2, 2).value, datetime) and ws.cell(2, 2).value.date() == invoices.today()
+
+
+def test_statement_csv_never_turns_typed_text_into_a_formula():
+    from datetime import date
+
+    from jof.billing import invoices
+
+    entry = invoices.Entry(on=date(2026, 1, 5), kind="payment", reference='=HYPERLINK("http://x","pay")',
+                           description="@SUM(A1)", debit=Decimal("0.00"), credit=Decimal("10.00"),
+                           balance=Decimal("-10.00"))
+    text = invoices.statement_csv(None, [entry])
+    row = text.splitlines()[1]
+    assert "'=HYPERLINK" in row and "'@SUM(A1)" in row
+    assert row.endswith(",0.00,10.00,-10.00")
