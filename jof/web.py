@@ -92,7 +92,11 @@ def refuse_nul_characters() -> None:
             if NUL in key or any(NUL in v for v in values):
                 fields.append(key)
     if request.is_json:
-        fields += _nul_fields(request.get_json(silent=True))
+        try:
+            fields += _nul_fields(request.get_json(silent=True))
+        except RecursionError:
+            raise ValidationFailed({"_body": [_("The JSON body is nested too deeply.")]},
+                                   _("The JSON body is nested too deeply.")) from None
     if fields:
         raise ValidationFailed({f.replace(NUL, "\\x00"): [NUL_MESSAGE] for f in fields},
                                _("The data sent contains a NUL character (\\x00)."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -94,7 +96,7 @@ class UserUpdate(ma.Schema):
 
 
 class UserIn(UserUpdate):
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     agency = fields.String(allow_none=True, metadata={
         "description": "Agency code for agency staff; null for facility staff."})
@@ -241,8 +243,10 @@ class AuditQuery(PaginationQuery):
     action = fields.String(metadata={"description": "Action, or its prefix (e.g. `agency.` or `request.approve`)."})
     object_type = fields.String(metadata={"description": "e.g. agency, user, service_request."})
     object_id = fields.String()
-    since = fields.Date(metadata={"description": "From this day (UTC), inclusive."})
-    until = fields.Date(metadata={"description": "To this day (UTC), inclusive."})
+    since = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
+                        metadata={"description": "From this day (UTC), inclusive."})
+    until = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
+                        metadata={"description": "To this day (UTC), inclusive."})
 
     @ma.validates_schema
     def _order(self, data, **kwargs):

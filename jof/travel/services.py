@@ -365,23 +365,26 @@ class StayPlan:
     nights: int
 
 
-def stays_of(legs: list[Leg]) -> list[StayPlan]:
+def stays_of(legs: list[Leg], *, with_home: bool = False) -> list[StayPlan]:
     """Nights between arriving somewhere and leaving it, in the facility's calendar.
 
     The night of day D belongs to the place the traveller is at the end of D: a stay
     runs from the arrival day to the day before departure. The last leg's destination is
-    the traveller's home (or new duty station) and pays nothing.
+    the traveller's home (or new duty station) and pays nothing, as do nights back home
+    between two parts of a trip (``with_home`` keeps them, to count journeys).
 
     Days are dated in the **facility's** time zone, not the destination's: a traveller
     who lands in a place several hours behind the facility late in the evening may have
     that night dated to the next day (known limitation, see docs/travel.md)."""
     tz = facility_tz()
     out = []
+    home = (fold(legs[0].origin_city), legs[0].origin_country) if legs else None
     for i in range(len(legs) - 1):
         arrive = legs[i].arrive_at.astimezone(tz).date()
         leave = legs[i + 1].depart_at.astimezone(tz).date()
         nights = (leave - arrive).days
-        if nights > 0:
+        at_home = (fold(legs[i].destination_city), legs[i].destination_country) == home
+        if nights > 0 and (with_home or not at_home):  # nights back home pay no DSA
             out.append(StayPlan(i, legs[i].destination_city, legs[i].destination_country, arrive, nights))
     return out
 
@@ -426,7 +429,7 @@ def journeys_of(legs: list[Leg]) -> int:
     trip. A round trip with no night away (a day trip) is still two journeys, out and
     back: the place visited is where the traveller stops that day.
     """
-    journeys = len(stays_of(legs)) + 1
+    journeys = len(stays_of(legs, with_home=True)) + 1
     home, end = legs[0], legs[-1]
     if journeys == 1 and (fold(end.destination_city), end.destination_country) == (
             fold(home.origin_city), home.origin_country):

@@ -316,3 +316,24 @@ def test_a_data_error_of_postgresql_is_a_422_problem(probe, name):
     _problem(probe.test_client().get(f"/api/v1/_probe/{name}"), 422)
     with probe.app_context():
         assert db.session.scalar(select(func.count()).select_from(Counter)) == 0
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01"])
+def test_audit_dates_out_of_range_are_a_422_not_a_500(api, web, query):
+    assert api("auditor@jof.example").get(f"/api/v1/audit?{query}").status_code == 422
+    assert web("auditor@jof.example").get(f"/audit?{query}").status_code == 422
+
+
+def test_a_json_body_nested_too_deeply_is_a_422_not_a_500(client):
+    body = "[" * 100000 + "]" * 100000
+    r = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert r.status_code == 422, r.get_data(as_text=True)[:300]
+    assert r.get_json()["errors"]
+
+
+def test_a_user_email_longer_than_any_login_is_refused(api):
+    r = api("admin@jof.example").post("/api/v1/users", json={
+        "email": "a" * 250 + "@jof.example", "name": "Too long", "roles": ["manager"],
+        "password": "long-enough-password"})
+    assert r.status_code == 422
+    assert "email" in r.get_json()["errors"]

@@ -198,3 +198,19 @@ def test_a_one_way_trip_pays_two_terminals_and_a_day_trip_four(api):
     day_trip = [leg("Brasília, BR", "São Paulo, BR", at(d0, "07:00"), at(d0, "08:40")),
                 leg("São Paulo, BR", "Brasília, BR", at(d0, "18:00"), at(d0, "19:40"))]
     assert [(ln["nights"], ln["amount"]) for ln in _total(api, day_trip)["lines"]] == [(4, "188.00")]
+
+
+def test_nights_back_home_in_mid_trip_pay_no_dsa(api):
+    # BSB → São Paulo (1 night) → BSB (2 nights at home) → Rio (1 night) → BSB: only the
+    # nights away pay; the stop at home still ends a journey (4 journeys, 8 terminals)
+    d0, d1, d3, d4 = day(30), day(31), day(33), day(34)
+    legs = [leg("Brasília, BR", "São Paulo, BR", at(d0, "07:00"), at(d0, "08:40")),
+            leg("São Paulo, BR", "Brasília, BR", at(d1, "18:00"), at(d1, "19:40")),
+            leg("Brasília, BR", "Rio de Janeiro, BR", at(d3, "07:00"), at(d3, "08:50")),
+            leg("Rio de Janeiro, BR", "Brasília, BR", at(d4, "18:00"), at(d4, "19:50"))]
+    data = _total(api, legs)
+    locations = [ln["location"] for ln in data["lines"] if ln["kind"] == "dsa"]
+    assert "Brasília, BR" not in locations
+    assert locations == ["São Paulo, BR", "Rio de Janeiro, BR"]
+    terminals = [ln for ln in data["lines"] if ln["kind"] == "terminal"]
+    assert terminals[0]["nights"] == 8
