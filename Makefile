@@ -34,15 +34,17 @@ run: $(STAMP) translations
 ## make test: the whole suite on SQLite, and on PostgreSQL when JOF_TEST_POSTGRES_URL is set
 ## (e.g. postgresql://postgres@127.0.0.1:5432/test: each pass creates and drops its own
 ## database there). Both passes run; the target fails if either failed.
-## PYTEST_ARGS="-x -k login" passes options to both passes.
+## PYTEST_ARGS="-x -k login" passes options to both passes; TEST_WORKERS (default 2, one per
+## core) runs each pass in that many pytest-xdist processes, each with its own database.
+TEST_WORKERS ?= 2
 test: $(STAMP) translations
 	@echo "=== JOF tests on SQLite ==="
-	@sqlite=0; JOF_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS) || sqlite=$$?; \
+	@sqlite=0; JOF_TEST_DATABASE=sqlite $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || sqlite=$$?; \
 	postgres=0; \
 	if [ -n "$$JOF_TEST_POSTGRES_URL" ]; then \
 	  echo "=== JOF tests on PostgreSQL ==="; \
 	  echo "server: $$JOF_TEST_POSTGRES_URL"; \
-	  JOF_TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS) || postgres=$$?; \
+	  JOF_TEST_DATABASE=postgresql $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || postgres=$$?; \
 	else \
 	  echo "JOF_TEST_POSTGRES_URL is not set: the PostgreSQL pass was not run."; \
 	fi; \
