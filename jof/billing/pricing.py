@@ -238,7 +238,31 @@ def _apply(decision, payload: dict, actor) -> str:
     is recorded by governance as a failed effect with the reason."""
     pl = create_version(payload.get("items") or [], effects.effective_from(payload), decision_id=decision.id,
                         notes=decision.title, actor=actor, withdraw=payload.get("withdraw"))
-    return f"Price list version {pl.version} ({len(pl.items)} items) in force from {pl.effective_from:%Y-%m-%d}."
+    repriced = reprice_unbilled(pl.effective_from, actor)
+    return (f"Price list version {pl.version} ({len(pl.items)} items) in force from "
+            f"{pl.effective_from:%Y-%m-%d}; {repriced} unbilled charge(s) repriced.")
+
+
+def reprice_unbilled(effective_from: date, actor=None) -> int:
+    """Price again the fees delivered on or after ``effective_from`` that no invoice holds
+    yet, so every charge is priced by the version in force on its delivery date even when
+    the board adopts a version dated earlier in the open month."""
+    from jof.billing.models import Charge
+
+    changed = 0
+    for charge in db.session.scalars(select(Charge).where(
+            Charge.kind == "fee", Charge.invoice_id.is_(None), Charge.delivered_on >= effective_from)):
+        priced = price(charge.item_code, charge.quantity, charge.event.value_usd, charge.delivered_on)
+        if priced is None or (priced.amount, priced.price_list.id) == (charge.amount, charge.price_list_id):
+            continue
+        before = {"amount": charge.amount, "unit_price": charge.unit_price, "price_list_id": charge.price_list_id}
+        charge.unit_price, charge.amount, charge.price_list_id = (priced.unit_price, priced.amount,
+                                                                  priced.price_list.id)
+        audit.record(actor, "charge.reprice", charge, before=before,
+                     after={"amount": charge.amount, "unit_price": charge.unit_price,
+                            "price_list_id": charge.price_list_id})
+        changed += 1
+    return changed
 
 
 effects.register("price_list", _validate_payload, _apply)

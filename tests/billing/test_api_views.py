@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, timedelta
+from decimal import Decimal
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -164,3 +165,28 @@ def test_a_failed_close_job_leaves_the_period_open_and_says_why(app, month):
         assert job.status == "failed" and "mystery_service" in job.message
         assert not services.is_closed(month.period)
         assert governance.recorded_shares(month.period) == []
+
+
+def test_a_version_dated_earlier_in_the_open_month_reprices_the_unbilled_fees_after_it(app, month):
+    """A ticket delivered on the 25th, then a version from the 20th adopted: the ticket is
+    charged the new fee, like one delivered on the 26th; one from the 19th keeps the old."""
+    from jof.billing.models import Charge
+    from jof.governance import effects
+
+    with app.app_context():
+        before = record("UNEP", "TRV-19", "ticket_issuance", "travel", on=MONTH.replace(day=19))
+        after = record("UNEP", "TRV-25", "ticket_issuance", "travel", on=MONTH.replace(day=25))
+        db.session.commit()
+        decision = Decision(title="Ticket fee 38", kind="price_list", status="closed", outcome="adopted",
+                            payload=effects.validate_payload("price_list", {
+                                "effective_from": MONTH.replace(day=20).isoformat(),
+                                "items": [{"code": "ticket_issuance", "service_line": "travel",
+                                           "method": "flat", "amount": "38.00"}]}))
+        db.session.add(decision)
+        db.session.flush()
+        effects.apply_adopted(decision, user(MANAGER))
+        db.session.commit()
+        amounts = dict(db.session.execute(select(Charge.source_ref, Charge.amount).where(
+            Charge.event_id.in_([before.id, after.id]))).all())
+        assert amounts == {"TRV-19": Decimal("35.00"), "TRV-25": Decimal("38.00")}
+        assert "1 unbilled charge(s) repriced" in decision.effects[0].summary
