@@ -6,16 +6,15 @@ on success or render the page again with the messages and the input kept (422).
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from jof.api import page_of
-from jof.core import authz, templating, workflow
+from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
-from jof.core.errors import DomainError, Forbidden, ValidationFailed, flatten_field_errors
+from jof.core.errors import DomainError, Forbidden, ValidationFailed
 from jof.core.people import Agency, Role
 from jof.ict import schemas as s
 from jof.ict import services, sla, states
@@ -43,20 +42,8 @@ templating.ACTION_DONE_LABELS.update({
 templating.TYPE_LABELS.update({states.SUBSCRIPTION: _l("ICT subscription"), states.TICKET: _l("ICT ticket")})
 
 
-def _load(schema: ma.Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
-
-
 def _form(*names: str) -> dict:
     return {n: request.form.get(n, "").strip() for n in names if request.form.get(n, "").strip() != ""}
-
-
-def _failed(exc: DomainError) -> tuple[dict, int]:
-    db.session.rollback()
-    return (exc.errors or {"_schema": [exc.detail]}), exc.status
 
 
 def _page(stmt) -> dict:
@@ -103,11 +90,11 @@ def catalogue():
     if request.method == "POST":
         form = _form("code", "name", "kind", "unit_price_usd", "description")
         try:
-            services.create_service(user, _load(s.IctServiceIn(), form))
+            services.create_service(user, forms.load(s.IctServiceIn(), form))
             flash(_("Service %(code)s added to the catalogue.", code=form.get("code")), "success")
             return redirect(url_for("ict.catalogue"))
         except DomainError as exc:
-            errors, status = _failed(exc)
+            errors, status = forms.refused(exc)
     rows = db.session.scalars(services.services_query(include_inactive=can_edit)).all()
     return render_template("ict/services.html", rows=rows, can_edit=can_edit, form=form, errors=errors,
                            kinds=SERVICE_KINDS), status
@@ -121,9 +108,9 @@ def catalogue_edit(code):
     form = {"unit_price_usd": request.form.get("unit_price_usd", "").strip(),
             "active": request.form.get("active") == "on"}
     try:
-        services.update_service(user, service, _load(s.IctServiceUpdate(), form))
+        services.update_service(user, service, forms.load(s.IctServiceUpdate(), form))
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         rows = db.session.scalars(services.services_query(include_inactive=True)).all()
         return render_template("ict/services.html", rows=rows, can_edit=user.has_role(Role.MANAGER, Role.ADMIN),
                                form={"kind": "recurring"}, errors={}, edit_errors={code: errors},
@@ -160,9 +147,9 @@ def ticket_new():
                              "impact": "medium"}, {})
     form = _form("title", "description", "kind", "category", "service", "urgency", "impact")
     try:
-        ticket = services.file_ticket(user, _load(s.IctTicketIn(), form))
+        ticket = services.file_ticket(user, forms.load(s.IctTicketIn(), form))
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return _ticket_form(form, errors, status)
     flash(_("Ticket %(reference)s opened with priority %(priority)s.", reference=ticket.request.reference,
             priority=ticket.priority), "success")
@@ -192,18 +179,12 @@ def ticket_page(reference):
 
 def _ticket_post(reference, act, success: str):
     """Run ``act(user, ticket)``; back to the ticket page, or the page with the refusal."""
-    user = authz.require_user()
-    ticket = services.get_ticket(user, reference)
-    form = request.form.to_dict()
-    try:
-        act(user, ticket, form)
-    except DomainError as exc:
-        errors, status = _failed(exc)
-        ticket = services.get_ticket(user, reference)
-        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
-        return _render_ticket(user, ticket, status, error=detail, errors=errors, form=form)
-    flash(success % {"reference": reference, "status": templating.status_label(ticket.request.status).lower()}, "success")
-    return redirect(url_for("ict.ticket_page", reference=reference))
+    def done(ticket):
+        flash(success % {"reference": reference,
+                         "status": templating.status_label(ticket.request.status).lower()}, "success")
+        return redirect(url_for("ict.ticket_page", reference=reference))
+
+    return forms.act_on(lambda user: services.get_ticket(user, reference), act, _render_ticket, done)
 
 
 def _version(form) -> int:
@@ -232,7 +213,7 @@ def ticket_assign(reference):
 @bp.route("/tickets/<reference>/priority", methods=["POST"])
 def ticket_priority(reference):
     def act(user, ticket, form):
-        data = _load(s.IctTicketUpdate(), {k: form.get(k, "") for k in ("urgency", "impact", "version")})
+        data = forms.load(s.IctTicketUpdate(), {k: form.get(k, "") for k in ("urgency", "impact", "version")})
         services.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
 
     return _ticket_post(reference, act, _("The priority of %(reference)s was updated."))
@@ -287,9 +268,9 @@ def subscription_new():
         return _order_form({"service": request.args.get("service", ""), "seats": "1"}, {})
     form = _form("service", "seats", "starts_on", "ends_on", "description")
     try:
-        sub = services.order(user, _load(s.IctSubscriptionIn(), form))
+        sub = services.order(user, forms.load(s.IctSubscriptionIn(), form))
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return _order_form(form, errors, status)
     flash(_("Order %(reference)s submitted for approval.", reference=sub.request.reference), "success")
     return redirect(url_for("ict.subscription_page", reference=sub.request.reference))
@@ -310,18 +291,13 @@ def subscription_page(reference):
 
 
 def _subscription_post(reference, act, success: str):
-    user = authz.require_user()
-    sub = services.subscription_by_reference(user, reference)
-    form = request.form.to_dict()
-    try:
-        act(user, sub, form)
-    except DomainError as exc:
-        errors, status = _failed(exc)
-        sub = services.subscription_by_reference(user, reference)
-        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
-        return _render_subscription(user, sub, status, error=detail, errors=errors, form=form)
-    flash(success % {"reference": reference, "status": templating.status_label(sub.request.status).lower()}, "success")
-    return redirect(url_for("ict.subscription_page", reference=reference))
+    def done(sub):
+        flash(success % {"reference": reference,
+                         "status": templating.status_label(sub.request.status).lower()}, "success")
+        return redirect(url_for("ict.subscription_page", reference=reference))
+
+    return forms.act_on(lambda user: services.subscription_by_reference(user, reference), act,
+                        _render_subscription, done)
 
 
 @bp.route("/subscriptions/<reference>/transitions", methods=["POST"])
@@ -335,7 +311,7 @@ def subscription_transition(reference):
 @bp.route("/subscriptions/<reference>/seats", methods=["POST"])
 def subscription_seats(reference):
     def act(user, sub, form):
-        data = _load(s.IctSeatChangeIn(), {k: form.get(k, "").strip() for k in ("seats", "effective_from")})
+        data = forms.load(s.IctSeatChangeIn(), {k: form.get(k, "").strip() for k in ("seats", "effective_from")})
         services.change_seats(user, sub, data["seats"], data["effective_from"])
 
     return _subscription_post(reference, act, _("Seats of %(reference)s changed."))
@@ -344,7 +320,7 @@ def subscription_seats(reference):
 @bp.route("/subscriptions/<reference>/end", methods=["POST"])
 def subscription_end(reference):
     def act(user, sub, form):
-        data = _load(s.IctEndIn(), {"ends_on": form.get("ends_on", "").strip()})
+        data = forms.load(s.IctEndIn(), {"ends_on": form.get("ends_on", "").strip()})
         services.end_subscription(user, sub, data["ends_on"])
 
     return _subscription_post(reference, act, _("End date of %(reference)s set."))

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from jof.core import authz, templating, workflow
+from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
-from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
+from jof.core.errors import DomainError, ValidationFailed
 from jof.core.people import Agency, Facility, Role
 from jof.procurement import schemas as s
 from jof.procurement import services, states
@@ -51,13 +50,6 @@ WORDS = {
 @bp.app_template_filter("procurement_word")
 def _word(code: str | None) -> str:
     return str(WORDS[code]) if code in WORDS else (code or "—")
-
-
-def _load(schema: ma.Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
 
 
 def _page(stmt, per_page: int = 25):
@@ -111,7 +103,7 @@ def requisition_new():
     errors: dict = {}
     if request.method == "POST":
         try:
-            data = _load(s.RequisitionIn(), _requisition_form_data(form))
+            data = forms.load(s.RequisitionIn(), _requisition_form_data(form))
             req = services.create_requisition(user, data)
             flash(_("Requisition %(ref)s saved as a draft. Submit it when it is complete.", ref=req.reference),
                   "success")
@@ -183,7 +175,7 @@ def supplier_new():
     errors: dict = {}
     if request.method == "POST":
         try:
-            supplier = services.create_supplier(user, _load(s.SupplierIn(), _supplier_form_data(form)))
+            supplier = services.create_supplier(user, forms.load(s.SupplierIn(), _supplier_form_data(form)))
             db.session.flush()
             flash(_("Supplier registered."), "success")
             return redirect(url_for("procurement.supplier", supplier_id=supplier.id))
@@ -200,7 +192,7 @@ def supplier(supplier_id):
     errors: dict = {}
     if request.method == "POST":
         try:
-            data = _load(s.SupplierStatusIn(), {"status": request.form.get("status", ""),
+            data = forms.load(s.SupplierStatusIn(), {"status": request.form.get("status", ""),
                                                 "reason": request.form.get("reason", "")})
             services.set_supplier_status(user, sup, data["status"], data["reason"])
             flash(_("Supplier status changed to %(status)s.", status=data["status"]), "success")
@@ -236,7 +228,7 @@ def tender_new():
     errors: dict = {}
     if request.method == "POST":
         try:
-            data = _load(s.TenderIn(), {"title": form.get("title", ""),
+            data = forms.load(s.TenderIn(), {"title": form.get("title", ""),
                                         "evaluation_method": form.get("evaluation_method", ""),
                                         "requisitions": request.form.getlist("requisitions")})
             tender = services.create_tender(user, data)
@@ -306,7 +298,7 @@ def bid_new(tender_id, number):
     if f.get("technical_score", "").strip():
         raw["technical_score"] = f["technical_score"].strip()
     try:
-        services.record_bid(user, lot, _load(s.BidIn(), raw))
+        services.record_bid(user, lot, forms.load(s.BidIn(), raw))
     except DomainError as exc:
         db.session.rollback()
         t = services.get_tender(user, tender_id)
@@ -333,7 +325,7 @@ def lot_award(tender_id, number):
     t = services.get_tender(user, tender_id)
     lot = services.get_lot(t, number)
     try:
-        data = _load(s.AwardIn(), {"bid_id": request.form.get("bid_id", ""),
+        data = forms.load(s.AwardIn(), {"bid_id": request.form.get("bid_id", ""),
                                    "justification": request.form.get("justification", "")})
         orders = services.award(user, lot, data["bid_id"], data["justification"])
     except DomainError as exc:
@@ -355,7 +347,7 @@ def lot_lta(tender_id, number):
     raw = {k: f.get(k, "").strip() for k in ("title", "valid_from", "valid_to", "ceiling_usd")}
     raw = {k: v for k, v in raw.items() if v or k == "ceiling_usd"}
     try:
-        agreement = services.lta_from_lot(user, lot, _load(s.LotLtaIn(), raw))
+        agreement = services.lta_from_lot(user, lot, forms.load(s.LotLtaIn(), raw))
         db.session.flush()
     except DomainError as exc:
         db.session.rollback()
@@ -390,7 +382,7 @@ def order(number):
         if lines:
             raw["lines"] = lines
         try:
-            services.receive(user, po, _load(s.ReceiptIn(), raw))
+            services.receive(user, po, forms.load(s.ReceiptIn(), raw))
             flash(_("Goods receipt recorded; the order is %(status)s.", status=po.status.replace("_", " ")),
                   "success")
             return redirect(url_for("procurement.order", number=number))
@@ -439,7 +431,7 @@ def lta_new():
     status = 200
     if request.method == "POST":
         try:
-            agreement = services.create_lta(user, _load(s.LtaIn(), _lta_form_data(form)))
+            agreement = services.create_lta(user, forms.load(s.LtaIn(), _lta_form_data(form)))
             db.session.flush()
             flash(_("Long-term agreement %(title)s entered.", title=agreement.title), "success")
             return redirect(url_for("procurement.lta", lta_id=agreement.id))
@@ -465,7 +457,7 @@ def lta(lta_id):
         if f.get("agency"):
             raw["agency"] = f["agency"]
         try:
-            po = services.call_off(user, services.get_lta(lta_id, lock=True), _load(s.CallOffIn(), raw))
+            po = services.call_off(user, services.get_lta(lta_id, lock=True), forms.load(s.CallOffIn(), raw))
             db.session.flush()
             flash(_("Call-off %(number)s placed.", number=po.number), "success")
             return redirect(url_for("procurement.order", number=po.number))

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import marshmallow as ma
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from jof.api import page_of
-from jof.core import authz, templating, workflow
+from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
-from jof.core.errors import DomainError, ValidationFailed, flatten_field_errors
+from jof.core.errors import DomainError, ValidationFailed
 from jof.core.people import Role
 from jof.core.templating import money
 from jof.travel import dsa, services
@@ -48,18 +47,6 @@ PROVISION_ROWS = 2
 LEG_FIELDS = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
 PROVISION_FIELDS = ("from_night", "to_night")
 FLAGS = ("needs_ticket", "needs_visa", "needs_dsa", "advance_requested")
-
-
-def _load(schema: ma.Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
-
-
-def _failed(exc: DomainError) -> tuple[dict, int]:
-    db.session.rollback()
-    return (exc.errors or {"_schema": [exc.detail]}), exc.status
 
 
 def _page(stmt) -> dict:
@@ -154,12 +141,12 @@ def new_request():
     op = request.form.get("op", "estimate")
     try:
         if op == "estimate":
-            data = _load(s.EstimateIn(), {k: body[k] for k in ("legs", "provisions", "needs_dsa")})
+            data = forms.load(s.EstimateIn(), {k: body[k] for k in ("legs", "provisions", "needs_dsa")})
             return _new_form(form, {}, 200, services.estimate(data))
         body["submit"] = op == "submit"
-        tr = services.create_travel(user, _load(s.TravelIn(), body))
+        tr = services.create_travel(user, forms.load(s.TravelIn(), body))
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return _new_form(form, errors, status)
     ref = tr.request.reference
     if body["submit"]:
@@ -182,9 +169,9 @@ def estimate_json():
     try:
         if not isinstance(body, dict):
             raise ValidationFailed({"_schema": [_("Send the itinerary as a JSON object.")]})
-        est = services.estimate(_load(s.EstimateIn(), body))
+        est = services.estimate(forms.load(s.EstimateIn(), body))
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return jsonify(detail=exc.detail, errors=errors), status
     out = s.EstimateOut().dump(est)
     for shown, line in zip(out["lines"], est["lines"], strict=True):
@@ -232,18 +219,11 @@ def _version(form) -> int:
 
 
 def _post(reference, act, success: str):
-    user = authz.require_user()
-    tr = services.get_travel(user, reference)
-    form = request.form.to_dict()
-    try:
-        act(user, tr, form)
-    except DomainError as exc:
-        errors, status = _failed(exc)
-        tr = services.get_travel(user, reference)
-        detail = exc.detail if status != 422 else _("The form has errors; see the messages below.")
-        return _render(user, tr, status, error=detail, errors=errors, form=form)
-    flash(success % {"reference": reference}, "success")
-    return redirect(url_for("travel.request_page", reference=reference))
+    def done(_tr):
+        flash(success % {"reference": reference}, "success")
+        return redirect(url_for("travel.request_page", reference=reference))
+
+    return forms.act_on(lambda user: services.get_travel(user, reference), act, _render, done)
 
 
 @bp.route("/requests/<reference>/transitions", methods=["POST"])
@@ -257,7 +237,7 @@ def transition(reference):
 @bp.route("/requests/<reference>/quote", methods=["POST"])
 def quote(reference):
     def act(user, tr, form):
-        data = _load(s.QuoteIn(), {k: form.get(k, "") for k in ("carrier", "fare", "currency", "notes", "version")})
+        data = forms.load(s.QuoteIn(), {k: form.get(k, "") for k in ("carrier", "fare", "currency", "notes", "version")})
         services.record_quote(user, tr, data, data["version"])
 
     return _post(reference, act, _("Quote recorded on %(reference)s."))
@@ -266,7 +246,7 @@ def quote(reference):
 @bp.route("/requests/<reference>/ticket", methods=["POST"])
 def ticket(reference):
     def act(user, tr, form):
-        data = _load(s.TicketIn(), {k: form.get(k, "") for k in
+        data = forms.load(s.TicketIn(), {k: form.get(k, "") for k in
                                     ("carrier", "fare", "currency", "booking_reference", "version")})
         services.issue_ticket(user, tr, data, data["version"])
 
@@ -277,7 +257,7 @@ def ticket(reference):
 def claim(reference):
     def act(user, tr, form):
         legs = [r for r in _rows(form, "legs", len(tr.planned_legs), LEG_FIELDS) if any(r.values())]
-        data = _load(s.ClaimIn(), {"legs": legs, "version": form.get("version", ""),
+        data = forms.load(s.ClaimIn(), {"legs": legs, "version": form.get("version", ""),
                                    "comment": form.get("comment", "")})
         services.file_claim(user, tr, data, data["version"])
 
@@ -291,7 +271,7 @@ def cancel(reference):
         if form.get("cancellation_fee", "").strip():
             body["cancellation_fee"] = form["cancellation_fee"].strip()
             body["currency"] = form.get("currency", "USD").strip() or "USD"
-        data = _load(s.CancellationIn(), body)
+        data = forms.load(s.CancellationIn(), body)
         services.cancel(user, tr, data, data["version"])
 
     return _post(reference, act, _("%(reference)s cancelled."))
@@ -322,11 +302,11 @@ def rates():
         return _rates_page(user, {}, {})
     form = {k: request.form.get(k, "").strip() for k in ("city", "country", "month", "usd_per_night", "room_pct")}
     try:
-        data = _load(s.DsaRateIn(), form)
+        data = forms.load(s.DsaRateIn(), form)
         services.set_rate(user, data["city"], data["country"], services.parse_month(data["month"]),
                           data["usd_per_night"], data["room_pct"])
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return _rates_page(user, form, errors, status)
     flash(_("DSA rate for %(city)s saved.", city=form["city"]), "success")
     return redirect(url_for("travel.rates"))
@@ -342,7 +322,7 @@ def import_rates():
     try:
         report = services.import_rates_csv(user, text)
     except DomainError as exc:
-        errors, status = _failed(exc)
+        errors, status = forms.refused(exc)
         return _rates_page(user, {}, errors, status, import_text=text)
     if report.rejected:
         db.session.rollback()
