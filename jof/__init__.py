@@ -40,7 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     web.init_app(app)
 
     _register_models()
-    from jof.api import api
+    from jof.core.apikit import api
 
     api.init_app(app)
     from jof.core.api import blp as core_api

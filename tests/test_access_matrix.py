@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select, text
 
-from jof.api import PROBLEM_KEYS
+from jof.core.apikit import PROBLEM_KEYS
 from jof.core.db import db
 from jof.core.notifications import Notification
 from jof.web import READ_ONLY_MAY_POST

@@ -8,13 +8,14 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from jof.api import Blueprint, PaginationQuery, page_of, page_schema
 from jof.billing import exports, invoices, jobs, pricing, services
 from jof.billing import schemas as s
 from jof.billing.models import PriceList
 from jof.core import authz
+from jof.core.apikit import Blueprint, page_schema
 from jof.core.db import db
 from jof.core.errors import NotFound
+from jof.core.paging import PaginationQuery, page_of
 from jof.core.people import Agency
 
 blp = Blueprint("billing_api", __name__, url_prefix="/api/v1/billing",

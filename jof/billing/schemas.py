@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.api import PaginationQuery
 from jof.billing import invoices
+from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
 
 PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM.")

@@ -13,13 +13,14 @@ from flask import current_app, g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from jof.api import Blueprint, PaginationQuery, page_of, page_schema, public
 from jof.core import audit, auth, authz, services, workflow
 from jof.core import schemas as s
+from jof.core.apikit import Blueprint, page_schema, public
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.money import ExchangeRate
 from jof.core.notifications import Notification, mark_read
+from jof.core.paging import PaginationQuery, page_of
 from jof.core.people import Agency, Role
 
 blp = Blueprint("core_api", __name__, url_prefix="/api/v1",

@@ -7,7 +7,8 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.api import DecimalString, PaginationQuery
+from jof.core.apikit import DecimalString
+from jof.core.paging import PaginationQuery
 from jof.core.people import AGENCY_ROLES, FACILITY_ROLES, SERVICE_LINES, Membership
 
 __all__ = ["DecimalString"]  # re-exported: lines import it from here

@@ -10,8 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from jof.api import DecimalString
 from jof.core import audit, auth, authz
+from jof.core.apikit import DecimalString
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
 from jof.core.money import CURRENCIES, ExchangeRate, MoneyError, to_decimal

@@ -26,7 +26,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.api import MAX_PAGE, page_of
 from jof.core import audit, auth, authz, services, workflow
 from jof.core import schemas as s
 from jof.core.db import db
@@ -40,6 +39,7 @@ from jof.core.errors import (
 )
 from jof.core.money import ExchangeRate
 from jof.core.notifications import Notification, mark_read
+from jof.core.paging import html_page
 from jof.core.people import SERVICE_LINES, Agency, Membership, Role, User
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -70,22 +70,6 @@ def _login_wall():
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _page_number() -> int:
-    """The ``page`` argument, forgiving: not a number is page 1, beyond the cap the last."""
-    try:
-        return min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
-def _paginate(stmt) -> dict:
-    """One page of a select (25 rows by default), with the total and the page count."""
-    per_page = current_app.config["PER_PAGE_DEFAULT"]
-    page = page_of(stmt, _page_number(), per_page)
-    page["pages"] = max(1, -(-page["total"] // per_page))
-    return page
 
 
 def _load(schema: ma.Schema, data: dict) -> tuple[dict | None, dict[str, list[str]]]:
@@ -182,7 +166,7 @@ def dashboard():
         stmt = workflow.queue_query(user, workflow.QueueFilter(open_only=True))
     else:
         stmt = workflow.queue_query(user, workflow.QueueFilter())
-    return render_template("core/dashboard.html", user=user, p=_paginate(stmt))
+    return render_template("core/dashboard.html", user=user, p=html_page(stmt))
 
 
 def _status_choices() -> list[str]:
@@ -203,7 +187,7 @@ def queue():
     data, errors = _load(s.RequestQuery(only=("line", "agency", "status", "min_age_days",
                                               "sla_breached")), args)
     stmt = workflow.queue_query(user, workflow.QueueFilter(**(data or {})))
-    page = _paginate(stmt) if not errors else {"items": [], "total": 0, "page": 1, "pages": 1}
+    page = html_page(stmt) if not errors else {"items": [], "total": 0, "page": 1, "pages": 1}
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all() \
         if user.is_facility_staff else []
     return render_template("core/queue.html", p=page, q=args, errors=errors, agencies=agencies,
@@ -263,7 +247,7 @@ def _status_text(status: str) -> str:
 def notifications():
     user = authz.require_user()
     stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return render_template("core/notifications.html", p=_paginate(stmt))
+    return render_template("core/notifications.html", p=html_page(stmt))
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
@@ -284,7 +268,7 @@ def admin_agencies():
     user = authz.require_user()
     _require_admin(user)
     return render_template("core/admin_agencies.html",
-                           p=_paginate(select(Agency).order_by(Agency.code)))
+                           p=html_page(select(Agency).order_by(Agency.code)))
 
 
 _AGENCY_FORM = ("name", "country", "membership", "joined_on", "left_on", "approval_limit_usd",
@@ -400,7 +384,7 @@ def admin_users():
     elif agency:
         stmt = stmt.join(Agency, Agency.id == User.agency_id).where(Agency.code == agency.upper())
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
-    return render_template("core/admin_users.html", p=_paginate(stmt), agency=agency,
+    return render_template("core/admin_users.html", p=html_page(stmt), agency=agency,
                            agencies=agencies, facility=FACILITY)
 
 
@@ -500,7 +484,7 @@ def _rates_page(form: dict, errors: dict, status: int = 200, report=None, import
     stmt = select(ExchangeRate).order_by(ExchangeRate.month.desc(), ExchangeRate.currency)
     if currency:
         stmt = stmt.where(ExchangeRate.currency == currency)
-    return render_template("core/rates.html", p=_paginate(stmt), currency=currency, form=form,
+    return render_template("core/rates.html", p=html_page(stmt), currency=currency, form=form,
                            errors=errors, report=report, import_errors=import_errors or {},
                            can_edit=user.has_role(Role.ADMIN)), status
 
@@ -567,7 +551,7 @@ def audit_page():
     if errors:
         page = {"items": [], "total": 0, "page": 1, "pages": 1}
     else:
-        page = _paginate(audit.events_query(**{k: data.get(k) for k in fields}))
+        page = html_page(audit.events_query(**{k: data.get(k) for k in fields}))
     return render_template("core/audit.html", p=page, q=args, errors=errors), (422 if errors else 200)
 
 

@@ -7,9 +7,10 @@ import io
 from flask import send_file
 from flask.views import MethodView
 
-from jof.api import Blueprint, page_of, page_schema
 from jof.core import authz
+from jof.core.apikit import Blueprint, page_schema
 from jof.core.errors import NotFound
+from jof.core.paging import page_of
 from jof.governance import schemas as s
 from jof.governance import services
 

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from jof.core import authz
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, ValidationFailed, flatten_field_errors
+from jof.core.paging import html_page
 from jof.core.pdf import render_pdf
 from jof.core.people import Facility, Role
 from jof.governance import services
@@ -22,15 +22,6 @@ from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES,
 from jof.governance.schemas import DecisionIn
 
 bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
-
-
-def _page(stmt, per_page: int = 20):
-    from sqlalchemy import func
-
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, {"page": page, "total": total, "pages": max((total + per_page - 1) // per_page, 1)}
 
 
 @bp.route("/")
@@ -164,7 +155,8 @@ def _facility_tz() -> str:
 @bp.route("/resolutions")
 def resolutions():
     authz.require_user()
-    rows, pager = _page(services.resolutions_query())
+    pager = html_page(services.resolutions_query(), 20)
+    rows = pager["items"]
     return render_template("governance/resolutions.html", rows=rows, pager=pager)
 
 

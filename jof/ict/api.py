@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from jof.api import Blueprint, page_of, page_schema
 from jof.core import authz
+from jof.core.apikit import Blueprint, page_schema
 from jof.core.db import db
+from jof.core.paging import page_of
 from jof.ict import schemas as s
 from jof.ict import services, sla
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.api import PaginationQuery
+from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
 from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
 from jof.ict.sla import LEVEL_NAMES, LEVELS, PRIORITIES

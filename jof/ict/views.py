@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from jof.api import page_of
 from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed
+from jof.core.paging import html_page
 from jof.core.people import Agency, Role
 from jof.ict import schemas as s
 from jof.ict import services, sla, states
@@ -44,12 +44,6 @@ templating.TYPE_LABELS.update({states.SUBSCRIPTION: _l("ICT subscription"), stat
 
 def _form(*names: str) -> dict:
     return {n: request.form.get(n, "").strip() for n in names if request.form.get(n, "").strip() != ""}
-
-
-def _page(stmt) -> dict:
-    page = page_of(stmt, max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
-    page["pages"] = max(1, -(-page["total"] // PER_PAGE))
-    return page
 
 
 def _is_desk(user) -> bool:
@@ -126,7 +120,7 @@ def catalogue_edit(code):
 def tickets():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = _page(services.tickets_query(user, status=status, sort="created"))
+    page = html_page(services.tickets_query(user, status=status, sort="created"), PER_PAGE)
     _with_clocks(page["items"])
     return render_template("ict/tickets.html", p=page, status=status,
                            statuses=workflow.get_type(states.TICKET).states)
@@ -234,7 +228,7 @@ def queue():
     if not _is_desk(user):
         raise Forbidden(_("The queue is for the ICT officers, the manager and the auditor."))
     mine = request.args.get("mine") == "1"
-    page = _page(services.tickets_query(user, open_only=True, assigned_to_me=mine, sort="time_left"))
+    page = html_page(services.tickets_query(user, open_only=True, assigned_to_me=mine, sort="time_left"), PER_PAGE)
     _with_clocks(page["items"])
     return render_template("ict/queue.html", p=page, mine=mine)
 

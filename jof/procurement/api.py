@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from jof.api import Blueprint, PaginationQuery, page_of, page_schema
 from jof.core import authz
+from jof.core.apikit import Blueprint, page_schema
+from jof.core.paging import PaginationQuery, page_of
 from jof.procurement import schemas as s
 from jof.procurement import services
 

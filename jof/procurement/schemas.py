@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.api import DecimalString, PaginationQuery
+from jof.core.apikit import DecimalString
+from jof.core.paging import PaginationQuery
 from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES
 
 UNSPSC = validate.Regexp(r"^\d{8}$", error="A UNSPSC commodity code has 8 digits, e.g. 43211503.")

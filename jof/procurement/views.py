@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
+from jof.core.paging import html_page
 from jof.core.people import Agency, Facility, Role
 from jof.procurement import schemas as s
 from jof.procurement import services, states
@@ -52,13 +53,6 @@ def _word(code: str | None) -> str:
     return str(WORDS[code]) if code in WORDS else (code or "—")
 
 
-def _page(stmt, per_page: int = 25):
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, {"page": page, "total": total, "pages": max((total + per_page - 1) // per_page, 1)}
-
-
 def _is_officer(user) -> bool:
     return authz.is_officer_for(user, "procurement") or user.has_role(Role.MANAGER)
 
@@ -75,7 +69,8 @@ def _facility_tz() -> ZoneInfo:
 def index():
     user = authz.require_user()
     status = request.args.get("status") or None
-    rows, pager = _page(services.requisitions_query(user, status))
+    pager = html_page(services.requisitions_query(user, status), 25)
+    rows = pager["items"]
     return render_template("procurement/index.html", rows=rows, pager=pager, status=status,
                            can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
                            is_officer=_is_officer(user), states=states)
@@ -151,7 +146,8 @@ def suppliers():
         status = None
     if category and not category.isdigit():
         category = None
-    rows, pager = _page(services.suppliers_query(q, status, category))
+    pager = html_page(services.suppliers_query(q, status, category), 25)
+    rows = pager["items"]
     return render_template("procurement/suppliers.html", rows=[services.with_rating(r) for r in rows],
                            pager=pager, q=q or "", status=status or "", category=category or "",
                            statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
@@ -214,7 +210,8 @@ def supplier(supplier_id):
 @bp.route("/tenders")
 def tenders():
     user = authz.require_user()
-    rows, pager = _page(services.tenders_query(user))
+    pager = html_page(services.tenders_query(user), 25)
+    rows = pager["items"]
     return render_template("procurement/tenders.html", rows=rows, pager=pager, is_officer=_is_officer(user))
 
 
@@ -363,7 +360,8 @@ def lot_lta(tender_id, number):
 @bp.route("/purchase-orders")
 def orders():
     user = authz.require_user()
-    rows, pager = _page(services.orders_query(user))
+    pager = html_page(services.orders_query(user), 25)
+    rows = pager["items"]
     return render_template("procurement/orders.html", rows=rows, pager=pager)
 
 
@@ -401,7 +399,8 @@ def order(number):
 @bp.route("/ltas")
 def ltas():
     user = authz.require_user()
-    rows, pager = _page(services.ltas_query())
+    pager = html_page(services.ltas_query(), 25)
+    rows = pager["items"]
     return render_template("procurement/ltas.html", rows=[services.with_consumed(r) for r in rows], pager=pager,
                            is_officer=_is_officer(user))
 

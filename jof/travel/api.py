@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from jof.api import Blueprint, page_of, page_schema
 from jof.core import authz, workflow
+from jof.core.apikit import Blueprint, page_schema
 from jof.core.errors import NotFound, ValidationFailed
+from jof.core.paging import page_of
 from jof.travel import schemas as s
 from jof.travel import services
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.api import DecimalString, PaginationQuery
+from jof.core.apikit import DecimalString
+from jof.core.paging import PaginationQuery
 from jof.core.schemas import TimelineOut
 from jof.travel.models import TRAVEL_CLASSES
 

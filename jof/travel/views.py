@@ -16,10 +16,10 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.api import page_of
 from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
+from jof.core.paging import html_page
 from jof.core.people import Role
 from jof.core.templating import money
 from jof.travel import dsa, services
@@ -47,12 +47,6 @@ PROVISION_ROWS = 2
 LEG_FIELDS = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
 PROVISION_FIELDS = ("from_night", "to_night")
 FLAGS = ("needs_ticket", "needs_visa", "needs_dsa", "advance_requested")
-
-
-def _page(stmt) -> dict:
-    page = page_of(stmt, max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
-    page["pages"] = max(1, -(-page["total"] // PER_PAGE))
-    return page
 
 
 def _is_desk(user) -> bool:
@@ -88,7 +82,7 @@ def _stage(value: str) -> str:
 def home():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = _page(services.travel_query(user, status))
+    page = html_page(services.travel_query(user, status), PER_PAGE)
     return render_template("travel/home.html", p=page, status=status, is_desk=_is_desk(user),
                            can_file=user.has_role(Role.REQUESTER) and not authz.is_read_only(user),
                            statuses=workflow.get_type("travel").states)
@@ -283,14 +277,14 @@ def cancel(reference):
 @bp.route("/queue")
 def queue():
     user = authz.require_user()
-    page = _page(services.ticketing_queue_query(user))
+    page = html_page(services.ticketing_queue_query(user), PER_PAGE)
     return render_template("travel/queue.html", p=page)
 
 
 def _rates_page(user, form: dict, errors: dict, status: int = 200, import_text: str = "", rejected=None):
     country = (request.args.get("country") or "").strip().upper()
     stmt = services.rates_query(country or None)
-    return render_template("travel/rates.html", p=_page(stmt), form=form, errors=errors, country=country,
+    return render_template("travel/rates.html", p=html_page(stmt, PER_PAGE), form=form, errors=errors, country=country,
                            can_edit=_can_edit_rates(user), import_text=import_text,
                            rejected=rejected or []), status
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from jof.api import PROBLEM_EXTENSIONS, PROBLEM_KEYS
+from jof.core.apikit import PROBLEM_EXTENSIONS, PROBLEM_KEYS
 from jof.core.db import db
 from jof.core.people import ApiToken
 from jof.core.timeutil import utcnow

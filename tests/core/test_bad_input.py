@@ -155,8 +155,8 @@ def test_the_last_page_allowed_is_just_empty(api):
 
 
 def test_page_of_refuses_a_page_beyond_the_cap_for_every_line(app):
-    from jof.api import MAX_PAGE, page_of
     from jof.core.errors import ValidationFailed
+    from jof.core.paging import MAX_PAGE, page_of
 
     with app.test_request_context():
         with pytest.raises(ValidationFailed) as exc:
@@ -164,10 +164,22 @@ def test_page_of_refuses_a_page_beyond_the_cap_for_every_line(app):
     assert list(exc.value.errors) == ["page"]
 
 
-@pytest.mark.parametrize("path", ["/?page=99999999999999999999", "/queue?page=999999999999999999",
-                                  "/admin/users?page=99999999999999999999"])
-def test_a_page_beyond_the_cap_in_a_page_address_shows_an_empty_page(web, path):
-    _page(web(ADMIN).get(path), 200)
+@pytest.mark.parametrize("path", [
+    "/", "/queue", "/notifications", "/admin/users", "/admin/agencies", "/rates", "/audit",
+    "/governance/resolutions", "/procurement/", "/procurement/suppliers", "/procurement/tenders",
+    "/procurement/purchase-orders", "/procurement/ltas", "/travel/", "/travel/queue",
+    "/travel/dsa-rates", "/ict/tickets", "/ict/queue",
+])
+@pytest.mark.parametrize("page", ["99999999999999999999", "1000001", "0", "-3", "two", "1.5"])
+def test_a_bad_page_in_any_html_list_is_the_same_422(web, path, page):
+    who = ADMIN if path.startswith("/admin") else MANAGER
+    html = _page(web(who).get(f"{path}?page={page}"), 422)
+    assert "Page must be a whole number from 1 to 1000000." in html
+
+
+@pytest.mark.parametrize("path", ["/", "/procurement/", "/travel/", "/ict/tickets"])
+def test_the_last_allowed_page_of_an_html_list_is_just_empty(web, path):
+    _page(web(MANAGER).get(f"{path}?page=1000000"), 200)
 
 
 def test_an_absurd_headcount_in_the_api_is_a_422(api):

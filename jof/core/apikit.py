@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (flask-smorest), with the error shape of DESIGN §9.
+"""The JSON API plumbing under /api/v1 (flask-smorest), with the error shape of DESIGN §9.
 
 Every blueprint of the API is a :class:`Blueprint` from here, which gives it three
 things the lines should not have to remember:
@@ -126,36 +126,6 @@ api = Api(spec_kwargs={
                                                   "description": "A token from POST /api/v1/auth/token."}}},
     "security": [{"bearer": []}],
 })
-
-
-#: The last page number any collection answers: far beyond any table, small enough
-#: that ``(page - 1) * per_page`` is a sane OFFSET on both databases.
-MAX_PAGE = 10**6
-
-
-class PaginationQuery(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE),
-                             metadata={"description": f"Page number, from 1 (at most {MAX_PAGE})."})
-    per_page = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=200),
-                                 metadata={"description": "Items per page (default 25, at most 200)."})
-
-
-def page_of(stmt, page: int, per_page: int | None):
-    """Run a select for one page; the body carries the total (DESIGN §10).
-
-    A page beyond :data:`MAX_PAGE` is a 422 here too, for callers that read ``page``
-    without :class:`PaginationQuery` (a huge OFFSET is a 500 on both databases).
-    """
-    from sqlalchemy import func, select
-
-    from jof.core.db import db
-
-    if not 1 <= page <= MAX_PAGE:
-        raise ValidationFailed({"page": [f"Must be between 1 and {MAX_PAGE}."]})
-    per_page = per_page or current_app.config["PER_PAGE_DEFAULT"]
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": rows, "total": total, "page": page, "per_page": per_page}
 
 
 def page_schema(item_schema, name: str):
