@@ -27,6 +27,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from jof.core.errors import Unauthorized, ValidationFailed, flatten_field_errors
+from jof.core.money import MAX_AMOUNT
 
 
 class ProblemSchema(ma.Schema):
@@ -64,7 +65,7 @@ class DecimalString(ma.fields.Decimal):
     """
 
     #: Above any amount or rate JOF handles, and within a 64-bit column at 6 decimals.
-    MAX_ABS = Decimal("1e12")
+    MAX_ABS = MAX_AMOUNT
 
     def __init__(self, places: int = 2, **kw):
         kw.setdefault("metadata", {}).setdefault(

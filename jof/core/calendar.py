@@ -1,4 +1,11 @@
-"""The facility's working calendar: working hours on weekdays, minus public holidays.
+"""The facility's calendar: its local date and time, months, and working hours.
+
+Every line asks here for "today at the facility", reads ``YYYY-MM`` months and steps
+to the next month, so the rules are the same everywhere: a month is ``YYYY-MM`` from
+2000-01 to 2099-12 (a year like 9999 would overflow the month after it), and "today"
+is the date in the facility's time zone, not in UTC.
+
+The working calendar counts working hours on weekdays, minus public holidays.
 
 SLA clocks (ICT tickets, procurement steps) count only working time, in the facility's
 time zone, so a P1 ticket opened on Friday at 16:00 with four working hours to resolve
@@ -7,14 +14,65 @@ is due on Monday at 10:00 (with 08:00–18:00 working hours).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jof.core.db import db
+from jof.core.errors import ValidationFailed
 from jof.core.people import Facility
+
+#: Months JOF accepts anywhere.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MONTH_MESSAGE = "Expected a month as YYYY-MM, from 2000-01 to 2099-12."
+_MONTH = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])", re.ASCII)
+
+
+def facility_zone() -> ZoneInfo:
+    """The facility's time zone (UTC before the facility is set up)."""
+    facility = db.session.get(Facility, 1)
+    return ZoneInfo(facility.time_zone if facility else "UTC")
+
+
+def local_now() -> datetime:
+    return datetime.now(UTC).astimezone(facility_zone())
+
+
+def local_today() -> date:
+    """Today at the facility: 31 December at 22:00 in Brasília is still 31 December."""
+    return local_now().date()
+
+
+def local_date(moment: datetime) -> date:
+    """The facility's date of an instant (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(facility_zone()).date()
+
+
+def parse_month(text: str | None, field: str = "month") -> date:
+    """``2026-03`` → 1 March 2026; anything else is a 422 naming ``field``."""
+    found = _MONTH.fullmatch((text or "").strip()) if isinstance(text, str) else None
+    if found is None:
+        raise ValidationFailed({field: [MONTH_MESSAGE]})
+    return date(int(found[1]), int(found[2]), 1)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    """The first day of the month before ``day``'s."""
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
 
 
 class Holiday(db.Model):

@@ -9,9 +9,11 @@ silently rounded: rounding is a business decision made at the edges.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -109,43 +111,58 @@ UnitPrice = ScaledDecimal(4)
 Rate = ScaledDecimal(6)
 
 
-def split_largest_remainder(
-    total: Decimal, weights: Sequence[Decimal], keys: Sequence[str] | None = None
-) -> list[Decimal]:
+#: The one ceiling on any amount JOF handles (a price, an award, a month's shared cost):
+#: far above any real figure, and within a 64-bit column at six decimals.
+MAX_AMOUNT = Decimal("1e12")
+
+
+def check_amount(amount: Decimal, *, allow_negative: bool = False) -> str | None:
+    """Why ``amount`` cannot be stored as a money amount, or None when it can."""
+    if not amount.is_finite():
+        return "Not a number."
+    if not allow_negative and amount < 0:
+        return "Must not be negative."
+    if abs(amount) >= MAX_AMOUNT:
+        return "The amount is too large."
+    return None
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal | Fraction | int],
+             keys: Sequence[str] | None = None) -> list[Decimal]:
     """Split ``total`` in proportion to ``weights``, to the cent, summing exactly.
 
-    Each share is first floored to the cent; the cents left over go one each to the
+    The one largest-remainder split of JOF (cost sharing, purchase orders, pooled fees):
+    each share is first floored to the cent; the cents left over go one each to the
     largest remainders, ties broken by ``keys`` (agency codes, which must be distinct)
-    so the result never depends on input order. The arithmetic is on integers (weights
-    scaled to integers), so no rounding of the proportions can upset the sum.
+    so the result never depends on input order. Weights may be Decimals, integers or
+    exact Fractions; the arithmetic is rational, so no rounding of the proportions can
+    upset the sum.
     """
     total = to_decimal(total)
     if total != quantize(total):
         raise MoneyError("total must be given to the cent")
-    weights = [to_decimal(w) for w in weights]
-    if any(w < 0 for w in weights):
+    exact_weights = [w if isinstance(w, Fraction) else Fraction(to_decimal(w)) for w in weights]
+    if any(w < 0 for w in exact_weights):
         raise MoneyError("weights must not be negative")
     if keys is None:
-        keys = [f"{i:09d}" for i in range(len(weights))]
+        keys = [f"{i:09d}" for i in range(len(exact_weights))]
     else:
         keys = list(keys)
-        if len(keys) != len(weights):
+        if len(keys) != len(exact_weights):
             raise MoneyError("one key per weight is needed")
         if len(set(keys)) != len(keys):
             raise MoneyError("keys must be distinct")
-    if not weights or sum(weights) == 0:
+    weight_sum = sum(exact_weights, Fraction(0))
+    if not exact_weights or weight_sum == 0:
         if total == 0:
-            return [Decimal("0.00")] * len(weights)
+            return [Decimal("0.00")] * len(exact_weights)
         raise MoneyError("cannot split a non-zero amount over zero weights")
-    places = max(0, -min(w.as_tuple().exponent for w in weights))
-    ints = [int(w.scaleb(places)) for w in weights]
-    weight_sum = sum(ints)
     sign = -1 if total < 0 else 1
     cents = int(abs(total).scaleb(2))
-    floors = [cents * w // weight_sum for w in ints]
-    remainders = [cents * w % weight_sum for w in ints]
+    exact = [cents * w / weight_sum for w in exact_weights]
+    floors = [math.floor(e) for e in exact]
     left = cents - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], keys[i]))
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), keys[i]))
     for i in order[:left]:
         floors[i] += 1
     return [Decimal(sign * f).scaleb(-2) for f in floors]

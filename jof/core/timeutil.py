@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -43,7 +43,3 @@ def to_local(value: datetime | None, tz_name: str) -> datetime | None:
     if value is None:
         return None
     return value.astimezone(ZoneInfo(tz_name))
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)

@@ -5,8 +5,16 @@ actors, guard, next state). Status changes happen only through :func:`perform`, 
 checks, in this order, that the actor may see the request (404), may change anything at
 all (403), holds the current version (409), asks for an action that exists from the
 current state (409, listing the actions open to them), is among the allowed actors
-(403) and passes the guard (409), then moves the request, stamps the time, writes the
-timeline, the audit event and the requester's notification in the same transaction.
+(403) and passes the guard (409), validates the action's payload with the line's
+schema (422), then moves the request, runs the line's effect for the action, stamps the
+time, writes the timeline, the audit event and the requester's notification in the same
+transaction.
+
+Lines plug in without the engine (or the line's transition table) importing their
+services: a line's ``states.py`` declares the rows, its service modules hold the
+effects, and the line's ``install(app)`` registers a :class:`RequestType` that names
+both. An effect receives the payload explicitly (``effect(request, user, payload)``),
+so nothing is parked on a row for a hook to find.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,7 +40,9 @@ from jof.core.people import Agency, Role, User
 from jof.core.timeutil import UTCDateTime, to_local, utcnow
 
 
-class Status:
+class Status(StrEnum):
+    """The states of the common lifecycle; lines add their own (also ``StrEnum``s)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     CERTIFIED = "certified"
@@ -155,6 +167,11 @@ class Transition:
     stamp: str | None = None
 
 
+#: A line's side effect of an action, run inside the move's savepoint: it may refuse the
+#: move by raising a domain error, and then nothing of the move is kept.
+Effect = Callable[[ServiceRequest, User, Any], None]
+
+
 @dataclass
 class RequestType:
     code: str
@@ -162,7 +179,11 @@ class RequestType:
     label: str
     service_line: str
     transitions: list[Transition]
-    #: Called after a transition, inside the transaction (the line's own side effects).
+    #: action → the line's effect for it (see :data:`Effect`).
+    effects: dict[str, Effect] = field(default_factory=dict)
+    #: action → marshmallow schema (class) that validates the payload before the move.
+    payloads: dict[str, type] = field(default_factory=dict)
+    #: TRANSITIONAL, being removed: the old catch-all hook (lines move to ``effects``).
     on_transition: Callable[[ServiceRequest, Transition, User], None] | None = None
     detail_endpoint: str | None = None
     states: list[str] = field(default_factory=list)
@@ -170,6 +191,10 @@ class RequestType:
     final_states: frozenset[str] = frozenset()
 
     def __post_init__(self):
+        actions = {t.action for t in self.transitions}
+        for name in (*self.effects, *self.payloads):
+            if name not in actions:
+                raise ValueError(f"{self.code}: effect or payload for unknown action {name!r}")
         if not self.states:
             seen: list[str] = []
             for t in self.transitions:
@@ -183,6 +208,7 @@ _REGISTRY: dict[str, RequestType] = {}
 
 
 def register(rt: RequestType) -> RequestType:
+    """Called by a line's ``install(app)``; installing again (a second app) replaces it."""
     _REGISTRY[rt.code] = rt
     return rt
 
@@ -277,7 +303,7 @@ def available_transitions(user: User, sr: ServiceRequest) -> list[Transition]:
 
 
 def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
-            version: int | None = None) -> TimelineEntry:
+            version: int | None = None, payload: Any = None) -> TimelineEntry:
     authz.ensure_visible(user, sr.agency_id, "request")
     authz.ensure_can_change(user)
     if version is not None and version != sr.version:
@@ -312,6 +338,10 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     comment = (comment or "").strip()
     if chosen.comment_required and not comment:
         raise ValidationFailed({"comment": [f"Give a reason to {action} the request."]})
+    schema = rt.payloads.get(action)
+    if schema is not None:
+        payload = load_payload(schema, payload)
+    effect = rt.effects.get(action)
 
     before = {"status": sr.status, "version": sr.version}
     now = utcnow()
@@ -327,6 +357,8 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
             entry = TimelineEntry(request=sr, at=now, actor_id=user.id, action=action,
                                   from_status=from_status, to_status=chosen.target, comment=comment)
             db.session.add(entry)
+            if effect is not None:
+                effect(sr, user, payload)
             if rt.on_transition:
                 rt.on_transition(sr, chosen, user)
             db.session.flush()
@@ -342,6 +374,22 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
         notify(sr.requester, f"{sr.reference} “{sr.title}”: {chosen.label or action} by {user.name}, "
                              f"now {sr.status.replace('_', ' ')}.", f"/requests/{sr.reference}")
     return entry
+
+
+def load_payload(schema: type, payload: Any) -> dict:
+    """An action's payload through the line's schema: field messages as a 422."""
+    import marshmallow as ma
+
+    from jof.core.errors import flatten_field_errors
+
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ValidationFailed({"_body": ["Send the action's details as a JSON object."]})
+    try:
+        return schema().load(payload)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
 
 
 def _facility_year(at: datetime) -> int:

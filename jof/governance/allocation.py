@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from jof.core import money
 from jof.core.errors import ValidationFailed
 from jof.core.money import quantize, to_decimal
 
@@ -158,17 +159,14 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
     sign = -1 if amount < 0 else 1
     cents = int(abs(amount) * 100)
     exact = {c: cents * weight[c] for c in codes}
-    floors = {c: int(exact[c]) for c in codes}  # Fraction → floor for non-negative
-    left = cents - sum(floors.values())
-    order = sorted(codes, key=lambda c: (-(exact[c] - floors[c]), c))
-    bumped = set(order[:left])
+    amounts = money.allocate(amount, [weight[c] for c in codes], codes)
     shares = []
-    for c in codes:
-        got = floors[c] + (1 if c in bumped else 0)
+    for c, share in zip(codes, amounts, strict=True):
+        got = int(abs(share).scaleb(2))
         raw = Decimal(exact[c].numerator) / Decimal(exact[c].denominator) / 100
         shares.append(Share(
             code=c,
-            amount=(sign * Decimal(got) / 100).quantize(Decimal("0.01")),
+            amount=share,
             explanation={
                 **detail[c],
                 "share_of_pool": f"{_fmt(weight[c] * 100, 6)}%",

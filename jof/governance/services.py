@@ -23,7 +23,7 @@ import marshmallow as ma
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from jof.core import audit, authz
+from jof.core import audit, authz, money
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import (
@@ -637,7 +637,7 @@ def _pool_amount(amount, errors: dict[str, list[str]]) -> Decimal | None:
         return None
     if amount < 0:
         errors["amount"] = ["Must not be negative."]
-    elif amount >= Decimal(10) ** 13:
+    elif amount >= money.MAX_AMOUNT:
         errors["amount"] = ["Too large for a month's shared cost."]
     elif amount != amount.quantize(Decimal("0.01")):
         errors["amount"] = ["Give the amount to the cent."]

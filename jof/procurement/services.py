@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from jof.core import audit, authz, charges, workflow
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from jof.core.money import CURRENCIES, quantize, to_decimal, to_usd
+from jof.core.money import CURRENCIES, MAX_AMOUNT, quantize, to_decimal, to_usd
 from jof.core.people import Agency, Facility, Role, User
 from jof.core.timeutil import utcnow
 from jof.governance import effects
@@ -44,9 +44,6 @@ METHOD_LABELS = {"micro_purchase": "micro-purchase", "rfq": "request for quotati
 #: Price-list item charged when an order bought by each method is received (DESIGN §7).
 SERVICE_ITEMS = {"micro_purchase": "micro_purchase", "rfq": "rfq_process", "itb": "itb_process"}
 CALL_OFF_ITEM = "lta_call_off"
-#: No amount JOF stores reaches this (the API refuses it as input too); a quantity ×
-#: price beyond it would overflow the integer money columns.
-MAX_AMOUNT = Decimal("1e12")
 TOO_LARGE = "Quantity × unit price comes to USD {amount:,.2f}; amounts must stay below USD 1,000,000,000,000."
 GOODS_ITEM = "goods"
 
