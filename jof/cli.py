@@ -69,11 +69,8 @@ def audit_verify():
 
 
 def init_app(app: Flask) -> None:
-    from jof.billing.cli import billing_cli
-    from jof.governance.cli import governance_cli
-    from jof.ict.cli import ict_cli
-
-    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli, billing_cli):
+    """Core's commands; each line adds its own group in its ``install(app)``."""
+    for group in (demo_cli, user_cli, audit_cli):
         app.cli.add_command(group)
 
 

@@ -9,8 +9,6 @@ drafts one invoice per agency; closing it again changes nothing.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -241,19 +239,6 @@ def _drafts(month: date, shares) -> dict[int, AgencyDraft]:
     return drafts
 
 
-def run_ict_billing(actor, month: date) -> str | None:
-    """The ICT line's monthly billing (subscriptions → chargeable events), if that line is
-    installed in this app (its models registered by ``create_app``)."""
-    if "jof.ict.models" not in sys.modules:
-        return None
-    module = importlib.import_module("jof.ict.services")
-    run = getattr(module, "bill_month", None)
-    if run is None:
-        return None
-    created, existing = run(actor, month)
-    return f"ICT monthly billing: {created} new subscription charge(s), {existing} recorded before."
-
-
 @dataclass
 class Preview:
     period: date
@@ -341,7 +326,7 @@ def close_period(actor, month: date) -> CloseResult:
         return CloseResult(month, False, f"Period {month:%Y-%m} is already closed; nothing changed.",
                            list(db.session.scalars(select(Invoice).where(Invoice.period == month)
                                                    .order_by(Invoice.id))))
-    notes = [n for n in [run_ict_billing(actor, month)] if n]
+    notes = charges.run_monthly_billers(actor, month)
     end = next_month(month)
     unpriced = post_pending(end, actor)
     if unpriced:

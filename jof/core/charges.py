@@ -34,6 +34,20 @@ def after_record(fn) -> None:
         _after_record.append(fn)
 
 
+#: Lines that bill by the month (ICT subscriptions), by name: called by the period close
+#: with (actor, month) before it totals the month; each returns a note for the manager.
+_monthly_billers: dict = {}
+
+
+def register_monthly_biller(name: str, fn) -> None:
+    """A line's ``install(app)`` names its monthly billing here (billing never imports it)."""
+    _monthly_billers[name] = fn
+
+
+def run_monthly_billers(actor, month) -> list[str]:
+    return [note for _, fn in sorted(_monthly_billers.items()) if (note := fn(actor, month))]
+
+
 class ChargeableEvent(db.Model):
     __tablename__ = "chargeable_event"
 

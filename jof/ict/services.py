@@ -631,3 +631,9 @@ def clock_of(ticket: IctTicket, clock: sla.Clock | None = None, now=None) -> Tic
 
 def working_calendar() -> WorkingCalendar:
     return WorkingCalendar.of_facility()
+
+
+def monthly_billing_note(actor, month: date) -> str:
+    """The period close's call into ICT (registered by ``jof.ict.install``)."""
+    created, existing = bill_month(actor, month)
+    return f"ICT monthly billing: {created} new subscription charge(s), {existing} recorded before."

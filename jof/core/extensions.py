@@ -1,4 +1,4 @@
-"""Extension objects, created unbound here and bound in ``create_app``."""
+"""Flask extension objects, created unbound here and bound in ``create_app``."""
 
 from __future__ import annotations
 
