@@ -25,6 +25,7 @@ from jof.core.errors import Conflict, ValidationFailed
 from jof.core.money import CURRENCIES, quantize, rate_for
 from jof.core.people import Agency, Facility, Role
 from jof.core.timeutil import utcnow
+from jof.governance import effects as governance_effects
 from jof.governance import services as governance
 from jof.governance.models import CostPool
 
@@ -141,7 +142,7 @@ def _frozen(month: date) -> str | None:
     return f"The billing period {month:%Y-%m} is closed." if status == "closed" else None
 
 
-governance.register_freeze_guard(_frozen)
+governance_effects.register_freeze_guard(_frozen)
 
 
 def unposted_events(before: date):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jof.core import audit
 from jof.core.db import db
-from jof.core.errors import DomainError, ValidationFailed
+from jof.core.errors import Conflict, DomainError, ValidationFailed
 from jof.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,3 +143,21 @@ def apply_pending(actor=None, today: date | None = None) -> int:
             _try_apply(effect, effect.decision, actor, today)
             done += 1
     return done
+
+
+#: Guards other lines register (billing: "is this billing period closed?"): each takes a
+#: month and returns why its pools and allocation are frozen, or None.
+_freeze_guards: list = []
+
+
+def register_freeze_guard(guard) -> None:
+    """Part of the board's public surface: a line's ``install`` freezes months here."""
+    if guard not in _freeze_guards:
+        _freeze_guards.append(guard)
+
+
+def ensure_not_frozen(period: date) -> None:
+    for guard in _freeze_guards:
+        reason = guard(period)
+        if reason:
+            raise Conflict(reason)

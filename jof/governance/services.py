@@ -644,25 +644,8 @@ def _pool_amount(amount, errors: dict[str, list[str]]) -> Decimal | None:
     return amount
 
 
-#: Guards other modules register (billing: "is this billing period closed?"): each takes a
-#: month and returns why its pools and allocation are frozen, or None.
-_freeze_guards: list = []
-
-
-def register_freeze_guard(guard) -> None:
-    if guard not in _freeze_guards:
-        _freeze_guards.append(guard)
-
-
-def _ensure_not_frozen(period: date) -> None:
-    for guard in _freeze_guards:
-        reason = guard(period)
-        if reason:
-            raise Conflict(reason)
-
-
 def _pool_open(pool_period: date) -> None:
-    _ensure_not_frozen(pool_period)
+    effects.ensure_not_frozen(pool_period)
     if _allocated(pool_period):
         raise Conflict(f"The allocation of {pool_period:%Y-%m} is recorded; its pools no longer change.")
 
@@ -802,7 +785,7 @@ def record_allocation(actor: User, period: date, digest: str | None = None) -> l
     step with its own preview (billing's period close).
     """
     _manager(actor)
-    _ensure_not_frozen(period)
+    effects.ensure_not_frozen(period)
     key, previews, current = _preview(period)
     if digest is not None and not (isinstance(digest, str) and hmac.compare_digest(digest.encode(), current.encode())):
         raise Conflict("The figures changed since your preview; review them again before recording.")
