@@ -258,11 +258,12 @@ def transition(data, reference):
     the current one), when the action is not open in this state (``allowed_actions``
     lists what is), or when a guard refuses (e.g. a request above the agency's limit
     that its head has not certified); 403 when your role may not take the action; 422
-    when a required reason (``comment``) is missing.
+    when a required reason (``comment``) is missing or the ``payload`` does not fit
+    the action.
     """
     user = authz.require_user()
     sr = workflow.get_by_reference(user, reference)
-    workflow.perform(user, sr, data["action"], data["comment"], data["version"])
+    workflow.perform(user, sr, data["action"], data["comment"], data["version"], payload=data["payload"])
     return _for_caller(user, sr)
 
 

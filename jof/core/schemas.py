@@ -212,6 +212,9 @@ class TransitionIn(ma.Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000), metadata={
         "description": "Required to reject, and to cancel work in progress."})
     version = fields.Integer(required=True, metadata={"description": "The version you last read; a stale one gets 409."})
+    payload = fields.Dict(keys=fields.String(), load_default=None, metadata={
+        "description": "The action's details, for the actions that take some (a ticket's fare, "
+                       "a claim's legs …): validated by the line's schema, 422 per field."})
 
 
 class NotificationQuery(PaginationQuery):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import marshmallow as ma
 import pytest
 from sqlalchemy import func, select
 
@@ -30,9 +31,14 @@ def _needs_amount(sr, _user):
     return None if sr.amount_usd is not None else "An amount is needed first."
 
 
-def _line_side_effect(sr, _transition, _user):
+def _line_side_effect(sr, _user, payload):
     if sr.description == "refuse":
         raise ValidationFailed({"details": ["The line refuses this move."]})
+    sr.description = f"closed with note {payload['note']!r}"
+
+
+class _ClosePayload(ma.Schema):
+    note = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
 
 
 #: A second test-only type: another prefix, and a move with both a guard and a required comment.
@@ -42,7 +48,8 @@ workflow.register(workflow.RequestType(
         workflow.Transition("close", (Status.DRAFT,), Status.COMPLETED, (workflow.REQUESTER,),
                             _needs_amount, comment_required=True, stamp="completed_at"),
     ],
-    on_transition=_line_side_effect,
+    effects={"close": _line_side_effect},
+    payloads={"close": _ClosePayload},
 ))
 
 
@@ -314,10 +321,12 @@ def test_guard_is_409_with_its_reason_before_the_missing_comment(make, session):
     db.session.rollback()
     sr.amount_usd = Decimal("10.00")
     db.session.commit()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as missing:
         workflow.perform(user(REQUESTER), sr, "close")
+    assert list(missing.value.errors) == ["comment"]
     db.session.rollback()
-    act(REQUESTER, sr, "close", comment="done")
+    workflow.perform(user(REQUESTER), sr, "close", comment="done", payload={"note": "ok"})
+    db.session.commit()
     assert sr.status == Status.COMPLETED and sr.completed_at is not None
 
 
@@ -360,13 +369,48 @@ def test_a_line_refusing_the_move_leaves_the_request_as_it_was(make, session):
     db.session.commit()
     before = counts(sr)
     with pytest.raises(ValidationFailed) as refused:
-        workflow.perform(user(REQUESTER), sr, "close", comment="done")
+        workflow.perform(user(REQUESTER), sr, "close", comment="done", payload={"note": "n"})
     assert refused.value.errors == {"details": ["The line refuses this move."]}
     # same session, no rollback by the caller: the engine undid its own changes
     assert (sr.status, sr.version, sr.completed_at) == (Status.DRAFT, 1, None)
     assert [e.action for e in sr.timeline] == ["create"]
     db.session.commit()
     assert counts(sr) == before
+
+
+def test_the_effect_receives_the_validated_payload(make, session):
+    sr = workflow.create_request(user(REQUESTER), "test_guarded", title="Noted", amount_usd=Decimal("5.00"))
+    db.session.commit()
+    workflow.perform(user(REQUESTER), sr, "close", comment="done", payload={"note": "all good"})
+    db.session.commit()
+    assert (req(sr.reference).status, req(sr.reference).description) == (
+        Status.COMPLETED, "closed with note 'all good'")
+
+
+@pytest.mark.parametrize("payload, errors", [
+    (None, {"note": ["Missing data for required field."]}),
+    ({"note": ""}, {"note": ["Length must be between 1 and 20."]}),
+    ({"note": "x", "extra": 1}, {"extra": ["Unknown field."]}),
+    (["note"], {"_body": ["Send the action's details as a JSON object."]}),
+])
+def test_an_invalid_payload_is_a_422_before_anything_moves(make, session, payload, errors):
+    sr = workflow.create_request(user(REQUESTER), "test_guarded", title="Bad note", amount_usd=Decimal("5.00"))
+    db.session.commit()
+    before = counts(sr)
+    with pytest.raises(ValidationFailed) as refused:
+        workflow.perform(user(REQUESTER), sr, "close", comment="done", payload=payload)
+    assert refused.value.errors == errors
+    assert (sr.status, sr.version) == (Status.DRAFT, 1)
+    db.session.commit()
+    assert counts(sr) == before
+
+
+def test_an_effect_for_an_action_the_table_lacks_is_refused_at_registration():
+    with pytest.raises(ValueError, match="unknown action 'clsoe'"):
+        workflow.RequestType(code="typo", prefix="TYP", label="Typo", service_line="travel",
+                             transitions=[workflow.Transition("close", (Status.DRAFT,), Status.COMPLETED,
+                                                              (workflow.REQUESTER,))],
+                             effects={"clsoe": _line_side_effect})
 
 
 # --- references -------------------------------------------------------------------------
