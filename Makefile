@@ -51,8 +51,10 @@ test: $(STAMP) translations
 	echo "=== JOF tests: SQLite exit $$sqlite, PostgreSQL exit $$postgres ==="; \
 	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
 
+## make lint: ruff, then the architecture contracts in .importlinter (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ## make bench: the benchmarks in bench/ (python -m bench), when there are any
 bench: $(STAMP)
