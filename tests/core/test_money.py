@@ -22,8 +22,8 @@ from jof.core.money import (
     MoneyError,
     Rate,
     ScaledDecimal,
-    from_usd,
     allocate,
+    from_usd,
     to_decimal,
     to_usd,
 )
@@ -249,3 +249,10 @@ def test_a_missing_rate_fails_loudly(rates):
         to_usd(Decimal("1.00"), "EUR", date(2025, 3, 10))
     with pytest.raises(MoneyError, match="unknown currency"):
         to_usd(Decimal("1.00"), "XXX", date(2025, 3, 10))
+
+
+def test_allocate_takes_exact_fractions_so_thirds_split_like_equal_weights():
+    thirds = [Fraction(1, 3)] * 3
+    assert allocate(Decimal("100.00"), thirds, ["UNDP", "UNEP", "UNFPA"]) == allocate(
+        Decimal("100.00"), [1, 1, 1], ["UNDP", "UNEP", "UNFPA"]) == [
+        Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
