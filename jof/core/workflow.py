@@ -31,13 +31,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from jof.core import audit, authz
+from jof.core.calendar import local_date
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jof.core.money import Money
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User
-from jof.core.timeutil import UTCDateTime, to_local, utcnow
+from jof.core.timeutil import UTCDateTime, utcnow
 
 
 class Status(StrEnum):
@@ -395,10 +396,7 @@ def load_payload(schema: type, payload: Any) -> dict:
 def _facility_year(at: datetime) -> int:
     """The year at the facility: a request filed on 31 December at 22:00 in Brasília is
     of that year, although it is already 1 January in UTC."""
-    from jof.core.people import Facility
-
-    facility = db.session.get(Facility, 1)
-    return to_local(at, facility.time_zone).year if facility else at.year
+    return local_date(at).year
 
 
 def new_reference(prefix: str, year: int) -> str:
