@@ -69,7 +69,9 @@ def validate_key_payload(payload: dict) -> dict:
         components = validate_components(payload.get("components"))
     except ValidationFailed as exc:
         raise ValidationFailed({f"payload.{k}": v for k, v in exc.errors.items()}) from None
-    _check_key_date(effects.effective_from(payload))
+    day = effects.effective_from(payload)
+    _check_key_date(day)
+    _check_key_agencies(components, day)
     return {"effective_from": payload["effective_from"], "components": components}
 
 
@@ -88,11 +90,31 @@ def _check_key_date(day: date) -> None:
             "a new key takes effect after it."]})
 
 
+def _check_key_agencies(components: dict, day: date) -> None:
+    """Fixed weights go to member agencies still in the facility when the key starts:
+    a code that names no agency (``UNDPP``), a partner, or an agency gone by then would
+    weigh nobody, and its share of the cost would silently land on the others."""
+    weights = components.get("fixed_weights") or {}
+    agencies = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(list(weights))))}
+    problems = []
+    for code in weights:
+        agency = agencies.get(code)
+        if agency is None:
+            problems.append(f"{code} is not an agency of the facility.")
+        elif not agency.is_member:
+            problems.append(f"{code} is a partner of the facility: only member agencies share its costs.")
+        elif agency.left_on is not None and agency.left_on <= day:
+            problems.append(f"{code} is no longer a member on {day:%Y-%m-%d} (it left on {agency.left_on:%Y-%m-%d}).")
+    if problems:
+        raise ValidationFailed({"payload.fixed_weights": problems})
+
+
 def apply_key(decision: Decision, payload: dict, actor) -> str:
     day = effects.effective_from(payload)
     components = validate_components(payload["components"])
     if not (decision.tally or {}).get("founding"):
         _check_key_date(day)  # it may have become wrong while the board voted
+    _check_key_agencies(components, day)  # an agency may have left or changed meanwhile
     key = CostSharingKey(components=components, decision_id=decision.id,
                          effective_from=day, created_at=utcnow())
     db.session.add(key)
@@ -102,7 +124,9 @@ def apply_key(decision: Decision, payload: dict, actor) -> str:
 
 def adopt_initial_key(components: dict, effective_from: date, actor: User | None = None) -> CostSharingKey:
     """The key a facility starts with, recorded as an adopted founding decision."""
-    payload = {"effective_from": effective_from.isoformat(), "components": validate_components(components)}
+    components = validate_components(components)
+    _check_key_agencies(components, effective_from)
+    payload = {"effective_from": effective_from.isoformat(), "components": components}
     decision = decisions.record_founding(
         actor, title="Founding cost-sharing key", kind="cost_sharing_key",
         text="Adopted by the member agencies when the facility was created.", payload=payload)
@@ -242,12 +266,36 @@ def _preview(period: date) -> tuple[CostSharingKey, list[PoolPreview], str]:
     pools = pools_of(period)
     if not pools:
         raise Conflict(f"No cost pools were entered for {period:%Y-%m}.")
+    _check_key_fits(key, period, inputs)
     previews = [PoolPreview(p, allocate(p.amount, key.components, inputs)) for p in pools]
     facts = {"key": key.id, "components": key.components,
              "pools": [[p.id, p.category, str(Fraction(p.amount))] for p in pools],
              "inputs": [[i.code, i.headcount, i.usage_count, str(Fraction(i.usage_value))] for i in inputs]}
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
     return key, previews, digest
+
+
+def _check_key_fits(key: CostSharingKey, period: date, inputs: list[AgencyInputs]) -> None:
+    """A key in force whose fixed weights name no agency, or give weight to no member of
+    the month, cannot split the month's costs: the board must adopt another key. (Keys
+    are checked when proposed and adopted; this guards keys older than that check.)"""
+    components = validate_components(key.components)
+    weights = components.get("fixed_weights") if "fixed" in components else None
+    if not weights:
+        return
+    which = f"The cost-sharing key in force from {key.effective_from:%Y-%m-%d}"
+    if key.decision is not None and key.decision.resolution_number:
+        which += f" ({key.decision.resolution_number})"
+    known = set(db.session.scalars(select(Agency.code).where(Agency.code.in_(list(weights)))))
+    unknown = sorted(set(weights) - known)
+    if unknown:
+        raise Conflict(f"{which} gives a weight to {', '.join(unknown)}, which names no agency of the "
+                       f"facility: the board must adopt a corrected key before {period:%Y-%m} is allocated.")
+    weighed = sorted(c for c, w in weights.items() if to_decimal(w) > 0)
+    present = {i.code for i in inputs}
+    if weighed and not present.intersection(weighed):
+        raise Conflict(f"{which} weighs only {', '.join(weighed)}, none of them a member agency in "
+                       f"{period:%Y-%m}: the board must adopt a new key before the month is allocated.")
 
 
 def preview(period: date) -> tuple[CostSharingKey, list[PoolPreview]]:
