@@ -313,6 +313,13 @@ def decisions_query(status: str | None = None):
     return stmt
 
 
+def drafts_shown_to(actor: User) -> list[Decision]:
+    """The drafts on the board page: for those who propose (the manager, agency heads)."""
+    if not actor.has_role(Role.MANAGER, Role.AGENCY_HEAD):
+        return []
+    return list(db.session.scalars(decisions_query(DecisionStatus.DRAFT)))
+
+
 def resolutions_query():
     return select(Decision).where(Decision.status == DecisionStatus.CLOSED).order_by(
         Decision.closed_at.desc(), Decision.id.desc())

@@ -42,7 +42,7 @@ def _status_labels() -> dict:
 def board():
     user = authz.require_user()
     open_rows = db.session.scalars(decisions.decisions_query(DecisionStatus.OPEN)).all()
-    drafts = db.session.scalars(decisions.decisions_query(DecisionStatus.DRAFT)).all() if user.has_role(Role.MANAGER, Role.AGENCY_HEAD) else []
+    drafts = decisions.drafts_shown_to(user)
     ballots = {d.id: votes.current_vote(d, user.agency_id) for d in open_rows}
     can_vote = {d.id: votes.may_vote(user, d) for d in open_rows}
     return render_template("governance/board.html", open_rows=open_rows, drafts=drafts,
