@@ -104,11 +104,11 @@ def load(password: str | None = None) -> DemoResult:
     for email, name, roles, lines in FACILITY_USERS:
         _user(email, name, None, roles, lines, pw_hash, created, existing)
     db.session.flush()
-    from jof.governance import services as governance
+    from jof.governance import cost_sharing
 
-    if governance.key_in_force(date(year, 1, 1)) is None:
+    if cost_sharing.key_in_force(date(year, 1, 1)) is None:
         # The facility starts with a key its members adopted when they created it.
-        governance.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
+        cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
     from jof.procurement import services as procurement
 
     procurement.load_demo()

@@ -7,9 +7,16 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug the line into ``app``: its request types, effects and listeners, then its
-    blueprints and commands (see ``docs/architecture.md``, "How to add a service line")."""
-    from jof.core import plugin
-    from jof.governance import api, cli, models, services, views  # noqa: F401  (models and registrations)
+    """Plug the line into ``app``: the effects its own modules apply, then its blueprints
+    and commands (see ``docs/architecture.md``, "How to add a service line").
 
+    Registering again for a second app replaces the same entries: harmless.
+    """
+    from jof.core import plugin
+    from jof.governance import api, cli, cost_sharing, effects, membership, states, views  # noqa: F401  (states: the tables)
+
+    effects.register("cost_sharing_key", cost_sharing.validate_key_payload, cost_sharing.apply_key)
+    # Membership is a current state, not a dated row: it changes on its effective date.
+    effects.register("membership", membership.validate_membership, membership.apply_membership,
+                     on_effective_date=True)
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.governance_cli)

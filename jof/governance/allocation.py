@@ -128,7 +128,11 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
     """Split ``amount`` among the agencies in ``inputs`` by the key ``components``.
 
     A method whose inputs are all zero in the period (no usage at all, say) cannot
-    weigh anyone, so its percentage is split equally; the explanation says so.
+    weigh anyone, so its percentage is split equally; the explanation says so. A fixed
+    weight given to an agency that is not in ``inputs`` (it left, or the code names no
+    member) weighs nobody and the explanation says so too; when only such agencies have
+    a weight, the key cannot split the cost at all and it is refused, never split
+    equally in its place.
     """
     amount = to_decimal(amount)
     if amount != quantize(amount):
@@ -142,6 +146,8 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
     weight = {c: Fraction(0) for c in codes}
     detail: dict[str, dict] = {c: {"inputs": {}, "weights": {}} for c in codes}
     notes: list[str] = []
+    if "fixed" in methods:
+        notes.extend(_absent_weights(fixed_weights, codes))
     for method, pct in methods.items():
         values = {i.code: i.value(method, fixed_weights) for i in inputs}
         if any(v < 0 for v in values.values()):
@@ -176,6 +182,22 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
             },
         ))
     return shares
+
+
+def _absent_weights(fixed_weights: dict[str, str], codes: list[str]) -> list[str]:
+    """The note on fixed weights of agencies absent from the period, or a refusal when
+    no agency present has a weight but absent ones do."""
+    absent = sorted(c for c in fixed_weights if c not in set(codes))
+    if not absent:
+        return []
+    weighed = [c for c in codes if to_decimal(fixed_weights.get(c, "0")) > 0]
+    if not weighed and any(to_decimal(fixed_weights[c]) > 0 for c in absent):
+        raise ValidationFailed({"fixed_weights": [
+            f"The fixed weights are given only to {', '.join(absent)}, none of them a member agency "
+            "sharing this cost: the key cannot split it."]})
+    return [f"fixed: {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} a weight in the key but "
+            f"{'is' if len(absent) == 1 else 'are'} not a member agency sharing this cost; "
+            f"{'its weight is' if len(absent) == 1 else 'their weights are'} not counted."]
 
 
 def _adjust(sign: int, got_cents: int, exact_cents: Fraction) -> str:

@@ -11,8 +11,8 @@ from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.errors import NotFound
 from jof.core.paging import page_of
+from jof.governance import attachments, cost_sharing, decisions, votes
 from jof.governance import schemas as s
-from jof.governance import services
 
 blp = Blueprint("governance_api", __name__, url_prefix="/api/v1/governance",
                 description="The board: one agency, one vote")
@@ -25,13 +25,13 @@ class Decisions(MethodView):
     def get(self, q):
         """Decisions, newest first (every signed-in user: governance is transparent)."""
         authz.require_user()
-        return page_of(services.decisions_query(q.get("status")), q["page"], q["per_page"])
+        return page_of(decisions.decisions_query(q.get("status")), q["page"], q["per_page"])
 
     @blp.arguments(s.DecisionIn)
     @blp.response(201, s.DecisionOut)
     def post(self, data):
         """Propose a decision (manager or head of a member agency); it starts as a draft."""
-        return services.propose(authz.require_user(), data)
+        return decisions.propose(authz.require_user(), data)
 
 
 @blp.route("/decisions/<int:decision_id>")
@@ -39,13 +39,13 @@ class DecisionItem(MethodView):
     @blp.response(200, s.DecisionOut)
     def get(self, decision_id):
         authz.require_user()
-        return services.get_decision(decision_id)
+        return decisions.get_decision(decision_id)
 
     @blp.arguments(s.DecisionUpdate)
     @blp.response(200, s.DecisionOut)
     def patch(self, data, decision_id):
         """Edit a draft; open and closed decisions never change (409)."""
-        return services.update_draft(authz.require_user(), services.get_decision(decision_id), data)
+        return decisions.update_draft(authz.require_user(), decisions.get_decision(decision_id), data)
 
 
 @blp.route("/decisions/<int:decision_id>/attachments")
@@ -54,7 +54,7 @@ class Attachments(MethodView):
     def get(self, decision_id):
         """The documents attached to a decision (every signed-in user)."""
         authz.require_user()
-        return services.get_decision(decision_id).attachments
+        return decisions.get_decision(decision_id).attachments
 
     @blp.arguments(s.AttachmentIn, location="files")
     @blp.response(201, s.AttachmentOut)
@@ -63,8 +63,8 @@ class Attachments(MethodView):
         """Attach a document to a draft (multipart ``file``; its proposer or the manager)."""
         user = authz.require_user()
         upload = files["file"]
-        data = upload.stream.read(services.MAX_ATTACHMENT_BYTES + 1)
-        return services.add_attachment(user, services.get_decision(decision_id), upload.filename or "", data)
+        data = upload.stream.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+        return attachments.add_attachment(user, decisions.get_decision(decision_id), upload.filename or "", data)
 
 
 @blp.route("/decisions/<int:decision_id>/attachments/<int:attachment_id>")
@@ -72,7 +72,7 @@ class Attachments(MethodView):
 def attachment_download(decision_id, attachment_id):
     """Download one attached document (every signed-in user)."""
     authz.require_user()
-    return send_attachment(services.get_attachment(services.get_decision(decision_id), attachment_id))
+    return send_attachment(attachments.get_attachment(decisions.get_decision(decision_id), attachment_id))
 
 
 def send_attachment(attachment):
@@ -88,7 +88,7 @@ def send_attachment(attachment):
 @blp.response(200, s.DecisionOut)
 def open_decision(data, decision_id):
     """Open for voting; the member agencies active now become its voting members."""
-    return services.open_decision(authz.require_user(), services.get_decision(decision_id),
+    return decisions.open_decision(authz.require_user(), decisions.get_decision(decision_id),
                                   data["closes_at"])
 
 
@@ -96,10 +96,7 @@ def open_decision(data, decision_id):
 @blp.response(200, s.DecisionOut)
 def close_decision(decision_id):
     """Close a decision whose time has come (or that every member voted on): manager only."""
-    user = authz.require_user()
-    authz.ensure_can_change(user)
-    authz.require_roles(user, "manager", why="Only the facility manager closes decisions by hand.")
-    return services.close(decision_id, user)
+    return decisions.close_by_hand(authz.require_user(), decision_id)
 
 
 @blp.route("/decisions/<int:decision_id>/vote")
@@ -108,7 +105,7 @@ class VoteItem(MethodView):
     def get(self, decision_id):
         """The caller's agency's current vote (404 if it has not voted)."""
         user = authz.require_user()
-        vote = services.current_vote(services.get_decision(decision_id), user.agency_id)
+        vote = votes.current_vote(decisions.get_decision(decision_id), user.agency_id)
         if vote is None:
             raise NotFound("Your agency has not voted on this decision.")
         return vote
@@ -117,7 +114,7 @@ class VoteItem(MethodView):
     @blp.response(200, s.VoteOut)
     def put(self, data, decision_id):
         """Cast or change the caller's agency's vote (agency head or alternate of a member)."""
-        return services.cast_vote(authz.require_user(), decision_id, data["choice"], data["statement"])
+        return votes.cast_vote(authz.require_user(), decision_id, data["choice"], data["statement"])
 
 
 @blp.route("/resolutions")
@@ -126,7 +123,7 @@ class VoteItem(MethodView):
 def resolutions(q):
     """The register of closed decisions, with each agency's vote in the tally."""
     authz.require_user()
-    return page_of(services.resolutions_query(), q["page"], q["per_page"])
+    return page_of(decisions.resolutions_query(), q["page"], q["per_page"])
 
 
 @blp.route("/cost-sharing-keys")
@@ -134,7 +131,7 @@ def resolutions(q):
 def keys():
     """Every key the board adopted, and which one is in force today (UTC)."""
     authz.require_user()
-    return services.keys_with_status()
+    return cost_sharing.keys_with_status()
 
 
 @blp.route("/cost-pools")
@@ -143,13 +140,13 @@ class Pools(MethodView):
     @blp.response(200, s.PoolOut(many=True))
     def get(self, q):
         authz.require_user()
-        return services.pools_of(services.parse_period(q["period"]))
+        return cost_sharing.pools_of(cost_sharing.parse_period(q["period"]))
 
     @blp.arguments(s.PoolIn)
     @blp.response(201, s.PoolOut)
     def post(self, data):
         """Enter a month's shared cost in one category (manager)."""
-        return services.add_cost_pool(authz.require_user(), services.parse_period(data["period"]),
+        return cost_sharing.add_cost_pool(authz.require_user(), cost_sharing.parse_period(data["period"]),
                                       data["category"], data["amount"], data["description"])
 
 
@@ -160,13 +157,13 @@ class PoolItem(MethodView):
     @blp.errors(409)
     def patch(self, data, pool_id):
         """Correct a pool's amount or description (manager), until the month is recorded."""
-        return services.update_cost_pool(authz.require_user(), services.get_cost_pool(pool_id), data)
+        return cost_sharing.update_cost_pool(authz.require_user(), cost_sharing.get_cost_pool(pool_id), data)
 
     @blp.response(204)
     @blp.errors(409)
     def delete(self, pool_id):
         """Remove a pool entered by mistake (manager), until the month is recorded."""
-        services.delete_cost_pool(authz.require_user(), services.get_cost_pool(pool_id))
+        cost_sharing.delete_cost_pool(authz.require_user(), cost_sharing.get_cost_pool(pool_id))
 
 
 def _allocation_body(period_text, key, previews, recorded, digest=None):
@@ -177,7 +174,7 @@ def _allocation_body(period_text, key, previews, recorded, digest=None):
 
 
 def _recorded_body(period_text):
-    found = services.recorded_allocation(services.parse_period(period_text))
+    found = cost_sharing.recorded_allocation(cost_sharing.parse_period(period_text))
     if found is None:
         raise NotFound(f"No allocation is recorded for {period_text}.")
     return _allocation_body(period_text, *found, True)
@@ -190,9 +187,9 @@ def allocation_preview(q):
     """How the month's pools would be split by the key in force, every term explained.
     Its ``digest`` is what recording needs."""
     authz.require_user()
-    period = services.parse_period(q["period"])
-    key, previews = services.preview(period)
-    return _allocation_body(q["period"], key, previews, False, services.preview_digest(period))
+    period = cost_sharing.parse_period(q["period"])
+    key, previews = cost_sharing.preview(period)
+    return _allocation_body(q["period"], key, previews, False, cost_sharing.preview_digest(period))
 
 
 @blp.route("/allocations")
@@ -211,5 +208,5 @@ class Allocations(MethodView):
         """Record the month's allocation after reading the preview (manager): send the
         preview's ``digest``; the answer is the recorded shares."""
         user = authz.require_user()
-        services.record_allocation(user, services.parse_period(data["period"]), data["digest"])
+        cost_sharing.record_allocation(user, cost_sharing.parse_period(data["period"]), data["digest"])
         return _recorded_body(data["period"])

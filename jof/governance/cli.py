@@ -15,16 +15,16 @@ def close_due():
     """Close every open decision whose closing time has passed and apply adopted effects
     whose effective date has come (safe to run every minute, e.g. from cron)."""
     from jof.core.timeutil import utcnow
-    from jof.governance import services
+    from jof.governance import decisions
 
     now = utcnow()
     closed = []
-    for decision_id in services.due_decision_ids(now):
-        number = services.close_if_due(decision_id, now)  # a failure is logged, the rest go on
+    for decision_id in decisions.due_decision_ids(now):
+        number = decisions.close_if_due(decision_id, now)  # a failure is logged, the rest go on
         db.session.commit()
         if number:
             closed.append(number)
-    services.apply_due_effects(now)
+    decisions.apply_due_effects(now)
     db.session.commit()
     click.echo(f"closed {len(closed)} decision(s)" + (": " + ", ".join(closed) if closed else ""))
 

@@ -4,6 +4,10 @@ A module registers the function that applies its kind. A decision adopted before
 module exists keeps its effect ``pending``; :func:`apply_pending` applies it once the
 module is there. Nothing is ever faked: a pending effect changed nothing yet.
 
+The owning modules register their kinds from their line's ``install(app)``; registering
+a kind again (a second app) replaces the entry, so it is harmless. Status changes go
+through ``states.EFFECTS``.
+
 Some changes carry their date themselves (a cost-sharing key is a row with an
 ``effective_from``), so they are applied at once. Others cannot be dated in the data
 (an agency's membership is a current state): those register ``on_effective_date=True``,
@@ -24,6 +28,8 @@ from jof.core import audit
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, ValidationFailed
 from jof.core.timeutil import utcnow
+from jof.governance.models import EFFECT_KINDS, DecisionEffect
+from jof.governance.states import EFFECTS, EffectStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +63,6 @@ def effective_from(payload: dict) -> date:
 
 
 def validate_payload(kind: str, payload: dict | None) -> dict | None:
-    from jof.governance.models import EFFECT_KINDS
-
     if kind not in EFFECT_KINDS:
         if payload:
             raise ValidationFailed({"payload": [f"A {kind} decision carries no payload."]})
@@ -72,11 +76,9 @@ def validate_payload(kind: str, payload: dict | None) -> dict | None:
 
 def apply_adopted(decision, actor, today: date | None = None) -> None:
     """Record the adopted decision's effect and apply it if its module is present."""
-    from jof.governance.models import DecisionEffect
-
     if decision.payload is None:
         return
-    effect = DecisionEffect(decision_id=decision.id, kind=decision.kind, status="pending",
+    effect = DecisionEffect(decision_id=decision.id, kind=decision.kind, status=EffectStatus.PENDING,
                             effective_from=effective_from(decision.payload))
     db.session.add(effect)
     _try_apply(effect, decision, actor, today or utcnow().date())
@@ -94,7 +96,7 @@ def _try_apply(effect, decision, actor, today: date) -> None:
         audit.record(actor, "decision.effect_pending", decision, after={"kind": effect.kind})
         return
     if not _due(effect, today):
-        effect.status = "scheduled"
+        EFFECTS.move(effect, "schedule")
         effect.summary = f"Takes effect on {effect.effective_from:%Y-%m-%d}."
         audit.record(actor, "decision.effect_scheduled", decision,
                      after={"kind": effect.kind, "effective_from": effect.effective_from})
@@ -108,12 +110,12 @@ def _try_apply(effect, decision, actor, today: date) -> None:
     except (DomainError, SQLAlchemyError) as exc:
         reason = _reason(exc)
         log.warning("effect of decision %s (%s) failed: %s", decision.id, effect.kind, reason)
-        effect.status = "failed"
+        EFFECTS.move(effect, "fail")
         effect.summary = f"Not applied: {reason}"
         audit.record(actor, "decision.effect_failed", decision,
                      after={"kind": effect.kind, "reason": reason, "effective_from": effect.effective_from})
         return
-    effect.status = "applied"
+    EFFECTS.move(effect, "apply")
     effect.applied_at = utcnow()
     effect.summary = summary
     audit.record(actor, "decision.effect_applied", decision,
@@ -131,11 +133,9 @@ def _reason(exc: Exception) -> str:
 def apply_pending(actor=None, today: date | None = None) -> int:
     """Apply every waiting effect whose module has registered since and whose day has
     come; returns how many."""
-    from jof.governance.models import DecisionEffect
-
     today = today or utcnow().date()
     waiting = db.session.scalars(select(DecisionEffect)
-                                 .where(DecisionEffect.status.in_(("pending", "scheduled")))
+                                 .where(DecisionEffect.status.in_((EffectStatus.PENDING, EffectStatus.SCHEDULED)))
                                  .order_by(DecisionEffect.effective_from, DecisionEffect.id)).all()
     done = 0
     for effect in waiting:

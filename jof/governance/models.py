@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jof.core.db import db
 from jof.core.money import Money
 from jof.core.people import Agency, User
+from jof.core.statetable import StatusType
 from jof.core.timeutil import UTCDateTime, utcnow
+from jof.governance.states import DecisionStatus, EffectStatus, Outcome
 
 KINDS = ("general", "budget", "cost_sharing_key", "price_list", "procurement_manual", "membership")
 #: Kinds whose adopted payload changes the system by itself.
@@ -20,7 +22,6 @@ EFFECT_KINDS = ("cost_sharing_key", "price_list", "procurement_manual", "members
 THRESHOLDS = ("simple_majority", "two_thirds", "unanimity")
 QUORUM_RULES = ("more_than_half", "two_thirds", "all")
 CHOICES = ("yes", "no", "abstain")
-OUTCOMES = ("adopted", "rejected", "no_quorum")
 POOL_CATEGORIES = ("staff", "premises", "ict_infrastructure", "other")
 
 
@@ -31,8 +32,8 @@ class Decision(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(30), default="general")
-    #: draft → open → closed
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    #: draft → open → closed (``states.DECISIONS``)
+    status: Mapped[DecisionStatus] = mapped_column(StatusType(DecisionStatus, 10), default=DecisionStatus.DRAFT)
     quorum_rule: Mapped[str] = mapped_column(String(20), default="more_than_half")
     threshold: Mapped[str] = mapped_column(String(20), default="simple_majority")
     #: Structured effect of an adopted decision (validated per kind).
@@ -43,7 +44,7 @@ class Decision(db.Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str | None] = mapped_column(String(10))
+    outcome: Mapped[Outcome | None] = mapped_column(StatusType(Outcome, 10))
     #: ``RES-2026-007``: gapless per year, given when the decision closes.
     resolution_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     #: The tally frozen at closing: counts, quorum and threshold results, each agency's vote.
@@ -128,8 +129,8 @@ class DecisionEffect(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     effective_from: Mapped[date] = mapped_column(Date)
     #: pending (no module applies this kind yet) | scheduled (applied on effective_from) | applied
-    #: | failed (could not apply any more when its day came; the summary says why)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    #: | failed (could not apply any more when its day came; the summary says why): ``states.EFFECTS``
+    status: Mapped[EffectStatus] = mapped_column(StatusType(EffectStatus, 10), default=EffectStatus.PENDING)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text, default="")
 

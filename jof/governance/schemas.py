@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from jof.core.schemas import DecimalString
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
+from jof.governance.states import DecisionStatus
 
 PERIOD = validate.Regexp(r"^20\d\d-(0[1-9]|1[0-2])$", error="Expected YYYY-MM, from 2000-01 to 2099-12.")
 
@@ -97,7 +98,7 @@ class DecisionOut(ma.Schema):
 
 
 class DecisionQuery(ma.Schema):
-    status = fields.String(validate=validate.OneOf(["draft", "open", "closed"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in DecisionStatus]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
 

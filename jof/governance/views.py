@@ -4,33 +4,47 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from jof.core import authz
+from jof.core.calendar import facility_zone
 from jof.core.db import db
-from jof.core.errors import Conflict, DomainError, ValidationFailed, flatten_field_errors
+from jof.core.errors import Conflict, DomainError, Forbidden, ValidationFailed, flatten_field_errors
 from jof.core.paging import html_page
 from jof.core.pdf import render_pdf
 from jof.core.people import Facility, Role
-from jof.governance import services
+from jof.governance import attachments, cost_sharing, decisions, votes
 from jof.governance.api import send_attachment
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
 from jof.governance.schemas import DecisionIn
+from jof.governance.states import DecisionStatus, EffectStatus
 
 bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
+
+#: How the board's pages name a decision's and an effect's status.
+DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("draft"), DecisionStatus.OPEN: _l("open"),
+                          DecisionStatus.CLOSED: _l("closed")}
+EFFECT_STATUS_LABELS = {EffectStatus.PENDING: _l("pending"), EffectStatus.SCHEDULED: _l("scheduled"),
+                        EffectStatus.APPLIED: _l("applied"), EffectStatus.FAILED: _l("failed")}
+
+
+@bp.context_processor
+def _status_labels() -> dict:
+    return {"decision_status_label": lambda s: str(DECISION_STATUS_LABELS.get(s, s)),
+            "effect_status_label": lambda s: str(EFFECT_STATUS_LABELS.get(s, s))}
 
 
 @bp.route("/")
 def board():
     user = authz.require_user()
-    open_rows = db.session.scalars(services.decisions_query("open")).all()
-    drafts = db.session.scalars(services.decisions_query("draft")).all() if user.has_role(Role.MANAGER, Role.AGENCY_HEAD) else []
-    ballots = {d.id: services.current_vote(d, user.agency_id) for d in open_rows}
-    can_vote = {d.id: services.may_vote(user, d) for d in open_rows}
+    open_rows = db.session.scalars(decisions.decisions_query(DecisionStatus.OPEN)).all()
+    drafts = decisions.drafts_shown_to(user)
+    ballots = {d.id: votes.current_vote(d, user.agency_id) for d in open_rows}
+    can_vote = {d.id: votes.may_vote(user, d) for d in open_rows}
     return render_template("governance/board.html", open_rows=open_rows, drafts=drafts,
                            ballots=ballots, can_vote=can_vote, choices=CHOICES)
 
@@ -42,7 +56,7 @@ def new_decision():
     errors: dict = {}
     if request.method == "POST":
         try:
-            decision = services.propose(user, _decision_form(form))
+            decision = decisions.propose(user, _decision_form(form))
             db.session.flush()
             flash(_("Draft saved. Open it for voting when it is ready."), "success")
             return redirect(url_for("governance.decision", decision_id=decision.id))
@@ -73,11 +87,11 @@ def _decision_form(form: dict) -> dict:
 @bp.route("/decisions/<int:decision_id>")
 def decision(decision_id: int, errors: dict | None = None, message: str | None = None, status: int = 200):
     user = authz.require_user()
-    d = services.get_decision(decision_id)
-    ballot = services.current_vote(d, user.agency_id)
+    d = decisions.get_decision(decision_id)
+    ballot = votes.current_vote(d, user.agency_id)
     voted = {v.agency.code for v in d.votes}
     return render_template("governance/decision.html", d=d, ballot=ballot, voted=voted,
-                           can_vote=services.may_vote(user, d), choices=CHOICES,
+                           can_vote=votes.may_vote(user, d), choices=CHOICES,
                            errors=errors or {}, message=message, form=request.form), status
 
 
@@ -85,7 +99,7 @@ def decision(decision_id: int, errors: dict | None = None, message: str | None =
 def vote(decision_id: int):
     user = authz.require_user()
     try:
-        services.cast_vote(user, decision_id, request.form.get("choice", ""), request.form.get("statement", ""))
+        votes.cast_vote(user, decision_id, request.form.get("choice", ""), request.form.get("statement", ""))
     except ValidationFailed as exc:
         return decision(decision_id, errors=exc.errors, status=422)
     except DomainError as exc:
@@ -101,8 +115,8 @@ def attach(decision_id: int):
     if upload is None or not upload.filename:
         return decision(decision_id, errors={"file": [_("Choose a file to attach.")]}, status=422)
     try:
-        services.add_attachment(user, services.get_decision(decision_id), upload.filename,
-                                upload.stream.read(services.MAX_ATTACHMENT_BYTES + 1))
+        attachments.add_attachment(user, decisions.get_decision(decision_id), upload.filename,
+                                upload.stream.read(attachments.MAX_ATTACHMENT_BYTES + 1))
     except ValidationFailed as exc:
         return decision(decision_id, errors=exc.errors, status=422)
     except DomainError as exc:
@@ -114,7 +128,7 @@ def attach(decision_id: int):
 @bp.route("/decisions/<int:decision_id>/attachments/<int:attachment_id>")
 def attachment(decision_id: int, attachment_id: int):
     authz.require_user()
-    return send_attachment(services.get_attachment(services.get_decision(decision_id), attachment_id))
+    return send_attachment(attachments.get_attachment(decisions.get_decision(decision_id), attachment_id))
 
 
 @bp.route("/decisions/<int:decision_id>/open", methods=["POST"])
@@ -122,12 +136,11 @@ def open_decision(decision_id: int):
     user = authz.require_user()
     raw = request.form.get("closes_at", "")
     try:
-        tz = ZoneInfo(_facility_tz())
-        closes_at = datetime.fromisoformat(raw).replace(tzinfo=tz).astimezone(UTC)
+        closes_at = datetime.fromisoformat(raw).replace(tzinfo=facility_zone()).astimezone(UTC)
     except ValueError:
         return decision(decision_id, errors={"closes_at": [_("Give the closing date and time.")]}, status=422)
     try:
-        services.open_decision(user, services.get_decision(decision_id), closes_at)
+        decisions.open_decision(user, decisions.get_decision(decision_id), closes_at)
     except ValidationFailed as exc:
         return decision(decision_id, errors=exc.errors, status=422)
     except DomainError as exc:
@@ -139,23 +152,19 @@ def open_decision(decision_id: int):
 @bp.route("/decisions/<int:decision_id>/close", methods=["POST"])
 def close_decision(decision_id: int):
     user = authz.require_user()
-    authz.require_roles(user, Role.MANAGER)
     try:
-        services.close(decision_id, user)
+        decisions.close_by_hand(user, decision_id)
+    except Forbidden:
+        raise  # the access-denied page, like any other refused page
     except DomainError as exc:
         return decision(decision_id, message=exc.detail, status=exc.status)
     return redirect(url_for("governance.decision", decision_id=decision_id))
 
 
-def _facility_tz() -> str:
-    facility = db.session.get(Facility, 1)
-    return facility.time_zone if facility else "UTC"
-
-
 @bp.route("/resolutions")
 def resolutions():
     authz.require_user()
-    pager = html_page(services.resolutions_query(), 20)
+    pager = html_page(decisions.resolutions_query(), 20)
     rows = pager["items"]
     return render_template("governance/resolutions.html", rows=rows, pager=pager)
 
@@ -163,8 +172,8 @@ def resolutions():
 @bp.route("/resolutions/<int:decision_id>.pdf")
 def resolution_pdf(decision_id: int):
     authz.require_user()
-    d = services.get_decision(decision_id)
-    if d.status != "closed":
+    d = decisions.get_decision(decision_id)
+    if d.status != DecisionStatus.CLOSED:
         raise Conflict(_("Only a closed decision has a resolution to print."))
     facility = db.session.get(Facility, 1)
     html = render_template("governance/resolution_pdf.html", d=d, facility=facility)
@@ -181,7 +190,7 @@ def costs():
     form = request.form
     status = 200
     try:
-        period = services.parse_period(period_text)
+        period = cost_sharing.parse_period(period_text)
     except ValidationFailed as exc:
         period, errors, status = None, exc.errors, 422
     if request.method == "POST" and period is not None:
@@ -192,13 +201,13 @@ def costs():
             errors, status = exc.errors, 422
         except DomainError as exc:
             message, status = exc.detail, exc.status
-    pools = services.pools_of(period) if period else []
+    pools = cost_sharing.pools_of(period) if period else []
     key = previews = digest = None
-    recorded = services.recorded_allocation(period) if period else None
+    recorded = cost_sharing.recorded_allocation(period) if period else None
     if period and pools:
         try:
-            key, previews = services.preview(period)
-            digest = services.preview_digest(period)
+            key, previews = cost_sharing.preview(period)
+            digest = cost_sharing.preview_digest(period)
         except DomainError as exc:
             message = message or exc.detail
     return render_template("governance/costs.html", period=period_text, pools=pools, key=key,
@@ -212,21 +221,21 @@ def _costs_action(user, period, period_text: str) -> None:
     if action == "record":
         if request.form.get("confirm") != "yes":
             raise ValidationFailed({"confirm": [_("Tick the box to confirm you checked the preview.")]})
-        services.record_allocation(user, period, request.form.get("digest", ""))
+        cost_sharing.record_allocation(user, period, request.form.get("digest", ""))
         flash(_("The allocation of %(period)s is recorded.", period=period_text), "success")
     elif action in ("edit", "delete"):
         pool_id = request.form.get("pool_id", 0, type=int) or 0
-        pool = services.get_cost_pool(pool_id if 0 < pool_id < 2**31 else 0)
+        pool = cost_sharing.get_cost_pool(pool_id if 0 < pool_id < 2**31 else 0)
         if pool.period != period:
             raise ValidationFailed({"pool_id": [_("That pool belongs to another month.")]})
         if action == "delete":
-            services.delete_cost_pool(user, pool)
+            cost_sharing.delete_cost_pool(user, pool)
             flash(_("Cost pool removed."), "success")
         else:
-            services.update_cost_pool(user, pool, {"amount": request.form.get("amount", ""),
+            cost_sharing.update_cost_pool(user, pool, {"amount": request.form.get("amount", ""),
                                                    "description": request.form.get("description", "")})
             flash(_("Cost pool updated."), "success")
     else:
-        services.add_cost_pool(user, period, request.form.get("category", ""),
+        cost_sharing.add_cost_pool(user, period, request.form.get("category", ""),
                                request.form.get("amount", ""), request.form.get("description", ""))
         flash(_("Cost pool added."), "success")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from jof.core.db import db
 from jof.core.people import User
 from jof.core.timeutil import utcnow
-from jof.governance import services
+from jof.governance import decisions, votes
 from jof.governance.models import Decision
 
 #: The demo's member agencies, in code order (the order of every tally).
@@ -35,7 +35,7 @@ class Board:
     def draft(self, *, title: str = "Extend the facility's opening hours", kind: str = "general",
               threshold: str = "simple_majority", quorum_rule: str = "more_than_half",
               payload: dict | None = None, by: str = MANAGER) -> Decision:
-        decision = services.propose(self.user(by), {
+        decision = decisions.propose(self.user(by), {
             "title": title, "text": "The board is asked to decide.", "kind": kind,
             "threshold": threshold, "quorum_rule": quorum_rule, "payload": payload})
         db.session.commit()
@@ -43,13 +43,13 @@ class Board:
 
     def open(self, closes_in: timedelta = timedelta(days=7), **draft) -> Decision:
         decision = self.draft(**draft)
-        services.open_decision(self.user(MANAGER), decision, utcnow() + closes_in)
+        decisions.open_decision(self.user(MANAGER), decision, utcnow() + closes_in)
         db.session.commit()
         return decision
 
     def vote(self, decision: Decision | int, code: str, choice: str, statement: str = ""):
         decision_id = decision if isinstance(decision, int) else decision.id
-        vote = services.cast_vote(self.head(code), decision_id, choice, statement)
+        vote = votes.cast_vote(self.head(code), decision_id, choice, statement)
         db.session.commit()
         return vote
 
@@ -63,7 +63,7 @@ class Board:
     def close(self, decision: Decision, now: datetime | None = None) -> Decision:
         """Close as the scheduled command would, just after the closing time."""
         db.session.refresh(decision)
-        closed = services.close(decision.id, None, now=now or decision.closes_at + timedelta(seconds=1))
+        closed = decisions.close(decision.id, None, now=now or decision.closes_at + timedelta(seconds=1))
         db.session.commit()
         return closed
 

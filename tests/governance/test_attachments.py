@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from jof.core.audit import AuditEvent
 from jof.core.db import db
+from jof.governance.attachments import safe_filename
 from jof.governance.models import DecisionAttachment
-from jof.governance.services import safe_filename
 from tests.conftest import csrf_from
 from tests.governance.conftest import MANAGER, head_email
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from jof.core.db import db
-from jof.governance import services
+from jof.governance import decisions
 from tests.conftest import TEST_PASSWORD
 from tests.governance.conftest import head_email
 
@@ -33,7 +33,7 @@ def test_a_head_votes_and_after_closing_the_register_shows_the_outcome(live_serv
     page.get_by_role("button", name="Cast vote").click()
     expect(page.get_by_test_id("my-vote")).to_have_text("yes")
 
-    closed = services.close(decision_id, None, now=closes_at + timedelta(seconds=1))
+    closed = decisions.close(decision_id, None, now=closes_at + timedelta(seconds=1))
     number = closed.resolution_number
     assert closed.tally["votes"]["UNOPS"] == "yes"
     db.session.commit()

@@ -12,7 +12,7 @@ from jof.core.counters import Counter
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden
 from jof.core.timeutil import utcnow
-from jof.governance import services
+from jof.governance import decisions, votes
 from jof.governance.models import Decision, Vote
 from tests.governance.conftest import MANAGER, MEMBERS, PARTNER, head_email
 
@@ -80,19 +80,19 @@ def test_the_named_alternate_casts_the_agencys_single_vote(board):
     db.session.commit()
     decision = board.open()
 
-    services.cast_vote(alternate, decision.id, "yes")
+    votes.cast_vote(alternate, decision.id, "yes")
     db.session.commit()
     board.vote(decision, "UNDP", "no")  # the head overrides: still one vote for UNDP
 
     rows = db.session.scalars(select(Vote).where(Vote.decision_id == decision.id)).all()
     assert [(r.agency.code, r.choice, r.cast_by.email, r.changes) for r in rows] == [
         ("UNDP", "no", head_email("UNDP"), 1)]
-    assert services.count(decision).votes["UNDP"] == "no"
-    assert services.count(decision).no == 1 and services.count(decision).yes == 0
+    assert decisions.count(decision).votes["UNDP"] == "no"
+    assert decisions.count(decision).no == 1 and decisions.count(decision).yes == 0
     # An alternate of UNDP is nobody for UNFPA.
     other = board.user("requester@unfpa.jof.example")
     with pytest.raises(Forbidden):
-        services.cast_vote(other, decision.id, "yes")
+        votes.cast_vote(other, decision.id, "yes")
 
 
 # --- quorum and thresholds --------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_a_vote_changed_twice_counts_once_and_both_changes_are_audited(board):
 
     rows = db.session.scalars(select(Vote).where(Vote.decision_id == decision.id)).all()
     assert len(rows) == 1 and rows[0].choice == "abstain" and rows[0].changes == 2
-    tally = services.count(decision)
+    tally = decisions.count(decision)
     assert (tally.yes, tally.no, tally.abstain, tally.not_voted) == (0, 0, 1, 5)
 
     changes = db.session.scalars(select(AuditEvent).where(
@@ -322,7 +322,7 @@ def test_close_due_closes_the_decisions_whose_time_has_come_and_no_other(board, 
 def test_close_due_takes_a_given_time(board):
     first = board.open(closes_in=timedelta(days=1))
     second = board.open(closes_in=timedelta(days=3))
-    closed = services.close_due(now=utcnow() + timedelta(days=2))
+    closed = decisions.close_due(now=utcnow() + timedelta(days=2))
     db.session.commit()
     db.session.expire_all()
     assert closed == [db.session.get(Decision, first.id).resolution_number]
@@ -352,9 +352,9 @@ def test_a_decision_cannot_be_opened_with_a_past_closing_time(board):
     from jof.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        services.open_decision(board.user(MANAGER), decision, utcnow() - timedelta(hours=1))
+        decisions.open_decision(board.user(MANAGER), decision, utcnow() - timedelta(hours=1))
     with pytest.raises(Conflict):
-        services.cast_vote(board.head("UNDP"), decision.id, "yes")
+        votes.cast_vote(board.head("UNDP"), decision.id, "yes")
 
 
 @pytest.mark.parametrize("rule, voters, quorate", [
@@ -377,7 +377,7 @@ def test_an_agency_that_was_not_a_member_when_the_decision_opened_does_not_vote_
     unaids.membership = "member"  # made a member after the decision opened
     db.session.commit()
     with pytest.raises(Forbidden, match="not a voting member"):
-        services.cast_vote(board.head(PARTNER), decision.id, "yes")
+        votes.cast_vote(board.head(PARTNER), decision.id, "yes")
 
 
 def test_a_member_made_partner_while_a_decision_is_open_still_casts_the_vote_it_counts_for(board, api):
@@ -430,5 +430,5 @@ def test_a_title_too_long_for_its_column_is_refused_by_the_service_too(board):
     from jof.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as exc:
-        services.propose(board.user(MANAGER), {"title": "T" * 201})
+        decisions.propose(board.user(MANAGER), {"title": "T" * 201})
     assert exc.value.errors == {"title": ["At most 200 characters."]}

@@ -12,7 +12,7 @@ from jof.core.audit import AuditEvent
 from jof.core.db import db
 from jof.core.people import Agency
 from jof.core.timeutil import utcnow
-from jof.governance import effects, services
+from jof.governance import cost_sharing, decisions, effects
 from jof.governance.models import CostSharingKey, Decision, DecisionEffect
 from tests.governance.conftest import MANAGER, MEMBERS, head_email
 
@@ -31,17 +31,17 @@ def _key_decision(board, components: dict, effective_from: date, **kw) -> Decisi
 
 def _pools(board, *periods: date, amount: str = "6000.00") -> None:
     for period in periods:
-        services.add_cost_pool(board.user(MANAGER), period, "premises", Decimal(amount))
+        cost_sharing.add_cost_pool(board.user(MANAGER), period, "premises", Decimal(amount))
     db.session.commit()
 
 
 def test_the_demo_starts_with_a_founding_key_adopted_as_the_first_resolution(board):
     year = utcnow().year
-    key = services.key_in_force(date(year, 1, 1))
+    key = cost_sharing.key_in_force(date(year, 1, 1))
     assert key.components == {"equal": "40", "headcount": "60"}
     assert key.decision.resolution_number == f"RES-{year}-001"
     assert key.decision.outcome == "adopted"
-    assert services.key_in_force(date(year - 1, 12, 31)) is None
+    assert cost_sharing.key_in_force(date(year - 1, 12, 31)) is None
 
 
 def test_an_adopted_key_is_used_from_its_effective_date_and_not_before(board):
@@ -51,11 +51,11 @@ def test_an_adopted_key_is_used_from_its_effective_date_and_not_before(board):
     board.votes(decision, yes=4)
     assert board.close(decision).outcome == "adopted"
 
-    old_key, old = services.preview(before)
+    old_key, old = cost_sharing.preview(before)
     assert old_key.components == {"equal": "40", "headcount": "60"}
     assert len({s.amount for s in old[0].shares}) > 1  # headcount weighs in
 
-    new_key, new = services.preview(after)
+    new_key, new = cost_sharing.preview(after)
     assert new_key.decision_id == decision.id and new_key.effective_from == after
     assert {s.amount for s in new[0].shares} == {Decimal("1000.00")}
     effect = db.session.scalar(select(DecisionEffect).where(DecisionEffect.decision_id == decision.id))
@@ -72,7 +72,7 @@ def test_a_rejected_or_inquorate_key_changes_nothing(board, votes):
     assert board.close(decision).outcome in ("rejected", "no_quorum")
 
     assert db.session.scalar(select(func.count(CostSharingKey.id))) == keys_before
-    assert services.preview(period)[0].components == {"equal": "40", "headcount": "60"}
+    assert cost_sharing.preview(period)[0].components == {"equal": "40", "headcount": "60"}
     assert db.session.scalar(select(func.count(DecisionEffect.id)).where(
         DecisionEffect.decision_id == decision.id)) == 0
 
@@ -110,7 +110,7 @@ def test_an_agency_joining_today_votes_on_decisions_opened_afterwards(board):
     # The snapshot of a decision opened before the join does not move.
     db.session.refresh(earlier)
     assert [v.agency.code for v in earlier.voters] == MEMBERS
-    assert "UNHCR" in [i.code for i in services.period_inputs(_month(0))]
+    assert "UNHCR" in [i.code for i in cost_sharing.period_inputs(_month(0))]
 
 
 def test_an_agency_joining_later_becomes_a_voting_member_on_its_date(board):
@@ -118,19 +118,19 @@ def test_an_agency_joining_later_becomes_a_voting_member_on_its_date(board):
     joining = _join(board, "UNHCR", day)
     board.votes(joining, yes=6)
     assert "UNHCR" not in [v.agency.code for v in board.open(title="Opened now").voters]
-    assert "UNHCR" not in [a.code for a in services.voting_members(day)]
+    assert "UNHCR" not in [a.code for a in decisions.voting_members(day)]
 
-    services.close_due(now=utcnow() + timedelta(days=29))  # the day before: still waiting
+    decisions.close_due(now=utcnow() + timedelta(days=29))  # the day before: still waiting
     assert db.session.scalar(select(Agency).where(Agency.code == "UNHCR")) is None
-    services.close_due(now=utcnow() + timedelta(days=30))
+    decisions.close_due(now=utcnow() + timedelta(days=30))
     unhcr = db.session.scalar(select(Agency).where(Agency.code == "UNHCR"))
     assert unhcr.joined_on == day and unhcr.membership == "member"
-    assert "UNHCR" in [a.code for a in services.voting_members(day)]
-    assert "UNHCR" not in [a.code for a in services.voting_members(day - timedelta(days=1))]
+    assert "UNHCR" in [a.code for a in decisions.voting_members(day)]
+    assert "UNHCR" not in [a.code for a in decisions.voting_members(day - timedelta(days=1))]
 
 
 def test_a_partner_made_member_from_a_later_date_does_not_vote_before_it(board):
-    from jof.governance.services import voting_members
+    from jof.governance.decisions import voting_members
 
     day = utcnow().date() + timedelta(days=30)
     decision = board.open(kind="membership", title="UNAIDS becomes a member", payload={
@@ -148,9 +148,9 @@ def test_a_partner_made_member_from_a_later_date_does_not_vote_before_it(board):
     assert effect.status == "scheduled"
 
     # On its date the scheduled run applies it, once.
-    services.close_due(now=utcnow() + timedelta(days=31))
+    decisions.close_due(now=utcnow() + timedelta(days=31))
     assert effects.apply_pending(today=day) == 0  # close_due did it already
-    services.close_due(now=utcnow() + timedelta(days=32))
+    decisions.close_due(now=utcnow() + timedelta(days=32))
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(DecisionEffect, effect.id).status == "applied"
@@ -305,7 +305,7 @@ def test_a_leave_that_became_impossible_while_waiting_for_its_day_fails_and_chan
     undp.joined_on = day + timedelta(days=1)
     db.session.commit()
 
-    services.close_due(now=utcnow() + timedelta(days=31))
+    decisions.close_due(now=utcnow() + timedelta(days=31))
     db.session.commit()
     db.session.expire_all()
     effect = db.session.scalar(select(DecisionEffect).where(DecisionEffect.decision_id == decision.id))
@@ -324,7 +324,7 @@ def test_a_key_cannot_take_effect_before_this_month(board, api, day):
 
 def test_a_key_cannot_take_effect_in_or_before_a_recorded_month(board, api):
     _pools(board, _month(1))
-    services.record_allocation(board.user(MANAGER), _month(1), services.preview_digest(_month(1)))
+    cost_sharing.record_allocation(board.user(MANAGER), _month(1), cost_sharing.preview_digest(_month(1)))
     db.session.commit()
     for day in (_month(0), _month(1), _month(1) + timedelta(days=14)):
         r = _propose(api, "cost_sharing_key", {"effective_from": day.isoformat(), "components": {"equal": "100"}})
@@ -337,7 +337,7 @@ def test_a_key_whose_month_was_recorded_while_the_board_voted_fails_and_closing_
     _pools(board, _month(0))
     decision = _key_decision(board, {"equal": "100"}, _month(0))
     board.votes(decision, yes=4)
-    services.record_allocation(board.user(MANAGER), _month(0), services.preview_digest(_month(0)))
+    cost_sharing.record_allocation(board.user(MANAGER), _month(0), cost_sharing.preview_digest(_month(0)))
     db.session.commit()
 
     closed = board.close(decision)
@@ -345,7 +345,7 @@ def test_a_key_whose_month_was_recorded_while_the_board_voted_fails_and_closing_
     [effect] = closed.effects
     assert effect.status == "failed" and "recorded already" in effect.summary
     assert db.session.scalar(select(func.count(CostSharingKey.id))) == 1  # the founding key only
-    assert services.key_in_force(_month(0)).components == {"equal": "40", "headcount": "60"}
+    assert cost_sharing.key_in_force(_month(0)).components == {"equal": "40", "headcount": "60"}
 
 
 @pytest.mark.parametrize("components", [
@@ -363,6 +363,6 @@ def test_a_key_that_would_break_allocation_is_refused_when_proposed(board, api, 
 
 def test_a_founding_key_is_numbered_in_the_year_it_is_adopted_not_the_year_it_takes_effect(board):
     year = utcnow().year
-    key = services.adopt_initial_key({"equal": "100"}, date(year - 3, 1, 1))
+    key = cost_sharing.adopt_initial_key({"equal": "100"}, date(year - 3, 1, 1))
     db.session.commit()
     assert key.decision.resolution_number == f"RES-{year}-002"

@@ -57,7 +57,7 @@ def test_html_pages_survive_huge_numbers_and_deep_json(web):
 @pytest.mark.parametrize("period", ["2_026-01", "+2026-01", " 2026-01", "٢٠٢٦-01"])
 def test_a_period_is_read_strictly(period):
     from jof.core.errors import ValidationFailed
-    from jof.governance.services import parse_period
+    from jof.governance.cost_sharing import parse_period
 
     with pytest.raises(ValidationFailed):
         parse_period(period)
