@@ -33,8 +33,12 @@ from jof.core import authz
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
 from jof.core.errors import DomainError, NotFound, ValidationFailed
+from jof.core.paging import html_page
 
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
+
+#: Invoices per page of the list (seven agencies: a year of months on two pages).
+PER_PAGE = 50
 
 
 @bp.route("/")
@@ -44,10 +48,9 @@ def invoice_list():
         period = parse_month(request.args["period"]) if request.args.get("period") else None
     except ValidationFailed:
         period = None
-    rows = db.session.scalars(invoices.invoices_query(user, period=period,
-                                                      agency_code=request.args.get("agency"),
-                                                      status=request.args.get("status")).limit(200)).all()
-    return render_template("billing/invoices.html", rows=rows, standing=balances.standing,
+    page = html_page(invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
+                                             status=request.args.get("status")), PER_PAGE)
+    return render_template("billing/invoices.html", p=page, standing=balances.standing,
                            balance=balances.balance, period=request.args.get("period", ""))
 
 

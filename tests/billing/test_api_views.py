@@ -210,3 +210,12 @@ def test_absurd_invoice_ids_and_months_are_404_and_422_not_500(app, api, web, mo
     page = browser.get("/billing/periods?period=9999-12")
     assert page.status_code == 422 and "2099-12" in page.get_data(as_text=True)
     assert browser.get("/billing/periods/9999-12.zip").status_code == 422
+
+
+def test_the_invoice_list_is_paged_like_every_list_and_a_bad_page_is_a_422(app, web, month):
+    close(app, month)
+    browser = web(MANAGER)
+    html = browser.get("/billing/").get_data(as_text=True)
+    assert 'data-testid="total">7 in total · page 1 of 1<' in html
+    for bad in ("0", "abc", "99999999999999999999"):
+        assert browser.get(f"/billing/?page={bad}").status_code == 422, bad
