@@ -23,7 +23,7 @@ from jof.core.calendar import local_today
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
-from jof.core.money import MoneyError, quantize, to_decimal
+from jof.core.money import MoneyError, check_amount, quantize, to_decimal
 from jof.core.people import Agency
 from jof.core.timeutil import utcnow
 
@@ -113,6 +113,9 @@ def _amount(value, field: str = "amount") -> Decimal:
         raise ValidationFailed({field: [str(exc)]}) from None
     if amount <= 0:
         raise ValidationFailed({field: ["Must be positive."]})
+    problem = check_amount(amount)
+    if problem:
+        raise ValidationFailed({field: [problem]})
     if amount != quantize(amount):
         raise ValidationFailed({field: ["Give the amount to the cent."]})
     return amount

@@ -18,7 +18,7 @@ from jof.core import audit
 from jof.core.calendar import next_month
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
-from jof.core.money import MoneyError, quantize, to_decimal
+from jof.core.money import MoneyError, check_amount, quantize, to_decimal
 from jof.core.timeutil import utcnow
 from jof.governance import effects
 
@@ -80,8 +80,9 @@ def validate_items(items, *, allow_empty: bool = False) -> list[dict]:
             for field in ("amount", "rate", "floor", "cap"):
                 if raw.get(field) not in (None, ""):
                     value = to_decimal(raw[field])
-                    if value < 0:
-                        errors[f"{where}.{field}"] = ["Must not be negative."]
+                    problem = check_amount(value)  # the one ceiling of core.money
+                    if problem:
+                        errors[f"{where}.{field}"] = [problem]
                     item[field] = str(value)
         except MoneyError as exc:
             errors[f"{where}"] = [str(exc)]

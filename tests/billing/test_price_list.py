@@ -90,3 +90,13 @@ def test_withdrawing_an_unknown_item_or_pricing_and_withdrawing_one_is_refused(a
         assert "payload.withdraw" in both.value.errors
         decision = _adopt({"effective_from": start, "withdraw": ["no_such_item"]})
         assert decision.effects[0].status == "failed" and "no_such_item" in decision.effects[0].summary
+
+
+def test_a_fee_above_the_one_amount_ceiling_or_below_zero_is_refused_naming_the_field(app, month):
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as refused:
+            pricing.validate_items([
+                {"code": "a", "service_line": "travel", "amount": "1000000000000"},
+                {"code": "b", "service_line": "travel", "amount": "-1"}])
+        assert refused.value.errors == {"items.0.amount": ["The amount is too large."],
+                                        "items.1.amount": ["Must not be negative."]}
