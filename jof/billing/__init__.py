@@ -7,9 +7,23 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug the line into ``app``: its request types, effects and listeners, then its
-    blueprints and commands (see ``docs/architecture.md``, "How to add a service line")."""
-    from jof.billing import api, cli, models, pricing, services, views  # noqa: F401  (models and registrations)
-    from jof.core import plugin
+    """Plug the line into ``app`` (see ``docs/architecture.md``, "How to add a service line").
+
+    Importing billing registers nothing; this does, and doing it again (a second app in
+    the same process) changes nothing: each registry keeps one entry per listener or kind.
+
+    - every chargeable event a line records is posted to the ledger at once;
+    - governance asks before it writes a month's pools: a closed billing period is frozen;
+    - the board's ``price_list`` decisions are validated and applied by the price list;
+    - the pages read billing's statuses through the ``billing_status`` filter.
+    """
+    from jof.billing import api, cli, pricing, services, states, views
+    from jof.core import charges, plugin
+    from jof.governance import effects
+
+    charges.after_record(services.on_record)
+    effects.register_freeze_guard(services.frozen)
+    effects.register("price_list", pricing.validate_decision, pricing.apply_decision)
+    app.add_template_filter(states.label, "billing_status")
 
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.billing_cli)

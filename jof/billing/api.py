@@ -1,22 +1,19 @@
-"""Billing API under /api/v1/billing (DESIGN §10, the billing row)."""
+"""Billing API under /api/v1/billing (DESIGN §10, the billing row). Each handler loads,
+calls a service with the acting user (which decides who may) and responds."""
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from marshmallow import fields, validate
-from sqlalchemy import select
 
-from jof.billing import exports, invoices, jobs, pricing, services
+from jof.billing import documents, exports, invoices, jobs, pricing, services, statements
 from jof.billing import schemas as s
-from jof.billing.models import PriceList
 from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
+from jof.core.calendar import local_today, parse_month
 from jof.core.db import db
 from jof.core.errors import NotFound
 from jof.core.paging import PaginationQuery, page_of
-from jof.core.people import Agency
 
 blp = Blueprint("billing_api", __name__, url_prefix="/api/v1/billing",
                 description="Price list, charges, period close, invoices, credit notes, statements")
@@ -28,7 +25,7 @@ blp = Blueprint("billing_api", __name__, url_prefix="/api/v1/billing",
 def price_list(q):
     """The price-list version in force on a date (default today)."""
     authz.require_user()
-    pl = pricing.in_force(q["on"] or invoices.today())
+    pl = pricing.in_force(q["on"] or local_today())
     if pl is None:
         raise NotFound("No price list is in force on that date.")
     return pl
@@ -39,18 +36,7 @@ def price_list(q):
 def price_list_versions():
     """Every version the board adopted, newest first."""
     authz.require_user()
-    return db.session.scalars(select(PriceList).order_by(PriceList.version.desc())).all()
-
-
-def _agency_filter(user, code: str | None) -> int | None:
-    if not authz.sees_all_agencies(user):
-        return user.agency_id
-    if not code:
-        return None
-    agency = db.session.scalar(select(Agency).where(Agency.code == code.upper()))
-    if agency is None:
-        raise NotFound("No such agency.")
-    return agency.id
+    return pricing.versions()
 
 
 @blp.route("/charges")
@@ -58,22 +44,14 @@ def _agency_filter(user, code: str | None) -> int | None:
 @blp.response(200, page_schema(s.ChargeOut, "ChargePage"))
 def charges(q):
     """Priced charges; an agency sees its own only."""
-    user = authz.require_user()
-    period = services.parse_period(q["period"]) if q["period"] else None
-    return page_of(services.charges_query(agency_id=_agency_filter(user, q["agency"]), period=period),
-                   q["page"], q["per_page"])
-
-
-def _facility_only(user) -> None:
-    authz.require_roles(user, "manager", "auditor", "admin", why="Periods are the facility's business.")
+    stmt = services.charges_query(authz.require_user(), agency_code=q["agency"], period=q["period"])
+    return page_of(stmt, q["page"], q["per_page"])
 
 
 @blp.route("/periods")
 @blp.response(200, s.PeriodOut(many=True))
 def periods():
-    user = authz.require_user()
-    _facility_only(user)
-    return db.session.scalars(services.periods_query()).all()
+    return db.session.scalars(services.periods_query(authz.require_user())).all()
 
 
 @blp.route("/periods/<period>/close", methods=["POST"])
@@ -81,7 +59,7 @@ def periods():
 def close(period):
     """Close the month (manager); closing a closed month changes nothing (changed: false)."""
     user = authz.require_user()
-    return services.close_period(user, services.parse_period(period))
+    return services.close_period(user, parse_month(period, "period"))
 
 
 @blp.route("/invoices")
@@ -89,10 +67,9 @@ def close(period):
 @blp.response(200, page_schema(s.InvoiceOut, "InvoicePage"))
 def invoice_list(q):
     """Invoices; an agency sees its own issued invoices only."""
-    user = authz.require_user()
-    period = services.parse_period(q["period"]) if q["period"] else None
-    return page_of(invoices.invoices_query(user, period=period, agency_code=q["agency"], status=q["status"]),
-                   q["page"], q["per_page"])
+    stmt = invoices.invoices_query(authz.require_user(), period=q["period"], agency_code=q["agency"],
+                                   status=q["status"])
+    return page_of(stmt, q["page"], q["per_page"])
 
 
 @blp.route("/invoices/<number>")
@@ -106,8 +83,8 @@ def invoice(number):
 @blp.response(200, description="The invoice as PDF", content_type="application/pdf")
 def invoice_pdf(number):
     inv = invoices.get_invoice(authz.require_user(), number)
-    return Response(invoices.invoice_pdf(inv), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(inv)}"'})
+    return Response(documents.invoice_pdf(inv), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{documents.filename(inv)}"'})
 
 
 @blp.route("/invoices/<number>/issue", methods=["POST"])
@@ -152,7 +129,7 @@ class CreditNotes(MethodView):
 @blp.response(200, s.StatementOut)
 def statement(code):
     """Invoices, credit notes and payments of an agency with the running balance."""
-    agency, entries = invoices.statement(authz.require_user(), code)
+    agency, entries = statements.statement(authz.require_user(), code)
     return {"agency": agency.code, "entries": entries,
             "balance": entries[-1].balance if entries else "0.00"}
 
@@ -161,7 +138,7 @@ def statement(code):
 @blp.response(200, description="The statement of account as a workbook", content_type=exports.XLSX_MIMETYPE)
 def statement_xlsx(code):
     """The statement as XLSX: amounts are numbers (to the cent, formatted #,##0.00), dates are dates."""
-    agency, entries = invoices.statement(authz.require_user(), code)
+    agency, entries = statements.statement(authz.require_user(), code)
     return Response(exports.statement_xlsx(agency, entries), mimetype=exports.XLSX_MIMETYPE,
                     headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.xlsx"'})
 
@@ -169,54 +146,32 @@ def statement_xlsx(code):
 @blp.route("/statements/<code>.csv")
 @blp.response(200, description="The statement of account as CSV", content_type="text/csv")
 def statement_csv(code):
-    agency, entries = invoices.statement(authz.require_user(), code)
-    return Response(invoices.statement_csv(agency, entries), mimetype="text/csv",
+    agency, entries = statements.statement(authz.require_user(), code)
+    return Response(exports.statement_csv(agency, entries), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="statement-{agency.code}.csv"'})
 
 
 # --- batch jobs ------------------------------------------------------------------------------
 
 
-class JobIn(ma.Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(jobs.KINDS))
-    period = fields.String(required=True, validate=s.PERIOD, metadata={"description": "YYYY-MM"})
-
-
-class JobOut(ma.Schema):
-    id = fields.Integer()
-    kind = fields.String(metadata={"description": "close_period | render_period"})
-    period = fields.Function(lambda j: j.period.strftime("%Y-%m"))
-    status = fields.String(metadata={"description": "queued | running | done | failed"})
-    done = fields.Integer(metadata={"description": "Items done so far (invoices rendered)."})
-    total = fields.Integer()
-    message = fields.String(metadata={"description": "The outcome, or why it failed."})
-    result = fields.Dict(allow_none=True)
-    requested_by = fields.Function(lambda j: j.requested_by.email)
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
-
-
 @blp.route("/jobs")
 class Jobs(MethodView):
     @blp.arguments(PaginationQuery, location="query")
-    @blp.response(200, page_schema(JobOut, "BillingJobPage"))
+    @blp.response(200, page_schema(s.JobOut, "BillingJobPage"))
     def get(self, q):
         """Period closes and PDF renderings, newest first (facility staff)."""
-        _facility_only(authz.require_user())
-        return page_of(jobs.jobs_query(), q["page"], q["per_page"])
+        return page_of(jobs.jobs_query(authz.require_user()), q["page"], q["per_page"])
 
-    @blp.arguments(JobIn)
-    @blp.response(202, JobOut)
+    @blp.arguments(s.JobIn)
+    @blp.response(202, s.JobOut)
     def post(self, data):
         """Start a job (manager): on the RQ queue when REDIS_URL is set (poll it), else run here."""
         user = authz.require_user()
-        return jobs.start(user, data["kind"], services.parse_period(data["period"]))
+        return jobs.start(user, data["kind"], data["period"])
 
 
 @blp.route("/jobs/<int:job_id>")
-@blp.response(200, JobOut)
+@blp.response(200, s.JobOut)
 def job(job_id):
     """A job's status, progress and result."""
-    _facility_only(authz.require_user())
-    return jobs.get(job_id)
+    return jobs.get(authz.require_user(), job_id)

@@ -21,6 +21,7 @@ def close_period(period: str, email: str):
     from sqlalchemy import select
 
     from jof.billing import services
+    from jof.core.calendar import parse_month
     from jof.core.errors import DomainError
     from jof.core.money import MoneyError
     from jof.core.people import User
@@ -30,7 +31,7 @@ def close_period(period: str, email: str):
         click.echo(f"no user {email}", err=True)
         sys.exit(2)
     try:
-        result = services.close_period(user, services.parse_period(period))
+        result = services.close_period(user, parse_month(period, "period"))
         db.session.commit()
     except (DomainError, MoneyError) as exc:
         db.session.rollback()

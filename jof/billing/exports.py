@@ -1,4 +1,5 @@
-"""Spreadsheet exports of billing (DESIGN §7: "CSV and XLSX export").
+"""Spreadsheet exports of billing (DESIGN §7: "CSV and XLSX export"): the statement of
+account as CSV and as a workbook.
 
 Amounts go into the workbook as numbers written from their Decimal value (never through
 a float computed here), formatted ``#,##0.00``; dates as dates. Text is always text: a
@@ -7,6 +8,7 @@ reference or a credit-note reason starting with ``=`` is not turned into a formu
 
 from __future__ import annotations
 
+import csv
 import io
 from decimal import Decimal
 
@@ -14,15 +16,33 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from jof.billing.invoices import Entry, today
+from jof.billing.statements import Entry
+from jof.core.calendar import local_today
 from jof.core.people import Agency
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER = ("Date", "Type", "Reference", "Description", "Debit (USD)", "Credit (USD)", "Balance (USD)")
+HEADER = ("Date", "Type", "Reference", "Description", "Debit (USD)", "Credit (USD)", "Balance (USD)", "Status")
+CSV_HEADER = ("date", "type", "reference", "description", "debit_usd", "credit_usd", "balance_usd", "status")
 #: The row of the column headings; entries start on the next one.
 HEADER_ROW = 4
+
+
+def statement_csv(agency: Agency, entries: list[Entry]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(CSV_HEADER)
+    for e in entries:
+        w.writerow([e.on.isoformat(), e.kind, _text_cell(e.reference), _text_cell(e.description),
+                    e.debit, e.credit, e.balance, e.status or ""])
+    return out.getvalue()
+
+
+def _text_cell(value) -> str:
+    """Keep typed text (a payment reference, a reason) from opening as a spreadsheet formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _text(cell, value: str) -> None:
@@ -44,7 +64,7 @@ def statement_xlsx(agency: Agency, entries: list[Entry]) -> bytes:
     _text(ws.cell(1, 1), f"Statement of account: {agency.name} ({agency.code})")
     ws.cell(1, 1).font = Font(bold=True, size=13)
     _text(ws.cell(2, 1), "As of")
-    ws.cell(2, 2).value = today()
+    ws.cell(2, 2).value = local_today()
     ws.cell(2, 2).number_format = DATE_FORMAT
     for col, title in enumerate(HEADER, start=1):
         _text(ws.cell(HEADER_ROW, col), title)
@@ -59,12 +79,14 @@ def statement_xlsx(agency: Agency, entries: list[Entry]) -> bytes:
         _amount(ws.cell(row, 5), e.debit)
         _amount(ws.cell(row, 6), e.credit)
         _amount(ws.cell(row, 7), e.balance)
+        if e.status:
+            _text(ws.cell(row, 8), e.status)
     total_row = row + 2
     _text(ws.cell(total_row, 6), "Balance due")
     ws.cell(total_row, 6).font = Font(bold=True)
     _amount(ws.cell(total_row, 7), entries[-1].balance if entries else Decimal("0.00"))
     ws.cell(total_row, 7).font = Font(bold=True)
-    for col, width in enumerate((12, 12, 18, 60, 15, 15, 15), start=1):
+    for col, width in enumerate((12, 12, 18, 60, 15, 15, 15, 15), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
     out = io.BytesIO()

@@ -19,14 +19,15 @@ import os
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from flask import current_app, has_app_context
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from jof.billing import invoices, services
-from jof.billing.models import BillingJob
+from jof.billing import access, documents, services
+from jof.billing.models import BillingJob, Invoice
+from jof.billing.states import JOB, JobKind, JobStatus
 from jof.core import audit
 from jof.core.db import db
 from jof.core.errors import DomainError, NotFound
@@ -36,8 +37,7 @@ from jof.core.timeutil import utcnow
 
 log = logging.getLogger("jof.billing.jobs")
 
-KINDS = ("close_period", "render_period")
-STATUSES = ("queued", "running", "done", "failed")
+KINDS = tuple(JobKind)
 #: The RQ queue billing jobs go to (``JOF_JOB_QUEUE`` overrides it).
 QUEUE = "jof-billing"
 #: How long a job may run on the worker before RQ stops it.
@@ -52,10 +52,6 @@ _worker_pid: int | None = None
 
 class QueueUnavailable(DomainError):
     status = 503
-
-
-def zip_path(month: date) -> Path:
-    return Path(current_app.instance_path) / "billing" / f"invoices-{month:%Y-%m}.zip"
 
 
 def redis_url() -> str | None:
@@ -87,10 +83,10 @@ def start(actor, kind: str, month: date) -> BillingJob:
 
     The caller's transaction commits the record (and, in-process, the outcome).
     """
-    services._manager(actor)
+    access.ensure_manager(actor, "Only the facility manager closes periods and invoices.")
     if kind not in KINDS:
         raise NotFound("No such job kind.")
-    job = BillingJob(kind=kind, period=month, status="queued", requested_by_id=actor.id, done=0, total=0,
+    job = BillingJob(kind=JobKind(kind), period=month, status=JobStatus.QUEUED, requested_by_id=actor.id, done=0, total=0,
                      message="", created_at=utcnow())
     db.session.add(job)
     db.session.flush()
@@ -118,12 +114,10 @@ def _close(job: BillingJob, actor, _progress) -> tuple[str, dict]:
 
 
 def _render(job: BillingJob, _actor, progress) -> tuple[str, dict]:
-    from jof.billing.models import Invoice
-
     if db.session.scalar(select(Invoice.id).where(Invoice.period == job.period).limit(1)) is None:
         raise DomainError(f"Period {job.period:%Y-%m} has no invoices to render; close it first.")
-    data = invoices.period_zip(job.period, progress)
-    path = zip_path(job.period)
+    data = documents.period_zip(job.period, progress)
+    path = documents.zip_path(job.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     partial.write_bytes(data)
@@ -132,7 +126,7 @@ def _render(job: BillingJob, _actor, progress) -> tuple[str, dict]:
             {"invoices": job.total, "zip": path.name, "bytes": len(data)})
 
 
-WORK = {"close_period": _close, "render_period": _render}
+WORK = {JobKind.CLOSE_PERIOD: _close, JobKind.RENDER_PERIOD: _render}
 
 
 def _reason(exc: Exception) -> str:
@@ -141,15 +135,18 @@ def _reason(exc: Exception) -> str:
     return f"Unexpected error ({type(exc).__name__}); the details are in the server log."
 
 
-def _finish(job: BillingJob, actor, status: str, message: str, result: dict | None = None) -> None:
-    job.status, job.message, job.result, job.finished_at = status, message, result, utcnow()
+def _finish(job: BillingJob, actor, action: str, message: str, result: dict | None = None) -> None:
+    """``finish`` (done) or ``fail`` (failed), with the outcome."""
+    _, status = JOB.move(job, action)
+    job.message, job.result, job.finished_at = message, result, utcnow()
     audit.record(actor, f"billing.job.{status}", job, after={"kind": job.kind, "period": job.period,
                                                             "message": message})
 
 
 def _run_here(job: BillingJob, actor) -> None:
     """In-process: the work in a savepoint of the caller's transaction."""
-    job.status, job.started_at = "running", utcnow()
+    JOB.move(job, "start")
+    job.started_at = utcnow()
 
     def progress(done: int, total: int) -> None:
         job.done, job.total = done, total
@@ -160,9 +157,9 @@ def _run_here(job: BillingJob, actor) -> None:
     except Exception as exc:
         if not isinstance(exc, DomainError | MoneyError):
             log.exception("billing job %s failed", job.id)
-        _finish(job, actor, "failed", _reason(exc))
+        _finish(job, actor, "fail", _reason(exc))
         return
-    _finish(job, actor, "done", message, result)
+    _finish(job, actor, "finish", message, result)
 
 
 # --- the worker side ---------------------------------------------------------------------------
@@ -178,16 +175,21 @@ def execute(job_id: int) -> str:
         return _execute(job_id)
 
 
+#: The job table's ``start`` move, which the worker applies as one conditional UPDATE.
+_START = next(m for m in JOB.moves if m.action == "start")
+
+
 def _claim(job_id: int) -> bool:
-    """queued → running, once: the request that queued the job may not have committed yet
-    (wait for it), and a job already taken is left alone."""
+    """The table's ``start`` (queued → running), once: the request that queued the job may
+    not have committed yet (wait for it), and a job already taken is left alone. It is one
+    ``UPDATE … WHERE status IN (sources)`` so two workers cannot both take the job."""
     wait = current_app.config.get("JOF_JOB_ROW_WAIT_SECONDS", ROW_WAIT_SECONDS)
     deadline = time.monotonic() + wait
     while True:
         try:
             claimed = db.session.execute(
-                update(BillingJob).where(BillingJob.id == job_id, BillingJob.status == "queued")
-                .values(status="running", started_at=utcnow())).rowcount
+                update(BillingJob).where(BillingJob.id == job_id, BillingJob.status.in_(_START.sources))
+                .values(status=_START.target, started_at=utcnow())).rowcount
             db.session.commit()
         except OperationalError:  # SQLite: the queuing request still holds the write lock
             db.session.rollback()
@@ -220,14 +222,14 @@ def _execute(job_id: int) -> str:
 
     try:
         message, result = WORK[job.kind](job, actor, progress)
-        _finish(job, actor, "done", message, result)
+        _finish(job, actor, "finish", message, result)
         db.session.commit()
         return "done"
     except Exception as exc:
         db.session.rollback()  # everything the work did, so the period is as it was
         job = db.session.get(BillingJob, job_id, populate_existing=True)
         actor = db.session.get(User, job.requested_by_id)
-        _finish(job, actor, "failed", _reason(exc))
+        _finish(job, actor, "fail", _reason(exc))
         db.session.commit()
         if not isinstance(exc, DomainError | MoneyError):
             raise  # RQ keeps the traceback in its failed-job registry
@@ -251,15 +253,27 @@ def run_worker(*, burst: bool = False, simple: bool = False) -> bool:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def jobs_query(month: date | None = None):
+def jobs_query(actor, month: date | None = None):
+    """Period closes and PDF renderings, newest first (the facility's people)."""
+    access.ensure_facility(actor)
     stmt = select(BillingJob).order_by(BillingJob.id.desc())
     if month is not None:
         stmt = stmt.where(BillingJob.period == month)
     return stmt
 
 
-def get(job_id: int) -> BillingJob:
+def get(actor, job_id: int) -> BillingJob:
+    access.ensure_facility(actor)
     job = db.session.get(BillingJob, job_id)
     if job is None:
         raise NotFound("No such job.")
     return job
+
+
+def zip_file(actor, month: date):
+    """The period's rendered ZIP for the facility's people; 404 until it is rendered."""
+    access.ensure_facility(actor)
+    path = documents.zip_path(month)
+    if not path.is_file():
+        raise NotFound(gettext("Render the period's PDFs first."))
+    return path

@@ -8,10 +8,12 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jof.billing.states import InvoiceStatus, JobKind, JobStatus, PeriodStatus
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.money import Money, Rate, ScaledDecimal, UnitPrice
 from jof.core.people import Agency, User
+from jof.core.statetable import StatusType
 from jof.core.timeutil import UTCDateTime, utcnow
 
 METHODS = ("flat", "percentage")
@@ -65,7 +67,8 @@ class BillingPeriod(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: First day of the month.
     month: Mapped[date] = mapped_column(Date, unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    #: open | closed (``states.PERIOD``)
+    status: Mapped[PeriodStatus] = mapped_column(StatusType(PeriodStatus, 10), default=PeriodStatus.OPEN)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     summary: Mapped[dict | None] = mapped_column(JSON)
@@ -111,8 +114,9 @@ class Invoice(db.Model):
     number: Mapped[str | None] = mapped_column(String(30), unique=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     period: Mapped[date] = mapped_column(Date, index=True)
-    #: draft | issued (paid, partially paid and overdue are derived from payments and dates)
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    #: draft | issued (``states.INVOICE``); what the agency reads (paid, credited, overdue …)
+    #: is derived from payments, credit notes and dates (``balances.standing``).
+    status: Mapped[InvoiceStatus] = mapped_column(StatusType(InvoiceStatus, 10), default=InvoiceStatus.DRAFT)
     total_usd: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     local_currency: Mapped[str] = mapped_column(String(3), default="USD")
     #: UN operational rate of the invoice month: local units per USD.
@@ -188,10 +192,10 @@ class BillingJob(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: close_period | render_period
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[JobKind] = mapped_column(StatusType(JobKind, 20))
     period: Mapped[date] = mapped_column(Date)
-    #: queued | running | done | failed
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    #: queued | running | done | failed (``states.JOB``)
+    status: Mapped[JobStatus] = mapped_column(StatusType(JobStatus, 10), default=JobStatus.QUEUED)
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")

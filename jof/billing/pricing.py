@@ -12,11 +12,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from jof.billing.models import METHODS, PriceItem, PriceList
+from jof.billing.models import METHODS, BillingPeriod, Charge, PriceItem, PriceList
+from jof.billing.states import PeriodStatus
 from jof.core import audit
+from jof.core.calendar import next_month
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
-from jof.core.money import MoneyError, quantize, to_decimal
+from jof.core.money import MoneyError, check_amount, quantize, to_decimal
 from jof.core.timeutil import utcnow
 from jof.governance import effects
 
@@ -78,8 +80,9 @@ def validate_items(items, *, allow_empty: bool = False) -> list[dict]:
             for field in ("amount", "rate", "floor", "cap"):
                 if raw.get(field) not in (None, ""):
                     value = to_decimal(raw[field])
-                    if value < 0:
-                        errors[f"{where}.{field}"] = ["Must not be negative."]
+                    problem = check_amount(value)  # the one ceiling of core.money
+                    if problem:
+                        errors[f"{where}.{field}"] = [problem]
                     item[field] = str(value)
         except MoneyError as exc:
             errors[f"{where}"] = [str(exc)]
@@ -113,12 +116,8 @@ def validate_withdraw(withdraw, items: list[dict]) -> list[str]:
 def first_open_day() -> date | None:
     """The first day a new version may take effect: the first day after the last closed
     billing period (a closed month's prices never change); None while none is closed."""
-    from jof.billing.models import BillingPeriod
-
-    last = db.session.scalar(select(func.max(BillingPeriod.month)).where(BillingPeriod.status == "closed"))
-    if last is None:
-        return None
-    return date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    last = db.session.scalar(select(func.max(BillingPeriod.month)).where(BillingPeriod.status == PeriodStatus.CLOSED))
+    return None if last is None else next_month(last)
 
 
 def check_effective_from(effective_from: date, field: str = "effective_from") -> None:
@@ -176,6 +175,11 @@ def create_version(items: list[dict], effective_from: date, *, decision_id: int 
     return pl
 
 
+def versions() -> list[PriceList]:
+    """Every version the board adopted, newest first."""
+    return list(db.session.scalars(select(PriceList).order_by(PriceList.version.desc())))
+
+
 def in_force(on: date) -> PriceList | None:
     return db.session.scalar(select(PriceList).where(PriceList.effective_from <= on)
                              .order_by(PriceList.effective_from.desc(), PriceList.version.desc()).limit(1))
@@ -217,7 +221,7 @@ def price(item_code: str, quantity: Decimal, value_usd: Decimal, on: date) -> Pr
 # --- the board's price_list decisions -----------------------------------------------------------
 
 
-def _validate_payload(payload: dict) -> dict:
+def validate_decision(payload: dict) -> dict:
     """At proposal: the items listed replace or add, ``withdraw`` removes, every other item
     carries forward; the date must be in the first open billing month or later."""
     try:
@@ -233,7 +237,7 @@ def _validate_payload(payload: dict) -> dict:
     return out
 
 
-def _apply(decision, payload: dict, actor) -> str:
+def apply_decision(decision, payload: dict, actor) -> str:
     """At adoption: a period closed meanwhile makes the date invalid; the ValidationFailed
     is recorded by governance as a failed effect with the reason."""
     pl = create_version(payload.get("items") or [], effects.effective_from(payload), decision_id=decision.id,
@@ -247,8 +251,6 @@ def reprice_unbilled(effective_from: date, actor=None) -> int:
     """Price again the fees delivered on or after ``effective_from`` that no invoice holds
     yet, so every charge is priced by the version in force on its delivery date even when
     the board adopts a version dated earlier in the open month."""
-    from jof.billing.models import Charge
-
     changed = 0
     for charge in db.session.scalars(select(Charge).where(
             Charge.kind == "fee", Charge.invoice_id.is_(None), Charge.delivered_on >= effective_from)):
@@ -264,5 +266,3 @@ def reprice_unbilled(effective_from: date, actor=None) -> int:
         changed += 1
     return changed
 
-
-effects.register("price_list", _validate_payload, _apply)

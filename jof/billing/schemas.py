@@ -1,15 +1,35 @@
-"""Input and output schemas of billing: price list, charges, periods, invoices, payments."""
+"""Input and output schemas of billing: price list, charges, periods, invoices, payments,
+statements and jobs."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.billing import invoices
+from jof.billing import balances
+from jof.billing.states import InvoiceStatus, JobKind, JobStatus, PeriodStatus, Standing
+from jof.core.calendar import MONTH_MESSAGE, parse_month
+from jof.core.errors import ValidationFailed
 from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
 
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM.")
+
+class Month(fields.String):
+    """A billing month ``YYYY-MM`` (2000-01 to 2099-12, ``core.calendar``), loaded as the
+    first day of the month."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_month(value if isinstance(value, str) else None)
+        except ValidationFailed:
+            raise ma.ValidationError(MONTH_MESSAGE) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.strftime("%Y-%m") if value else None
+
+
+def _values(enum) -> str:
+    return " | ".join(enum)
 
 
 def _month(value) -> str | None:
@@ -41,7 +61,7 @@ class PriceListQuery(ma.Schema):
 
 
 class ChargeQuery(PaginationQuery):
-    period = fields.String(load_default=None, validate=PERIOD)
+    period = Month(load_default=None, metadata={"description": "YYYY-MM"})
     agency = fields.String(load_default=None)
 
 
@@ -64,7 +84,7 @@ class ChargeOut(ma.Schema):
 
 class PeriodOut(ma.Schema):
     period = fields.Function(lambda p: _month(p.month))
-    status = fields.String()
+    status = fields.String(metadata={"description": _values(PeriodStatus)})
     closed_at = fields.DateTime(allow_none=True)
     summary = fields.Dict(allow_none=True)
 
@@ -118,9 +138,9 @@ class CreditNoteOut(ma.Schema):
 
 
 class InvoiceQuery(PaginationQuery):
-    period = fields.String(load_default=None, validate=PERIOD)
+    period = Month(load_default=None, metadata={"description": "YYYY-MM"})
     agency = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(("draft", "issued")))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(InvoiceStatus)))
 
 
 class InvoiceOut(ma.Schema):
@@ -128,16 +148,16 @@ class InvoiceOut(ma.Schema):
     number = fields.String(allow_none=True)
     agency = fields.Function(lambda i: i.agency.code)
     period = fields.Function(lambda i: _month(i.period))
-    status = fields.Function(lambda i: invoices.status_of(i),
-                             metadata={"description": "draft | issued | partially_paid | paid | overdue"})
+    status = fields.Function(lambda i: str(balances.standing(i)), metadata={
+        "description": f"{_values(Standing)}: credited when credit notes cancel the whole total."})
     total_usd = DecimalString()
     local_currency = fields.String()
     exchange_rate = DecimalString(places=6)
-    total_local = fields.Function(lambda i: str(invoices.local_total(i)),
+    total_local = fields.Function(lambda i: str(balances.local_total(i)),
                                   metadata={"description": "To the local currency's minor units."})
-    credited = fields.Function(lambda i: str(invoices.credited(i)))
-    paid = fields.Function(lambda i: str(invoices.paid(i)))
-    balance = fields.Function(lambda i: str(invoices.balance(i)))
+    credited = fields.Function(lambda i: str(balances.credited(i)))
+    paid = fields.Function(lambda i: str(balances.paid(i)))
+    balance = fields.Function(lambda i: str(balances.balance(i)))
     issued_on = fields.Date(allow_none=True)
     due_on = fields.Date(allow_none=True)
     lines = fields.List(fields.Nested(LineOut))
@@ -151,9 +171,31 @@ class EntryOut(ma.Schema):
     debit = DecimalString()
     credit = DecimalString()
     balance = DecimalString()
+    status = fields.String(allow_none=True, metadata={
+        "description": f"Where an invoice stands today ({_values(Standing)}); null for other entries."})
 
 
 class StatementOut(ma.Schema):
     agency = fields.String()
     balance = DecimalString()
     entries = fields.List(fields.Nested(EntryOut))
+
+
+class JobIn(ma.Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(JobKind)))
+    period = Month(required=True, metadata={"description": "YYYY-MM"})
+
+
+class JobOut(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": _values(JobKind)})
+    period = fields.Function(lambda j: _month(j.period))
+    status = fields.String(metadata={"description": _values(JobStatus)})
+    done = fields.Integer(metadata={"description": "Items done so far (invoices rendered)."})
+    total = fields.Integer()
+    message = fields.String(metadata={"description": "The outcome, or why it failed."})
+    result = fields.Dict(allow_none=True)
+    requested_by = fields.Function(lambda j: j.requested_by.email)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)

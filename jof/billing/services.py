@@ -5,6 +5,9 @@ here with the price list in force on its delivery date and becomes a charge of t
 delivery month, or of the next open month when that one is closed already (with a note
 saying so). Closing a month allocates its cost pools through governance, freezes it and
 drafts one invoice per agency; closing it again changes nothing.
+
+Governance's cost sharing (pools, preview, recorded allocation) is reached through the
+one alias ``governance`` below and nowhere else in billing.
 """
 
 from __future__ import annotations
@@ -16,42 +19,27 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from jof.billing import pricing
+from jof.billing import access, pricing
 from jof.billing.models import BillingPeriod, Charge, Invoice, InvoiceLine, PriceItem, PriceList
+from jof.billing.states import PERIOD, InvoiceStatus, PeriodStatus
 from jof.core import audit, authz, charges
+from jof.core.calendar import next_month
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
-from jof.core.errors import Conflict, ValidationFailed
+from jof.core.errors import Conflict, NotFound
 from jof.core.money import CURRENCIES, quantize, rate_for
-from jof.core.people import Agency, Facility, Role
+from jof.core.people import Agency, Facility
 from jof.core.timeutil import utcnow
-from jof.governance import effects as governance_effects
+
+# Governance's cost sharing, through this one alias: pools_of, preview, record_allocation,
+# recorded_shares.
 from jof.governance import services as governance
-from jof.governance.models import CostPool
 
 #: Order of service lines on an invoice; shared costs come last.
 LINE_ORDER = ("procurement", "travel", "ict")
 SHARED = "shared_costs"
 
-
-def next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-#: Months billing accepts (a year like 9999 would overflow the month after it).
-YEARS = (2000, 2099)
-
-
-def parse_period(text: str) -> date:
-    month = governance.parse_period(text)
-    if not YEARS[0] <= month.year <= YEARS[1]:
-        raise ValidationFailed({"period": [f"Give a month from {YEARS[0]}-01 to {YEARS[1]}-12."]})
-    return month
-
-
-def _manager(actor) -> None:
-    authz.ensure_can_change(actor)
-    authz.require_roles(actor, Role.MANAGER, why="Only the facility manager closes periods and invoices.")
+_WHY = "Only the facility manager closes periods and invoices."
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -62,7 +50,7 @@ def _period_row(month: date, *, lock: str | None = None) -> BillingPeriod:
     session = db.session
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(BillingPeriod).values(month=month, status="open")
+    session.execute(insert(BillingPeriod).values(month=month, status=PeriodStatus.OPEN)
                     .on_conflict_do_nothing(index_elements=["month"]))
     stmt = select(BillingPeriod).where(BillingPeriod.month == month).execution_options(populate_existing=True)
     if lock == "update":
@@ -73,14 +61,14 @@ def _period_row(month: date, *, lock: str | None = None) -> BillingPeriod:
 
 
 def is_closed(month: date) -> bool:
-    return db.session.scalar(select(BillingPeriod.status).where(BillingPeriod.month == month)) == "closed"
+    return db.session.scalar(select(BillingPeriod.status).where(BillingPeriod.month == month)) == PeriodStatus.CLOSED
 
 
 def open_period_for(delivered_on: date) -> date:
     """The delivery month, or the first later month not closed yet."""
     month = delivered_on.replace(day=1)
     closed = set(db.session.scalars(select(BillingPeriod.month).where(
-        BillingPeriod.month >= month, BillingPeriod.status == "closed")))
+        BillingPeriod.month >= month, BillingPeriod.status == PeriodStatus.CLOSED)))
     while month in closed:
         month = next_month(month)
     return month
@@ -109,7 +97,7 @@ def post_event(event: ChargeableEvent, actor=None) -> Charge | None:
         price_list_id = None
     month = open_period_for(event.delivered_on)
     # Waits for a close of that month running right now, then looks again.
-    if _period_row(month, lock="share").status == "closed":
+    if _period_row(month, lock="share").status == PeriodStatus.CLOSED:
         month = open_period_for(event.delivered_on)
         _period_row(month, lock="share")
     note = ""
@@ -127,22 +115,18 @@ def post_event(event: ChargeableEvent, actor=None) -> Charge | None:
     return charge
 
 
-def _on_record(actor, event: ChargeableEvent) -> None:
+def on_record(actor, event: ChargeableEvent) -> None:
+    """Every event a line records is posted at once (``jof.billing.install`` listens)."""
     post_event(event, actor)
 
 
-charges.after_record(_on_record)
-
-
-def _frozen(month: date) -> str | None:
+def frozen(month: date) -> str | None:
     """Governance asks before it writes a month's pools or allocation: a closed billing
-    period is frozen. The row is read FOR SHARE, so it waits for a close running now."""
+    period is frozen. The row is read FOR SHARE, so it waits for a close running now.
+    (``jof.billing.install`` registers it as a freeze guard of the board's effects.)"""
     status = db.session.scalar(select(BillingPeriod.status).where(BillingPeriod.month == month)
                                .with_for_update(read=True))
-    return f"The billing period {month:%Y-%m} is closed." if status == "closed" else None
-
-
-governance_effects.register_freeze_guard(_frozen)
+    return f"The billing period {month:%Y-%m} is closed." if status == PeriodStatus.CLOSED else None
 
 
 def unposted_events(before: date):
@@ -160,10 +144,18 @@ def post_pending(before: date, actor=None) -> list[ChargeableEvent]:
     return unpriced
 
 
-def charges_query(*, agency_id: int | None = None, period: date | None = None, invoice_id: int | None = None):
+def charges_query(actor, *, agency_code: str | None = None, period: date | None = None,
+                  invoice_id: int | None = None):
+    """Priced charges ``actor`` may see: an agency its own only (its ``agency_code`` filter
+    is ignored), the facility any agency's."""
     stmt = select(Charge).order_by(Charge.period.desc(), Charge.id)
-    if agency_id is not None:
-        stmt = stmt.where(Charge.agency_id == agency_id)
+    if not authz.sees_all_agencies(actor):
+        stmt = stmt.where(Charge.agency_id == actor.agency_id)
+    elif agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.upper()))
+        if agency is None:
+            raise NotFound("No such agency.")
+        stmt = stmt.where(Charge.agency_id == agency.id)
     if period is not None:
         stmt = stmt.where(Charge.period == period)
     if invoice_id is not None:
@@ -246,7 +238,8 @@ class Preview:
     closed: bool
     drafts: list[AgencyDraft]
     unpriced: list[ChargeableEvent]
-    pools: list[CostPool]
+    #: Governance's cost pools of the month.
+    pools: list
     problems: list[str]
 
     @property
@@ -254,12 +247,14 @@ class Preview:
         return sum((d.total for d in self.drafts), Decimal("0.00"))
 
 
-def preview(month: date) -> Preview:
-    """What closing the month would invoice, computed without writing anything.
+def preview(actor, month: date) -> Preview:
+    """What closing the month would invoice, computed without writing anything (for the
+    facility's people).
 
     Events not yet posted show as unpriced or are priced on the fly; pools are split by
     governance's preview with the key in force.
     """
+    access.ensure_facility(actor)
     closed = is_closed(month)
     problems: list[str] = []
     end = next_month(month)
@@ -313,17 +308,18 @@ def preview(month: date) -> Preview:
 @dataclass
 class _PreviewShare:
     agency_id: int
-    cost_pool: CostPool
+    cost_pool: object  # governance's CostPool
     amount: Decimal
     explanation: dict
     key_id: int
 
 
 def close_period(actor, month: date) -> CloseResult:
-    """Close the month: ICT billing, post pending events, allocate pools, freeze, draft invoices."""
-    _manager(actor)
+    """Close the month: monthly billers (ICT), post pending events, allocate pools, freeze,
+    draft invoices."""
+    access.ensure_manager(actor, _WHY)
     period = _period_row(month, lock="update")
-    if period.status == "closed":
+    if period.status == PeriodStatus.CLOSED:
         return CloseResult(month, False, f"Period {month:%Y-%m} is already closed; nothing changed.",
                            list(db.session.scalars(select(Invoice).where(Invoice.period == month)
                                                    .order_by(Invoice.id))))
@@ -342,7 +338,7 @@ def close_period(actor, month: date) -> CloseResult:
     invoices = []
     for draft in sorted(_drafts(month, shares).values(), key=lambda d: d.agency.code):
         total = draft.total
-        inv = Invoice(agency_id=draft.agency.id, period=month, status="draft", total_usd=total,
+        inv = Invoice(agency_id=draft.agency.id, period=month, status=InvoiceStatus.DRAFT, total_usd=total,
                       local_currency=currency, exchange_rate=rate, total_local=quantize(total * rate, CURRENCIES.get(currency, 2)),
                       created_at=utcnow())
         for n, line in enumerate(draft.lines, start=1):
@@ -353,7 +349,7 @@ def close_period(actor, month: date) -> CloseResult:
                            .values(invoice_id=inv.id))
         invoices.append(inv)
     total = sum((i.total_usd for i in invoices), Decimal("0.00"))
-    period.status = "closed"
+    PERIOD.move(period, "close")
     period.closed_at = utcnow()
     period.closed_by_id = actor.id
     period.summary = {"invoices": len(invoices), "total_usd": str(total), "notes": notes}
@@ -363,5 +359,7 @@ def close_period(actor, month: date) -> CloseResult:
     return CloseResult(month, True, message, invoices)
 
 
-def periods_query():
+def periods_query(actor):
+    access.ensure_facility(actor)
     return select(BillingPeriod).order_by(BillingPeriod.month.desc())
+

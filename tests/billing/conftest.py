@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from jof.billing import invoices, services
+from jof.billing.models import Invoice
 from jof.core import charges
 from jof.core.db import db
 from jof.core.people import Agency, User
@@ -75,3 +77,15 @@ def month(app, demo) -> Month:
         db.session.commit()
         pass_through = sum((Decimal(f"{812 + n}.37") for n in range(4)), Decimal(0))
         return Month(MONTH, fees, pass_through, Decimal("13333.33"))
+
+
+def close(app, month, issue: tuple[str, ...] = ()) -> dict[str, int]:
+    """Close the month as the manager and issue the invoices of ``issue``; ids by agency code."""
+    with app.app_context():
+        manager = user("manager@jof.example")
+        services.close_period(manager, month.period)
+        ids = {i.agency.code: i.id for i in db.session.scalars(select(Invoice))}
+        for code in issue:
+            invoices.issue(manager, ids[code])
+        db.session.commit()
+        return ids

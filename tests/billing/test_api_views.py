@@ -15,7 +15,7 @@ from jof.billing.models import Invoice
 from jof.core.db import db
 from jof.governance import services as governance
 from jof.governance.models import Decision
-from tests.billing.conftest import MONTH, agency, record, user
+from tests.billing.conftest import MONTH, agency, close, record, user
 from tests.conftest import csrf_from
 
 MANAGER = "manager@jof.example"
@@ -190,3 +190,32 @@ def test_a_version_dated_earlier_in_the_open_month_reprices_the_unbilled_fees_af
             Charge.event_id.in_([before.id, after.id]))).all())
         assert amounts == {"TRV-19": Decimal("35.00"), "TRV-25": Decimal("38.00")}
         assert "1 unbilled charge(s) repriced" in decision.effects[0].summary
+
+
+def test_absurd_invoice_ids_and_months_are_404_and_422_not_500(app, api, web, month):
+    ids = close(app, month, issue=("UNDP",))
+    manager = api(MANAGER)
+    for ref in ("99999999999999999999999", "9" * 19, "%C2%B2", "%D9%A3", "-1", "0"):
+        assert manager.get(f"/api/v1/billing/invoices/{ref}").status_code == 404, ref
+        assert manager.get(f"/api/v1/billing/invoices/{ref}.pdf").status_code == 404, ref
+    assert manager.get(f"/api/v1/billing/invoices/{ids['UNFPA']}").status_code == 200  # a draft by id still works
+    r = manager.post("/api/v1/billing/credit-notes", json={"invoice": "99999999999999999999", "reason": "xyz"})
+    assert r.status_code == 404
+    for bad in ("9999-12", "1999-12", "2100-01", "0000-01"):
+        r = manager.post(f"/api/v1/billing/periods/{bad}/close")
+        assert r.status_code == 422 and "period" in r.get_json()["errors"], bad
+        assert manager.get(f"/api/v1/billing/invoices?period={bad}").status_code == 422, bad
+        assert manager.get(f"/api/v1/billing/charges?period={bad}").status_code == 422, bad
+    browser = web(MANAGER)
+    page = browser.get("/billing/periods?period=9999-12")
+    assert page.status_code == 422 and "2099-12" in page.get_data(as_text=True)
+    assert browser.get("/billing/periods/9999-12.zip").status_code == 422
+
+
+def test_the_invoice_list_is_paged_like_every_list_and_a_bad_page_is_a_422(app, web, month):
+    close(app, month)
+    browser = web(MANAGER)
+    html = browser.get("/billing/").get_data(as_text=True)
+    assert 'data-testid="total">7 in total · page 1 of 1<' in html
+    for bad in ("0", "abc", "99999999999999999999"):
+        assert browser.get(f"/billing/?page={bad}").status_code == 422, bad

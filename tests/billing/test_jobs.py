@@ -12,12 +12,12 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from jof.billing import jobs, services
+from jof.billing import documents, invoices, jobs, services
 from jof.billing.models import BillingJob, Invoice
 from jof.core.audit import AuditEvent
 from jof.core.db import db
 from jof.governance import services as governance
-from tests.billing.conftest import MONTH, record
+from tests.billing.conftest import MONTH, close, record, user
 from tests.conftest import csrf_from
 
 MANAGER = "manager@jof.example"
@@ -234,3 +234,22 @@ def test_worker_skips_a_job_whose_request_never_committed(app, rq_queue, monkeyp
 def test_worker_command_needs_redis_url(app, in_process):
     out = app.test_cli_runner().invoke(args=["billing", "worker", "--burst"])
     assert out.exit_code == 2 and "REDIS_URL is not set" in out.output
+
+
+def test_issuing_paying_or_crediting_drops_the_rendered_period_zip(app, month):
+    ids = close(app, month)
+    with app.app_context():
+        manager = user(MANAGER)
+        path = documents.zip_path(month.period)
+        for step in ("issue", "pay", "credit"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"PK stale")
+            inv = db.session.get(Invoice, ids["UNDP"])
+            if step == "issue":
+                invoices.issue(manager, inv.id)
+            elif step == "pay":
+                invoices.record_payment(manager, inv, paid_on=inv.issued_on, amount="1.00", reference="BB-9")
+            else:
+                invoices.credit_note(manager, inv, reason="Seat counted twice", amount="1.00")
+            db.session.commit()
+            assert not path.exists(), step

@@ -9,12 +9,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from jof.billing import invoices, services
+from jof.billing import documents, invoices, services
 from jof.billing.models import Charge, Invoice
+from jof.core.calendar import local_today, next_month
 from jof.core.db import db
 from jof.core.errors import Conflict
 from jof.core.money import rate_for
-from tests.billing.conftest import MONTH, agency, record, user
+from jof.governance import services as governance
+from jof.governance.models import CostPool
+from tests.billing.conftest import MONTH, agency, close, record, user
+
+MANAGER = "manager@jof.example"
 
 
 def test_close_drafts_one_invoice_per_agency_summing_to_fees_pass_through_and_pools(app, month):
@@ -49,12 +54,12 @@ def test_issuing_numbers_gapless_and_the_pdf_shows_number_agency_and_total(app, 
         services.close_period(manager, month.period)
         issued = invoices.issue_period(manager, month.period)
         db.session.commit()
-        today = invoices.today()
+        today = local_today()
         assert [i.number for i in issued] == [f"JOF-{today.year}-{n:05d}" for n in range(1, 8)]
         for inv in issued:
             assert inv.issued_on == today and (inv.due_on - inv.issued_on).days == 30
         undp = next(i for i in issued if i.agency.code == "UNDP")
-        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(invoices.invoice_pdf(undp))).pages)
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(documents.invoice_pdf(undp))).pages)
         assert undp.number in text
         assert "United Nations Development Programme" in text
         assert f"USD {undp.total_usd}" in text
@@ -82,7 +87,7 @@ def test_a_charge_dated_in_a_closed_period_lands_in_the_next_open_one_with_a_not
         event = record("UNEP", "TRV-late/ticket", "ticket_issuance", "travel", on=MONTH.replace(day=28))
         db.session.commit()
         charge = db.session.scalar(select(Charge).where(Charge.event_id == event.id))
-        following = services.next_month(MONTH)
+        following = next_month(MONTH)
         assert charge.period == following
         assert "closed period" in charge.note and f"{following:%Y-%m}" in charge.note
         assert charge.invoice_id is None
@@ -107,3 +112,41 @@ def test_only_the_manager_closes(app, month):
             with pytest.raises(Forbidden):
                 services.close_period(user(email), month.period)
         assert agency("UNDP") is not None
+
+
+def test_pools_and_allocation_of_a_closed_period_cannot_change(app, api, month):
+    manager = api(MANAGER)
+    period = f"{MONTH:%Y-%m}"
+    preview = manager.get(f"/api/v1/governance/allocations/preview?period={period}").get_json()
+    close(app, month)
+    with app.app_context():
+        pool_id = db.session.scalar(select(CostPool.id).where(CostPool.period == MONTH, CostPool.category == "staff"))
+        shares_before = sorted((s.agency_id, s.amount) for s in governance.recorded_shares(MONTH))
+    closed = f"The billing period {period} is closed."
+    r = manager.post("/api/v1/governance/allocations", json={"period": period, "confirm": True,
+                                                             "digest": preview["digest"]})
+    assert r.status_code == 409 and closed in r.get_json()["detail"]
+    r = manager.patch(f"/api/v1/governance/cost-pools/{pool_id}", json={"amount": "1.00"})
+    assert r.status_code == 409 and closed in r.get_json()["detail"]
+    r = manager.delete(f"/api/v1/governance/cost-pools/{pool_id}")
+    assert r.status_code == 409 and closed in r.get_json()["detail"]
+    with app.app_context():
+        assert sorted((s.agency_id, s.amount) for s in governance.recorded_shares(MONTH)) == shares_before
+        assert db.session.get(CostPool, pool_id).amount == Decimal("10000.00")
+    # the next month is open: pools go in there
+    following = f"{next_month(MONTH):%Y-%m}"
+    r = manager.post("/api/v1/governance/cost-pools", json={"period": following, "category": "staff",
+                                                            "amount": "10.00"})
+    assert r.status_code == 201, r.get_json()
+
+
+def test_a_new_pool_category_in_a_closed_period_is_a_409(app, api, month):
+    close(app, month)
+    with app.app_context():
+        from jof.governance.models import POOL_CATEGORIES
+
+        used = set(db.session.scalars(select(CostPool.category).where(CostPool.period == MONTH)))
+        free = next(c for c in POOL_CATEGORIES if c not in used)
+    r = api(MANAGER).post("/api/v1/governance/cost-pools", json={"period": f"{MONTH:%Y-%m}", "category": free,
+                                                                  "amount": "10.00"})
+    assert r.status_code == 409 and f"The billing period {MONTH:%Y-%m} is closed." in r.get_json()["detail"]
