@@ -72,7 +72,7 @@ def bench_render(app) -> None:
     from jof.billing.models import Invoice
     from jof.core.db import db
     from jof.core.people import Agency, User
-    from jof.governance import services as governance
+    from jof.governance import cost_sharing as governance
 
     year = date.today().year
     month = date(year, 1, 1)

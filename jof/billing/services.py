@@ -6,8 +6,8 @@ delivery month, or of the next open month when that one is closed already (with 
 saying so). Closing a month allocates its cost pools through governance, freezes it and
 drafts one invoice per agency; closing it again changes nothing.
 
-Governance's cost sharing (pools, preview, recorded allocation) is reached through the
-one alias ``governance`` below and nowhere else in billing.
+Governance's cost sharing (pools, preview, recorded allocation) is reached through its
+public module ``jof.governance.cost_sharing`` and nowhere else in billing.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from jof.core.timeutil import utcnow
 
 # Governance's cost sharing, through this one alias: pools_of, preview, record_allocation,
 # recorded_shares.
-from jof.governance import services as governance
+from jof.governance import cost_sharing
 
 #: Order of service lines on an invoice; shared costs come last.
 LINE_ORDER = ("procurement", "travel", "ict")
@@ -275,13 +275,13 @@ def preview(actor, month: date) -> Preview:
                                     kind=event.kind, item_code=event.service_item, quantity=event.quantity,
                                     unit_price=unit, amount=amount))
     if closed:
-        shares = governance.recorded_shares(month)
+        shares = cost_sharing.recorded_shares(month)
     else:
         shares = []
-        pools = governance.pools_of(month)
+        pools = cost_sharing.pools_of(month)
         if pools:
             try:
-                key, previews = governance.preview(month)
+                key, previews = cost_sharing.preview(month)
             except Conflict as exc:
                 problems.append(exc.detail)
                 previews = []
@@ -302,7 +302,7 @@ def preview(actor, month: date) -> Preview:
         problems.append(f"{len(unpriced)} delivered service(s) have no price in the list in force: "
                         + ", ".join(sorted({e.service_item for e in unpriced})))
     return Preview(month, closed, sorted(drafts.values(), key=lambda d: d.agency.code), unpriced,
-                   governance.pools_of(month), problems)
+                   cost_sharing.pools_of(month), problems)
 
 
 @dataclass
@@ -330,7 +330,7 @@ def close_period(actor, month: date) -> CloseResult:
         raise Conflict(f"{len(unpriced)} delivered service(s) have no price in the list in force ("
                        + ", ".join(sorted({e.service_item for e in unpriced}))
                        + "); the board must adopt a price for them before the period closes.")
-    shares = governance.record_allocation(actor, month) if governance.pools_of(month) else []
+    shares = cost_sharing.record_allocation(actor, month) if cost_sharing.pools_of(month) else []
     db.session.flush()
     facility = db.session.get(Facility, 1)
     currency = facility.local_currency if facility else "USD"

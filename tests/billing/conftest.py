@@ -14,7 +14,7 @@ from jof.billing.models import Invoice
 from jof.core import charges
 from jof.core.db import db
 from jof.core.people import Agency, User
-from jof.governance import services as governance
+from jof.governance import cost_sharing as governance
 
 YEAR = date.today().year
 #: Last month: a month that is over (the ICT line bills only finished months).

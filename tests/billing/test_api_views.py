@@ -13,7 +13,7 @@ from sqlalchemy import select
 from jof.billing import invoices, pricing, services
 from jof.billing.models import Invoice
 from jof.core.db import db
-from jof.governance import services as governance
+from jof.governance import cost_sharing as governance
 from jof.governance.models import Decision
 from tests.billing.conftest import MONTH, agency, close, record, user
 from tests.conftest import csrf_from

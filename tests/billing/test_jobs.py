@@ -16,7 +16,7 @@ from jof.billing import documents, invoices, jobs, services
 from jof.billing.models import BillingJob, Invoice
 from jof.core.audit import AuditEvent
 from jof.core.db import db
-from jof.governance import services as governance
+from jof.governance import cost_sharing as governance
 from tests.billing.conftest import MONTH, close, record, user
 from tests.conftest import csrf_from
 

@@ -15,7 +15,7 @@ from jof.core.calendar import local_today, next_month
 from jof.core.db import db
 from jof.core.errors import Conflict
 from jof.core.money import rate_for
-from jof.governance import services as governance
+from jof.governance import cost_sharing as governance
 from jof.governance.models import CostPool
 from tests.billing.conftest import MONTH, agency, close, record, user
 

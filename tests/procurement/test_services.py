@@ -99,23 +99,23 @@ def test_a_manual_version_is_validated(session, demo):
 
 
 def test_an_adopted_board_decision_puts_a_manual_version_in_force(session, demo):
-    from jof.governance import services as governance
+    from jof.governance import decisions, votes
 
     assert "procurement_manual" in effects._APPLIERS
     manager = _user(MANAGER)
     start = services.today() + timedelta(days=10)
-    decision = governance.propose(manager, {
+    decision = decisions.propose(manager, {
         "title": "Raise the micro-purchase ceiling", "text": "Per the regional review.",
         "kind": "procurement_manual", "threshold": "simple_majority", "quorum_rule": "more_than_half",
         "payload": {"effective_from": start.isoformat(), "version": "POPP-2027", "rfq_from_usd": "10000.00"}})
-    governance.open_decision(manager, decision, utcnow() + timedelta(days=7))
+    decisions.open_decision(manager, decision, utcnow() + timedelta(days=7))
     db.session.commit()
     for code in ("undp", "unep", "unesco", "unfpa", "unops", "unwomen"):
-        governance.cast_vote(_user(f"head@{code}.jof.example"), decision.id, "yes", "")
+        votes.cast_vote(_user(f"head@{code}.jof.example"), decision.id, "yes", "")
         db.session.commit()
     db.session.refresh(decision)
     if decision.status == "open":
-        governance.close(decision.id, manager)
+        decisions.close(decision.id, manager)
         db.session.commit()
     assert decision.outcome == "adopted"
     manual = db.session.scalar(select(ProcurementManual).where(ProcurementManual.version == "POPP-2027"))
