@@ -112,7 +112,7 @@ def load(password: str | None = None) -> DemoResult:
     from jof.procurement import services as procurement
 
     procurement.load_demo()
-    from jof.ict import services as ict
+    from jof.ict import catalogue as ict
 
     ict.load_demo_catalogue()
     from jof.travel import services as travel

@@ -7,11 +7,27 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug the line into ``app``: its request types, effects and listeners, then its
-    blueprints and commands (see ``docs/architecture.md``, "How to add a service line")."""
-    from jof.core import charges, plugin
-    from jof.ict import api, cli, models, services, states, views  # noqa: F401  (models and registrations)
+    """Plug the line into ``app``: its request types (transition rows from ``states``,
+    effects from ``subscriptions`` and ``tickets``, payload schemas from ``schemas``), its
+    monthly biller and its labels, then its blueprints and commands (see
+    ``docs/architecture.md``, "How to add a service line"). Installing again, for a
+    second app, replaces the same registrations."""
+    from jof.core import charges, plugin, workflow
+    from jof.ict import api, cli, models, schemas, states, subscriptions, tickets, views  # noqa: F401  (models)
 
-    charges.register_monthly_biller("ict", services.monthly_billing_note)
+    workflow.register(workflow.RequestType(
+        code=states.SUBSCRIPTION, prefix="ICS", label="ICT subscription", service_line=states.SERVICE_LINE,
+        transitions=states.subscription_transitions(), effects=subscriptions.EFFECTS,
+        detail_endpoint="ict.subscription_page",
+    ))
+    workflow.register(workflow.RequestType(
+        code=states.TICKET, prefix="ICT", label="ICT ticket", service_line=states.SERVICE_LINE,
+        transitions=states.ticket_transitions(), effects=tickets.EFFECTS, payloads=schemas.TICKET_PAYLOADS,
+        detail_endpoint="ict.ticket_page",
+        # Nothing happens to a closed ticket any more: the queue's "open" filter must say so.
+        final_states=frozenset({states.TicketStatus.CLOSED}),
+    ))
+    charges.register_monthly_biller("ict", subscriptions.monthly_billing_note)
+    views.register_labels()
 
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.ict_cli)

@@ -13,19 +13,19 @@ from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.db import db
 from jof.core.paging import page_of
+from jof.ict import catalogue, sla, subscriptions, tickets
 from jof.ict import schemas as s
-from jof.ict import services, sla
 
 blp = Blueprint("ict_api", __name__, url_prefix="/api/v1/ict",
                 description="ICT: service catalogue, per-seat subscriptions, service-desk tickets")
 
 
-def _with_clock(tickets):
+def _with_clock(rows):
     """Attach the SLA clock of each ticket (one working calendar for the whole answer)."""
     clock = sla.Clock()
-    for t in tickets:
-        t.clock = services.clock_of(t, clock)
-    return tickets
+    for t in rows:
+        t.clock = tickets.clock_of(t, clock)
+    return rows
 
 
 @blp.route("/services")
@@ -35,14 +35,14 @@ class Services(MethodView):
     def get(self, q):
         """The service catalogue (every signed-in user)."""
         authz.require_user()
-        return db.session.scalars(services.services_query(q["include_inactive"])).all()
+        return db.session.scalars(catalogue.services_query(q["include_inactive"])).all()
 
     @blp.arguments(s.IctServiceIn)
     @blp.response(201, s.IctServiceOut)
     @blp.errors(422)
     def post(self, data):
         """Add a service to the catalogue (manager or administrator)."""
-        return services.create_service(authz.require_user(), data)
+        return catalogue.create_service(authz.require_user(), data)
 
 
 @blp.route("/services/<code>")
@@ -51,14 +51,14 @@ class ServiceItem(MethodView):
     @blp.errors(404)
     def get(self, code):
         authz.require_user()
-        return services.get_service(code)
+        return catalogue.get_service(code)
 
     @blp.arguments(s.IctServiceUpdate)
     @blp.response(200, s.IctServiceOut)
     @blp.errors(404, 422)
     def patch(self, data, code):
         """Rename, reprice or withdraw a service (manager or administrator)."""
-        return services.update_service(authz.require_user(), services.get_service(code), data)
+        return catalogue.update_service(authz.require_user(), catalogue.get_service(code), data)
 
 
 @blp.route("/subscriptions")
@@ -68,7 +68,7 @@ class Subscriptions(MethodView):
     def get(self, q):
         """Subscriptions of the caller's agency (all agencies for facility staff)."""
         user = authz.require_user()
-        return page_of(services.subscriptions_query(user, q.get("agency"), q.get("status")),
+        return page_of(subscriptions.subscriptions_query(user, q.get("agency"), q.get("status")),
                        q["page"], q["per_page"])
 
     @blp.arguments(s.IctSubscriptionIn)
@@ -77,7 +77,7 @@ class Subscriptions(MethodView):
     def post(self, data):
         """Order N seats of a service from a date; submitted for the manager's approval
         (``ICS-…``), which starts its first seat period."""
-        return services.order(authz.require_user(), data)
+        return subscriptions.order(authz.require_user(), data)
 
 
 @blp.route("/subscriptions/<int:subscription_id>")
@@ -85,7 +85,7 @@ class Subscriptions(MethodView):
 @blp.errors(404)
 def get_subscription(subscription_id):
     """One subscription with its seat periods (another agency's is 404)."""
-    return services.get_subscription(authz.require_user(), subscription_id)
+    return subscriptions.get_subscription(authz.require_user(), subscription_id)
 
 
 @blp.route("/subscriptions/<int:subscription_id>/seat-changes", methods=["POST"])
@@ -95,8 +95,8 @@ def get_subscription(subscription_id):
 def change_seats(data, subscription_id):
     """A new number of seats from a day: a new period starts, the previous one is kept."""
     user = authz.require_user()
-    sub = services.get_subscription(user, subscription_id)
-    services.change_seats(user, sub, data["seats"], data["effective_from"])
+    sub = subscriptions.get_subscription(user, subscription_id)
+    subscriptions.change_seats(user, sub, data["seats"], data["effective_from"])
     return sub
 
 
@@ -107,8 +107,8 @@ def change_seats(data, subscription_id):
 def end_subscription(data, subscription_id):
     """Set the last day of service."""
     user = authz.require_user()
-    sub = services.get_subscription(user, subscription_id)
-    return services.end_subscription(user, sub, data["ends_on"])
+    sub = subscriptions.get_subscription(user, subscription_id)
+    return subscriptions.end_subscription(user, sub, data["ends_on"])
 
 
 @blp.route("/tickets")
@@ -118,7 +118,7 @@ class Tickets(MethodView):
     def get(self, q):
         """Tickets the caller may see; by default the least working time left first."""
         user = authz.require_user()
-        stmt = services.tickets_query(user, status=q.get("status"), priority=q.get("priority"),
+        stmt = tickets.tickets_query(user, status=q.get("status"), priority=q.get("priority"),
                                       assigned_to_me=q["assigned_to_me"], open_only=q["open"],
                                       breached=q.get("breached"), sort=q["sort"])
         page = page_of(stmt, q["page"], q["per_page"])
@@ -130,7 +130,7 @@ class Tickets(MethodView):
     @blp.errors(422)
     def post(self, data):
         """Open a ticket (``ICT-…``) for the caller's agency; priority from urgency × impact."""
-        ticket = services.file_ticket(authz.require_user(), data)
+        ticket = tickets.file_ticket(authz.require_user(), data)
         return _with_clock([ticket])[0]
 
 
@@ -139,7 +139,7 @@ class TicketItem(MethodView):
     @blp.response(200, s.IctTicketDetailOut)
     @blp.errors(404)
     def get(self, reference):
-        return _with_clock([services.get_ticket(authz.require_user(), reference)])[0]
+        return _with_clock([tickets.get_ticket(authz.require_user(), reference)])[0]
 
     @blp.arguments(s.IctTicketUpdate)
     @blp.response(200, s.IctTicketDetailOut)
@@ -147,8 +147,8 @@ class TicketItem(MethodView):
     def patch(self, data, reference):
         """Change urgency and impact (ICT officer or manager); the due times follow."""
         user = authz.require_user()
-        ticket = services.get_ticket(user, reference)
-        services.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
+        ticket = tickets.get_ticket(user, reference)
+        tickets.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
         return _with_clock([ticket])[0]
 
 
@@ -159,8 +159,8 @@ class TicketItem(MethodView):
 def assign(data, reference):
     """Assign the ticket to an ICT officer (officer or manager)."""
     user = authz.require_user()
-    ticket = services.get_ticket(user, reference)
-    services.assign(user, ticket, data["assignee"], data["comment"], data["version"])
+    ticket = tickets.get_ticket(user, reference)
+    tickets.assign(user, ticket, data["assignee"], data["comment"], data["version"])
     return _with_clock([ticket])[0]
 
 
@@ -169,7 +169,7 @@ class Comments(MethodView):
     @blp.response(200, s.IctCommentOut(many=True))
     @blp.errors(404)
     def get(self, reference):
-        return services.get_ticket(authz.require_user(), reference).comments
+        return tickets.get_ticket(authz.require_user(), reference).comments
 
     @blp.arguments(s.IctCommentIn)
     @blp.response(201, s.IctCommentOut)
@@ -177,4 +177,4 @@ class Comments(MethodView):
     def post(self, data, reference):
         """Comment; a requester's reply to a ticket waiting on them restarts its clock."""
         user = authz.require_user()
-        return services.add_comment(user, services.get_ticket(user, reference), data["body"])
+        return tickets.add_comment(user, tickets.get_ticket(user, reference), data["body"])

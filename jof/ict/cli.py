@@ -16,10 +16,10 @@ def bill_month(month: str):
     """Write the chargeable events of every recurring subscription for MONTH (YYYY-MM),
     prorated by day; running it again for the same month writes nothing new."""
     from jof.core.errors import DomainError
-    from jof.ict import services
+    from jof.ict import subscriptions
 
     try:
-        created, existing = services.bill_month(None, services.parse_month(month))
+        created, existing = subscriptions.bill_month(None, subscriptions.parse_month(month))
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

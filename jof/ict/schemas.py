@@ -180,6 +180,18 @@ class IctAssignIn(ma.Schema):
     version = fields.Integer(load_default=None, allow_none=True)
 
 
+class IctAssignPayload(ma.Schema):
+    """The payload of a ticket's ``assign`` move: the officer who will own it."""
+
+    assignee = fields.Email(required=True, error_messages={
+        "required": "Name the ICT officer to assign the ticket to."},
+        metadata={"description": "E-mail of an ICT officer."})
+
+
+#: action → schema of its payload, for the ``ict_ticket`` request type.
+TICKET_PAYLOADS = {"assign": IctAssignPayload}
+
+
 class IctTicketQuery(PaginationQuery):
     status = fields.String()
     priority = fields.String(validate=validate.OneOf(PRIORITIES))

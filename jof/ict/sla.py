@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jof.core.calendar import WorkingCalendar
+from jof.ict.states import RUNNING_TICKET_STATES, TicketStatus
 
 #: Wire and form names of urgency and impact levels (1 is the highest).
 LEVELS = {"high": 1, "medium": 2, "low": 3}
@@ -34,9 +35,6 @@ SLA_TARGETS: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 PRIORITIES = tuple(SLA_TARGETS)
-
-#: Ticket states in which the resolve clock runs.
-RUNNING_STATES = ("new", "assigned", "in_progress")
 
 
 def priority_of(urgency: int, impact: int) -> str:
@@ -82,10 +80,10 @@ class Clock:
         A running clock speaks for itself (due time against now); the resolution sets the
         flag for good."""
         status = ticket.request.status
-        waiting = status == "waiting_on_requester"
+        waiting = status == TicketStatus.WAITING
         if waiting:
             ticket.resolve_breached = self.stopped_late(ticket)
-        elif status in RUNNING_STATES:
+        elif status in RUNNING_TICKET_STATES:
             ticket.resolve_breached = False
         ticket.request.sla_due_at = (ticket.resolve_due_at if not waiting or self.stopped_late(ticket)
                                      else None)

@@ -1,4 +1,4 @@
-"""The ICT request types and their transition tables, in the one workflow engine.
+"""The ICT request types' states and transition tables, for the one workflow engine.
 
 * ``ict_subscription`` (``ICS-…``): the common lifecycle (DESIGN §2). Approval starts the
   first seat period of a recurring service; ``start`` means the seats are provisioned
@@ -7,43 +7,78 @@
 * ``ict_ticket`` (``ICT-…``): the service-desk lifecycle of DESIGN §5, with no approval:
   new → assigned → in_progress ⇄ waiting_on_requester → resolved → closed, reopened
   within 5 working days of its resolution. The SLA clocks move with it.
+
+This module holds the rows and the guards ("may this move happen now"); what a move
+does to the subscription or the ticket (a seat period, a charge, the SLA clocks, the
+assignee) is an effect in :mod:`jof.ict.subscriptions` and :mod:`jof.ict.tickets`.
+``jof.ict.install`` registers each request type with its rows, effects and payload
+schemas, so this module imports no service module and importing it registers nothing.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select
 
-from jof.core import workflow
-from jof.core.calendar import WorkingCalendar
+from jof.core.calendar import WorkingCalendar, local_today
 from jof.core.db import db
-from jof.core.errors import ValidationFailed
-from jof.core.people import Role
-from jof.core.workflow import MANAGER, OFFICER, REQUESTER, Status, Transition
-from jof.ict.models import IctSubscription, IctTicket, SubscriptionPeriod
-from jof.ict.sla import Clock
+from jof.core.people import Role, User
+from jof.core.timeutil import utcnow
+from jof.core.workflow import (
+    MANAGER,
+    OFFICER,
+    REQUESTER,
+    ServiceRequest,
+    Status,
+    TimelineEntry,
+    Transition,
+)
+from jof.core.workflow import common_lifecycle as _common_lifecycle
+from jof.ict.models import IctSubscription, IctTicket
 
 SUBSCRIPTION = "ict_subscription"
 TICKET = "ict_ticket"
 SERVICE_LINE = "ict"
 
-NEW = "new"
-ASSIGNED = "assigned"
-IN_PROGRESS = "in_progress"
-WAITING = "waiting_on_requester"
-RESOLVED = "resolved"
-CLOSED = "closed"
+#: A subscription order follows the common lifecycle of every request (DESIGN §2).
+SubscriptionStatus = Status
+
+
+class TicketStatus(StrEnum):
+    """The service-desk lifecycle of a ticket (DESIGN §5)."""
+
+    DRAFT = Status.DRAFT.value
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = Status.IN_PROGRESS.value
+    WAITING = "waiting_on_requester"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = Status.CANCELLED.value
+
 
 #: Working days after its resolution during which a ticket may be reopened.
 REOPEN_WORKING_DAYS = 5
 
 #: Ticket states in which the ICT officers still have work to do.
-OPEN_TICKET_STATES = (NEW, ASSIGNED, IN_PROGRESS, WAITING)
+OPEN_TICKET_STATES = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
+
+#: Ticket states in which the resolve clock runs.
+RUNNING_TICKET_STATES = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
+
+#: Ticket states after which nobody comments any more.
+ENDED_TICKET_STATES = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+
+#: Subscription states in which seats are served (and change, and end).
+SUBSCRIPTION_LIVE = (SubscriptionStatus.APPROVED, SubscriptionStatus.IN_PROGRESS)
 
 
-def local_today():
-    from jof.core.timeutil import utcnow
-
-    return utcnow().astimezone(WorkingCalendar.of_facility().tz).date()
+def note_on_timeline(actor: User, sr: ServiceRequest, action: str, comment: str) -> None:
+    """A line on the request's timeline for a change that is not a move of its status
+    (seats changed, service ended, priority changed)."""
+    db.session.add(TimelineEntry(request=sr, at=utcnow(), actor_id=actor.id, action=action,
+                                 from_status=sr.status, to_status=sr.status, comment=comment))
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -62,27 +97,10 @@ def _ended(sr, _user) -> str | None:
     return None
 
 
-def _subscription_hook(sr, t: Transition, user) -> None:
-    sub = subscription_of(sr)
-    if sub is None:
-        return
-    if t.action == "approve" and sub.service.recurring and not sub.periods:
-        sub.periods.append(SubscriptionPeriod(seq=1, seats=sub.seats, starts_on=sub.starts_on,
-                                              ends_on=sub.ends_on, created_at=sr.status_changed_at,
-                                              created_by_id=user.id))
-    elif t.action == "complete" and not sub.service.recurring:
-        from jof.ict import services
-
-        services.record_one_off(user, sub)
-    elif t.action == "cancel" and sub.periods:
-        from jof.ict import services
-
-        services.trim_on_cancel(user, sub)
-
-
-def _subscription_transitions() -> list[Transition]:
+def subscription_transitions() -> list[Transition]:
+    """The common lifecycle, with completion held until the last day of service."""
     rows = []
-    for t in workflow.common_lifecycle():
+    for t in _common_lifecycle():
         if t.action == "complete":
             t = Transition(t.action, t.sources, t.target, t.actors, _ended, t.comment_required,
                            t.label, t.stamp)
@@ -131,79 +149,27 @@ def _within_reopen_window(sr, _user) -> str | None:
     return None
 
 
-def _ticket_transitions() -> list[Transition]:
-    S = Status
+def ticket_transitions() -> list[Transition]:
+    S = TicketStatus
     return [
-        Transition("submit", (S.DRAFT,), NEW, (REQUESTER, MANAGER), label="Open ticket",
+        Transition("submit", (S.DRAFT,), S.NEW, (REQUESTER, MANAGER), label="Open ticket",
                    stamp="submitted_at"),
-        Transition("take", (NEW,), ASSIGNED, (OFFICER,), label="Take"),
-        Transition("assign", (NEW, ASSIGNED, IN_PROGRESS), ASSIGNED, (OFFICER, MANAGER), _may_reassign,
+        Transition("take", (S.NEW,), S.ASSIGNED, (OFFICER,), label="Take"),
+        Transition("assign", (S.NEW, S.ASSIGNED, S.IN_PROGRESS), S.ASSIGNED, (OFFICER, MANAGER), _may_reassign,
                    label="Assign"),
-        Transition("start", (ASSIGNED,), IN_PROGRESS, (OFFICER, MANAGER), _assignee_or_manager,
+        Transition("start", (S.ASSIGNED,), S.IN_PROGRESS, (OFFICER, MANAGER), _assignee_or_manager,
                    label="Start work", stamp="started_at"),
-        Transition("wait", (ASSIGNED, IN_PROGRESS), WAITING, (OFFICER, MANAGER), _assignee_or_manager,
+        Transition("wait", (S.ASSIGNED, S.IN_PROGRESS), S.WAITING, (OFFICER, MANAGER), _assignee_or_manager,
                    comment_required=True, label="Ask the requester"),
-        Transition("respond", (WAITING,), IN_PROGRESS, (REQUESTER, OFFICER, MANAGER),
+        Transition("respond", (S.WAITING,), S.IN_PROGRESS, (REQUESTER, OFFICER, MANAGER),
                    label="Reply"),
-        Transition("resolve", (ASSIGNED, IN_PROGRESS, WAITING), RESOLVED, (OFFICER, MANAGER),
+        Transition("resolve", (S.ASSIGNED, S.IN_PROGRESS, S.WAITING), S.RESOLVED, (OFFICER, MANAGER),
                    _assignee_or_manager, comment_required=True, label="Resolve",
                    stamp="completed_at"),
-        Transition("reopen", (RESOLVED,), IN_PROGRESS, (REQUESTER, MANAGER), _within_reopen_window,
+        Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, (REQUESTER, MANAGER), _within_reopen_window,
                    comment_required=True, label="Reopen"),
-        Transition("close", (RESOLVED,), CLOSED, (REQUESTER, OFFICER, MANAGER), label="Close",
+        Transition("close", (S.RESOLVED,), S.CLOSED, (REQUESTER, OFFICER, MANAGER), label="Close",
                    stamp="closed_at"),
-        Transition("cancel", (S.DRAFT, NEW, ASSIGNED), S.CANCELLED, (REQUESTER, MANAGER),
+        Transition("cancel", (S.DRAFT, S.NEW, S.ASSIGNED), S.CANCELLED, (REQUESTER, MANAGER),
                    label="Withdraw", stamp="closed_at"),
     ]
-
-
-def _ticket_hook(sr, t: Transition, user) -> None:
-    ticket = ticket_of(sr)
-    if ticket is None:
-        return
-    now = sr.status_changed_at
-    clock = Clock()
-    if t.action == "submit":
-        clock.open(ticket, now)
-    elif t.action in ("take", "assign"):
-        if t.action == "take":
-            ticket.assignee = user
-            ticket.assignee_id = user.id
-        else:
-            officer = getattr(ticket, "pending_assignee", None)
-            if officer is None:
-                raise ValidationFailed({"assignee": ["Name the ICT officer to assign the ticket to."]})
-            ticket.assignee = officer
-            ticket.assignee_id = officer.id
-        if ticket.owned_at is None:
-            ticket.owned_at = now
-            ticket.own_breached = ticket.own_due_at is not None and now > ticket.own_due_at
-    elif t.action == "wait":
-        clock.pause(ticket, now)
-    elif t.action == "respond":
-        clock.resume(ticket, now)
-    elif t.action == "resolve":
-        clock.resume(ticket, now)
-        ticket.resolved_at = now
-        ticket.resolve_breached = now > ticket.resolve_due_at
-        # The clock stays stopped while the ticket is resolved, in case it is reopened.
-        ticket.paused_since = now
-    elif t.action == "reopen":
-        sr.completed_at = None
-        ticket.resolve_breached = False
-        clock.resume(ticket, now)
-
-
-workflow.register(workflow.RequestType(
-    code=SUBSCRIPTION, prefix="ICS", label="ICT subscription", service_line=SERVICE_LINE,
-    transitions=_subscription_transitions(), on_transition=_subscription_hook,
-    detail_endpoint="ict.subscription_page",
-))
-
-workflow.register(workflow.RequestType(
-    code=TICKET, prefix="ICT", label="ICT ticket", service_line=SERVICE_LINE,
-    transitions=_ticket_transitions(), on_transition=_ticket_hook,
-    detail_endpoint="ict.ticket_page",
-    # Nothing happens to a closed ticket any more: the queue's "open" filter must say so.
-    final_states=frozenset({CLOSED}),
-))

@@ -9,52 +9,54 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from jof.core import authz, forms, templating, workflow
 from jof.core.db import db
-from jof.core.errors import DomainError, Forbidden, ValidationFailed
+from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
-from jof.core.people import Agency, Role
+from jof.ict import catalogue as ict_catalogue
 from jof.ict import schemas as s
-from jof.ict import services, sla, states
+from jof.ict import sla, states
+from jof.ict import subscriptions as ict_subscriptions
+from jof.ict import tickets as ict_tickets
 from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
 
 bp = Blueprint("ict", __name__, url_prefix="/ict", template_folder="templates")
 
 PER_PAGE = 25
 
-# The words a reader sees for this line's own states, steps and request types (the core
-# knows only the spine's; without these a Portuguese page would show English codes).
-templating.STATUS_LABELS.update({
-    states.NEW: _l("New"), states.ASSIGNED: _l("Assigned"), states.WAITING: _l("Waiting on requester"),
-    states.RESOLVED: _l("Resolved"), states.CLOSED: _l("Closed"),
-})
-templating.ACTION_LABELS.update({
-    "take": _l("Take"), "assign": _l("Assign"), "wait": _l("Ask the requester"), "respond": _l("Reply"),
-    "resolve": _l("Resolve"), "reopen": _l("Reopen"), "close": _l("Close"),
-    "change_seats": _l("Seats changed"), "end": _l("Service ended"), "reprioritise": _l("Priority changed"),
-})
-templating.ACTION_DONE_LABELS.update({
-    "take": _l("Taken"), "assign": _l("Assigned"), "wait": _l("Asked the requester"), "respond": _l("Replied"),
-    "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
-})
-templating.TYPE_LABELS.update({states.SUBSCRIPTION: _l("ICT subscription"), states.TICKET: _l("ICT ticket")})
+
+
+def register_labels() -> None:
+    """The words a reader sees for this line's own states, steps and request types (the
+    core knows only the spine's; without these a Portuguese page would show English
+    codes). Called by ``jof.ict.install``."""
+    T = states.TicketStatus
+    templating.STATUS_LABELS.update({
+        T.NEW: _l("New"), T.ASSIGNED: _l("Assigned"), T.WAITING: _l("Waiting on requester"),
+        T.RESOLVED: _l("Resolved"), T.CLOSED: _l("Closed"),
+    })
+    templating.ACTION_LABELS.update({
+        "take": _l("Take"), "assign": _l("Assign"), "wait": _l("Ask the requester"), "respond": _l("Reply"),
+        "resolve": _l("Resolve"), "reopen": _l("Reopen"), "close": _l("Close"),
+        "change_seats": _l("Seats changed"), "end": _l("Service ended"), "reprioritise": _l("Priority changed"),
+    })
+    templating.ACTION_DONE_LABELS.update({
+        "take": _l("Taken"), "assign": _l("Assigned"), "wait": _l("Asked the requester"), "respond": _l("Replied"),
+        "resolve": _l("Resolved"), "reopen": _l("Reopened"), "close": _l("Closed"),
+    })
+    templating.TYPE_LABELS.update({states.SUBSCRIPTION: _l("ICT subscription"), states.TICKET: _l("ICT ticket")})
 
 
 def _form(*names: str) -> dict:
     return {n: request.form.get(n, "").strip() for n in names if request.form.get(n, "").strip() != ""}
 
 
-def _is_desk(user) -> bool:
-    return authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
-
-
-def _with_clocks(tickets) -> list:
+def _with_clocks(rows) -> list:
     clock = sla.Clock()
-    for t in tickets:
-        t.clock = services.clock_of(t, clock)
-    return tickets
+    for t in rows:
+        t.clock = ict_tickets.clock_of(t, clock)
+    return rows
 
 
 @bp.app_template_filter("working")
@@ -70,7 +72,7 @@ def _level(value: int) -> str:
 @bp.route("/")
 def home():
     user = authz.require_user()
-    return redirect(url_for("ict.queue" if _is_desk(user) else "ict.tickets"))
+    return redirect(url_for("ict.queue" if ict_tickets.is_desk(user) else "ict.tickets"))
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -79,18 +81,17 @@ def home():
 @bp.route("/services", methods=["GET", "POST"])
 def catalogue():
     user = authz.require_user()
-    can_edit = user.has_role(Role.MANAGER, Role.ADMIN)
     form, errors, status = {"kind": "recurring"}, {}, 200
     if request.method == "POST":
         form = _form("code", "name", "kind", "unit_price_usd", "description")
         try:
-            services.create_service(user, forms.load(s.IctServiceIn(), form))
+            ict_catalogue.create_service(user, forms.load(s.IctServiceIn(), form))
             flash(_("Service %(code)s added to the catalogue.", code=form.get("code")), "success")
             return redirect(url_for("ict.catalogue"))
         except DomainError as exc:
             errors, status = forms.refused(exc)
-    rows = db.session.scalars(services.services_query(include_inactive=can_edit)).all()
-    return render_template("ict/services.html", rows=rows, can_edit=can_edit, form=form, errors=errors,
+    return render_template("ict/services.html", rows=ict_catalogue.catalogue_for(user),
+                           can_edit=ict_catalogue.may_edit(user), form=form, errors=errors,
                            kinds=SERVICE_KINDS), status
 
 
@@ -98,15 +99,15 @@ def catalogue():
 def catalogue_edit(code):
     """Reprice or withdraw (or restore) a service: manager or administrator."""
     user = authz.require_user()
-    service = services.get_service(code)
+    service = ict_catalogue.get_service(code)
     form = {"unit_price_usd": request.form.get("unit_price_usd", "").strip(),
             "active": request.form.get("active") == "on"}
     try:
-        services.update_service(user, service, forms.load(s.IctServiceUpdate(), form))
+        ict_catalogue.update_service(user, service, forms.load(s.IctServiceUpdate(), form))
     except DomainError as exc:
         errors, status = forms.refused(exc)
-        rows = db.session.scalars(services.services_query(include_inactive=True)).all()
-        return render_template("ict/services.html", rows=rows, can_edit=user.has_role(Role.MANAGER, Role.ADMIN),
+        return render_template("ict/services.html", rows=ict_catalogue.catalogue_for(user),
+                               can_edit=ict_catalogue.may_edit(user),
                                form={"kind": "recurring"}, errors={}, edit_errors={code: errors},
                                edit_form={code: form}, kinds=SERVICE_KINDS), status
     flash(_("Service %(code)s updated.", code=code), "success")
@@ -120,14 +121,14 @@ def catalogue_edit(code):
 def tickets():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(services.tickets_query(user, status=status, sort="created"), PER_PAGE)
+    page = html_page(ict_tickets.tickets_query(user, status=status, sort="created"), PER_PAGE)
     _with_clocks(page["items"])
     return render_template("ict/tickets.html", p=page, status=status,
                            statuses=workflow.get_type(states.TICKET).states)
 
 
 def _ticket_form(form: dict, errors: dict, status: int = 200):
-    catalogue = db.session.scalars(services.services_query()).all()
+    catalogue = db.session.scalars(ict_catalogue.services_query()).all()
     return render_template("ict/ticket_new.html", form=form, errors=errors, kinds=TICKET_KINDS,
                            categories=TICKET_CATEGORIES, levels=list(sla.LEVELS), catalogue=catalogue,
                            matrix=sla.PRIORITY_MATRIX, targets=sla.SLA_TARGETS), status
@@ -141,7 +142,7 @@ def ticket_new():
                              "impact": "medium"}, {})
     form = _form("title", "description", "kind", "category", "service", "urgency", "impact")
     try:
-        ticket = services.file_ticket(user, forms.load(s.IctTicketIn(), form))
+        ticket = ict_tickets.file_ticket(user, forms.load(s.IctTicketIn(), form))
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return _ticket_form(form, errors, status)
@@ -152,15 +153,12 @@ def ticket_new():
 
 def _render_ticket(user, ticket, status: int = 200, *, error=None, errors=None, form=None):
     _with_clocks([ticket])
-    officers = services.ict_officers() if _is_desk(user) else []
-    can_prioritise = (authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER)) \
-        and not authz.is_read_only(user) and ticket.request.status in states.OPEN_TICKET_STATES
     return render_template(
         "ict/ticket.html", t=ticket, sr=ticket.request,
         transitions=[t for t in workflow.available_transitions(user, ticket.request) if t.action != "assign"],
-        can_assign="assign" in workflow.allowed_actions(user, ticket.request), officers=officers,
-        can_prioritise=can_prioritise, levels=list(sla.LEVELS),
-        can_comment=not authz.is_read_only(user) and ticket.request.status not in ("closed", "cancelled"),
+        can_assign="assign" in workflow.allowed_actions(user, ticket.request),
+        officers=ict_tickets.officers_for(user), can_prioritise=ict_tickets.may_reprioritise(user, ticket),
+        levels=list(sla.LEVELS), can_comment=ict_tickets.may_comment(user, ticket),
         error=error, errors=errors or {}, form=form or {},
     ), status
 
@@ -168,7 +166,7 @@ def _render_ticket(user, ticket, status: int = 200, *, error=None, errors=None, 
 @bp.route("/tickets/<reference>")
 def ticket_page(reference):
     user = authz.require_user()
-    return _render_ticket(user, services.get_ticket(user, reference))
+    return _render_ticket(user, ict_tickets.get_ticket(user, reference))
 
 
 def _ticket_post(reference, act, success: str):
@@ -178,7 +176,7 @@ def _ticket_post(reference, act, success: str):
                          "status": templating.status_label(ticket.request.status).lower()}, "success")
         return redirect(url_for("ict.ticket_page", reference=reference))
 
-    return forms.act_on(lambda user: services.get_ticket(user, reference), act, _render_ticket, done)
+    return forms.act_on(lambda user: ict_tickets.get_ticket(user, reference), act, _render_ticket, done)
 
 
 def _version(form) -> int:
@@ -199,7 +197,7 @@ def ticket_transition(reference):
 @bp.route("/tickets/<reference>/assign", methods=["POST"])
 def ticket_assign(reference):
     def act(user, ticket, form):
-        services.assign(user, ticket, form.get("assignee", ""), form.get("comment", ""), _version(form))
+        ict_tickets.assign(user, ticket, form.get("assignee", ""), form.get("comment", ""), _version(form))
 
     return _ticket_post(reference, act, _("%(reference)s is now %(status)s."))
 
@@ -208,7 +206,7 @@ def ticket_assign(reference):
 def ticket_priority(reference):
     def act(user, ticket, form):
         data = forms.load(s.IctTicketUpdate(), {k: form.get(k, "") for k in ("urgency", "impact", "version")})
-        services.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
+        ict_tickets.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
 
     return _ticket_post(reference, act, _("The priority of %(reference)s was updated."))
 
@@ -216,7 +214,7 @@ def ticket_priority(reference):
 @bp.route("/tickets/<reference>/comments", methods=["POST"])
 def ticket_comment(reference):
     def act(user, ticket, form):
-        services.add_comment(user, ticket, form.get("body", ""))
+        ict_tickets.add_comment(user, ticket, form.get("body", ""))
 
     return _ticket_post(reference, act, _("Comment added to %(reference)s."))
 
@@ -225,10 +223,8 @@ def ticket_comment(reference):
 def queue():
     """The ICT officers' queue: open tickets, least working time left first."""
     user = authz.require_user()
-    if not _is_desk(user):
-        raise Forbidden(_("The queue is for the ICT officers, the manager and the auditor."))
     mine = request.args.get("mine") == "1"
-    page = html_page(services.tickets_query(user, open_only=True, assigned_to_me=mine, sort="time_left"), PER_PAGE)
+    page = html_page(ict_tickets.queue_query(user, mine=mine), PER_PAGE)
     _with_clocks(page["items"])
     return render_template("ict/queue.html", p=page, mine=mine)
 
@@ -241,17 +237,16 @@ def subscriptions():
     """Subscriptions per agency: seats in force today and their monthly value."""
     user = authz.require_user()
     agency = request.args.get("agency") or None
-    rows = db.session.scalars(services.subscriptions_query(user, agency)).all()
+    rows = db.session.scalars(ict_subscriptions.subscriptions_query(user, agency)).all()
     groups: dict[str, list] = {}
     for sub in rows:
         groups.setdefault(sub.request.agency.code, []).append(sub)
-    agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all() if user.is_facility_staff else []
-    return render_template("ict/subscriptions.html", groups=groups, agency=agency, agencies=agencies,
-                           live=services.SUBSCRIPTION_LIVE)
+    return render_template("ict/subscriptions.html", groups=groups, agency=agency,
+                           agencies=ict_subscriptions.agency_filter_for(user), live=states.SUBSCRIPTION_LIVE)
 
 
 def _order_form(form, errors, status=200):
-    catalogue = db.session.scalars(services.services_query()).all()
+    catalogue = db.session.scalars(ict_catalogue.services_query()).all()
     return render_template("ict/subscription_new.html", form=form, errors=errors, catalogue=catalogue), status
 
 
@@ -262,7 +257,7 @@ def subscription_new():
         return _order_form({"service": request.args.get("service", ""), "seats": "1"}, {})
     form = _form("service", "seats", "starts_on", "ends_on", "description")
     try:
-        sub = services.order(user, forms.load(s.IctSubscriptionIn(), form))
+        sub = ict_subscriptions.order(user, forms.load(s.IctSubscriptionIn(), form))
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return _order_form(form, errors, status)
@@ -273,15 +268,14 @@ def subscription_new():
 def _render_subscription(user, sub, status=200, *, error=None, errors=None, form=None):
     return render_template("ict/subscription.html", sub=sub, sr=sub.request,
                            transitions=workflow.available_transitions(user, sub.request),
-                           can_change=(not authz.is_read_only(user) and sub.service.recurring
-                                       and sub.request.status in services.SUBSCRIPTION_LIVE),
+                           can_change=ict_subscriptions.may_change(user, sub),
                            error=error, errors=errors or {}, form=form or {}), status
 
 
 @bp.route("/subscriptions/<reference>")
 def subscription_page(reference):
     user = authz.require_user()
-    return _render_subscription(user, services.subscription_by_reference(user, reference))
+    return _render_subscription(user, ict_subscriptions.subscription_by_reference(user, reference))
 
 
 def _subscription_post(reference, act, success: str):
@@ -290,7 +284,7 @@ def _subscription_post(reference, act, success: str):
                          "status": templating.status_label(sub.request.status).lower()}, "success")
         return redirect(url_for("ict.subscription_page", reference=reference))
 
-    return forms.act_on(lambda user: services.subscription_by_reference(user, reference), act,
+    return forms.act_on(lambda user: ict_subscriptions.subscription_by_reference(user, reference), act,
                         _render_subscription, done)
 
 
@@ -306,7 +300,7 @@ def subscription_transition(reference):
 def subscription_seats(reference):
     def act(user, sub, form):
         data = forms.load(s.IctSeatChangeIn(), {k: form.get(k, "").strip() for k in ("seats", "effective_from")})
-        services.change_seats(user, sub, data["seats"], data["effective_from"])
+        ict_subscriptions.change_seats(user, sub, data["seats"], data["effective_from"])
 
     return _subscription_post(reference, act, _("Seats of %(reference)s changed."))
 
@@ -315,6 +309,6 @@ def subscription_seats(reference):
 def subscription_end(reference):
     def act(user, sub, form):
         data = forms.load(s.IctEndIn(), {"ends_on": form.get("ends_on", "").strip()})
-        services.end_subscription(user, sub, data["ends_on"])
+        ict_subscriptions.end_subscription(user, sub, data["ends_on"])
 
     return _subscription_post(reference, act, _("End date of %(reference)s set."))

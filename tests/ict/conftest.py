@@ -10,7 +10,7 @@ from sqlalchemy import select
 from jof.core import workflow
 from jof.core.db import db
 from jof.core.people import User
-from jof.ict import services
+from jof.ict import subscriptions
 
 
 def user(email: str) -> User:
@@ -25,7 +25,7 @@ def approved_subscription(session, demo):
     def make(seats: int, starts_on: date, service: str = "email_account", agency: str = "undp",
              ends_on: date | None = None):
         requester = user(f"requester@{agency}.jof.example")
-        sub = services.order(requester, {"service": service, "seats": seats, "starts_on": starts_on,
+        sub = subscriptions.order(requester, {"service": service, "seats": seats, "starts_on": starts_on,
                                          "ends_on": ends_on})
         workflow.perform(user("manager@jof.example"), sub.request, "approve")
         session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from jof.core import audit
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
-from jof.ict import services
+from jof.ict import subscriptions
 from tests.conftest import race
 from tests.ict.conftest import user
 
@@ -28,14 +28,14 @@ def test_parallel_bill_month_runs_create_each_charge_once(app, session, approved
     approved_subscription(10, date(2026, 4, 16))
     approved_subscription(3, APRIL, service="shared_printing", agency="unesco")
     b = approved_subscription(7, APRIL, service="connectivity", agency="unfpa")
-    services.change_seats(user("requester@unfpa.jof.example"), b, 9, date(2026, 4, 11))
+    subscriptions.change_seats(user("requester@unfpa.jof.example"), b, 9, date(2026, 4, 11))
     session.commit()
     expected = 4  # one charge per seat period in April
 
     def bill(_i: int) -> tuple[int, int]:
         with app.app_context():
             try:
-                result = services.bill_month(None, APRIL, today=LATER)
+                result = subscriptions.bill_month(None, APRIL, today=LATER)
                 db.session.commit()
                 return result
             finally:

@@ -14,7 +14,7 @@ from jof.core import workflow
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
-from jof.ict import services
+from jof.ict import catalogue, subscriptions
 from jof.ict.models import IctService
 from tests.ict.conftest import user
 
@@ -38,10 +38,10 @@ def test_loading_the_demo_twice_keeps_one_catalogue(session, demo):
 
 
 def test_prorate_is_seats_times_price_times_days_over_month_days():
-    assert services.prorate(10, Decimal("12.00"), 15, 30) == Decimal("60.00")
+    assert subscriptions.prorate(10, Decimal("12.00"), 15, 30) == Decimal("60.00")
     # 7 × 25 × 12 / 31 = 67.7419…: one rounding, half up, to the cent.
-    assert services.prorate(7, Decimal("25.00"), 12, 31) == Decimal("67.74")
-    assert services.prorate(1, Decimal("0.05"), 1, 2) == Decimal("0.03")  # 0.025 → 0.03
+    assert subscriptions.prorate(7, Decimal("25.00"), 12, 31) == Decimal("67.74")
+    assert subscriptions.prorate(1, Decimal("0.05"), 1, 2) == Decimal("0.03")  # 0.025 → 0.03
 
 
 def test_order_is_a_request_on_the_spine_approved_by_the_manager(approved_subscription):
@@ -53,29 +53,29 @@ def test_order_is_a_request_on_the_spine_approved_by_the_manager(approved_subscr
 
 
 def test_subscription_awaiting_approval_has_no_period_and_is_not_billed(session, demo):
-    sub = services.order(user("requester@undp.jof.example"),
+    sub = subscriptions.order(user("requester@undp.jof.example"),
                          {"service": "email_account", "seats": 3, "starts_on": APRIL})
     assert sub.request.status == "submitted" and sub.periods == []
-    assert services.bill_month(None, APRIL, today=LATER) == (0, 0)
+    assert subscriptions.bill_month(None, APRIL, today=LATER) == (0, 0)
 
 
 def test_start_mid_month_is_prorated_by_day(approved_subscription):
     # 10 seats from the 16th of a 30-day month = 10 × price × 15/30.
     sub = approved_subscription(10, date(2026, 4, 16))
-    [line] = services.month_charges(sub, APRIL)
+    [line] = subscriptions.month_charges(sub, APRIL)
     assert (line.days, line.month_days) == (15, 30)
     assert line.amount == Decimal("10") * Decimal("12.00") * 15 / 30 == Decimal("60.00")
     assert line.quantity == Decimal("5.0000")
     # The next month is a whole month.
-    [may] = services.month_charges(sub, MAY)
+    [may] = subscriptions.month_charges(sub, MAY)
     assert (may.days, may.amount) == (31, Decimal("120.00"))
 
 
 def test_seats_changed_mid_month_give_one_charge_per_period(approved_subscription):
     sub = approved_subscription(7, MAY, service="connectivity")  # USD 25.00 per seat-month
-    services.change_seats(user("requester@undp.jof.example"), sub, 12, date(2026, 5, 13))
+    subscriptions.change_seats(user("requester@undp.jof.example"), sub, 12, date(2026, 5, 13))
 
-    lines = services.month_charges(sub, MAY)
+    lines = subscriptions.month_charges(sub, MAY)
 
     assert [(p.seq, p.seats, p.starts_on, p.ends_on) for p in sub.periods] == [
         (1, 7, MAY, date(2026, 5, 12)), (2, 12, date(2026, 5, 13), None)]
@@ -89,23 +89,23 @@ def test_seats_changed_mid_month_give_one_charge_per_period(approved_subscriptio
 
 def test_ended_mid_month_is_charged_to_its_last_day(approved_subscription):
     sub = approved_subscription(10, APRIL)
-    services.end_subscription(user("requester@undp.jof.example"), sub, date(2026, 5, 20))
+    subscriptions.end_subscription(user("requester@undp.jof.example"), sub, date(2026, 5, 20))
 
-    [line] = services.month_charges(sub, MAY)
+    [line] = subscriptions.month_charges(sub, MAY)
 
     assert (line.days, line.month_days) == (20, 31)
     assert line.amount == Decimal("77.42")  # 10 × 12 × 20/31 = 77.419…
     assert line.last == date(2026, 5, 20)
-    assert services.month_charges(sub, date(2026, 6, 1)) == []
+    assert subscriptions.month_charges(sub, date(2026, 6, 1)) == []
 
 
 def test_started_changed_and_ended_in_the_same_month(approved_subscription):
     sub = approved_subscription(4, date(2026, 4, 6), service="shared_printing")  # USD 8.00
     requester = user("requester@undp.jof.example")
-    services.change_seats(requester, sub, 6, date(2026, 4, 16))
-    services.end_subscription(requester, sub, date(2026, 4, 25))
+    subscriptions.change_seats(requester, sub, 6, date(2026, 4, 16))
+    subscriptions.end_subscription(requester, sub, date(2026, 4, 25))
 
-    lines = services.month_charges(sub, APRIL)
+    lines = subscriptions.month_charges(sub, APRIL)
 
     # 4 × 8 × 10/30 = 10.666… → 10.67 ; 6 × 8 × 10/30 = 16.00
     assert [(x.seats, x.days, x.amount) for x in lines] == [(4, 10, Decimal("10.67")), (6, 10, Decimal("16.00"))]
@@ -115,13 +115,13 @@ def test_seat_change_keeps_history_and_is_refused_when_it_changes_nothing(approv
     sub = approved_subscription(10, APRIL)
     requester = user("requester@undp.jof.example")
     with pytest.raises(ValidationFailed) as same:
-        services.change_seats(requester, sub, 10, date(2026, 4, 10))
+        subscriptions.change_seats(requester, sub, 10, date(2026, 4, 10))
     assert "seats" in same.value.errors
     with pytest.raises(ValidationFailed) as early:
-        services.change_seats(requester, sub, 12, APRIL)
+        subscriptions.change_seats(requester, sub, 12, APRIL)
     assert "effective_from" in early.value.errors
-    services.change_seats(requester, sub, 12, date(2026, 4, 10))
-    services.change_seats(requester, sub, 5, date(2026, 4, 20))
+    subscriptions.change_seats(requester, sub, 12, date(2026, 4, 10))
+    subscriptions.change_seats(requester, sub, 5, date(2026, 4, 20))
     assert [(p.seats, p.starts_on, p.ends_on) for p in sub.periods] == [
         (10, APRIL, date(2026, 4, 9)), (12, date(2026, 4, 10), date(2026, 4, 19)), (5, date(2026, 4, 20), None)]
     assert sub.current_seats == 5
@@ -130,18 +130,18 @@ def test_seat_change_keeps_history_and_is_refused_when_it_changes_nothing(approv
 def test_another_agency_cannot_see_or_change_a_subscription(approved_subscription):
     sub = approved_subscription(10, APRIL)
     with pytest.raises(NotFound):
-        services.get_subscription(user("requester@unfpa.jof.example"), sub.id)
+        subscriptions.get_subscription(user("requester@unfpa.jof.example"), sub.id)
     with pytest.raises(NotFound):
-        services.change_seats(user("requester@unfpa.jof.example"), sub, 3, date(2026, 4, 10))
+        subscriptions.change_seats(user("requester@unfpa.jof.example"), sub, 3, date(2026, 4, 10))
 
 
 def test_bill_month_records_chargeable_events_once(session, approved_subscription):
     a = approved_subscription(10, date(2026, 4, 16))
     b = approved_subscription(7, APRIL, service="connectivity", agency="unfpa")
-    services.change_seats(user("requester@unfpa.jof.example"), b, 9, date(2026, 4, 11))
+    subscriptions.change_seats(user("requester@unfpa.jof.example"), b, 9, date(2026, 4, 11))
 
-    assert services.bill_month(None, APRIL, today=LATER) == (3, 0)
-    assert services.bill_month(None, APRIL, today=LATER) == (0, 3)
+    assert subscriptions.bill_month(None, APRIL, today=LATER) == (3, 0)
+    assert subscriptions.bill_month(None, APRIL, today=LATER) == (0, 3)
 
     events = {e.source_ref: e for e in session.scalars(select(ChargeableEvent))}
     assert set(events) == {f"{a.request.reference}/P1/2026-04", f"{b.request.reference}/P1/2026-04",
@@ -156,25 +156,25 @@ def test_bill_month_records_chargeable_events_once(session, approved_subscriptio
 def test_bill_month_refuses_a_month_that_is_not_over(approved_subscription):
     approved_subscription(10, APRIL)
     with pytest.raises(ValidationFailed):
-        services.bill_month(None, APRIL, today=date(2026, 4, 30))
+        subscriptions.bill_month(None, APRIL, today=date(2026, 4, 30))
 
 
 def test_billed_month_no_longer_takes_seat_changes_or_an_earlier_end(approved_subscription):
     sub = approved_subscription(10, APRIL)
-    services.bill_month(None, APRIL, today=LATER)
+    subscriptions.bill_month(None, APRIL, today=LATER)
     requester = user("requester@undp.jof.example")
     with pytest.raises(ValidationFailed) as change:
-        services.change_seats(requester, sub, 12, date(2026, 4, 20))
+        subscriptions.change_seats(requester, sub, 12, date(2026, 4, 20))
     assert "effective_from" in change.value.errors
     with pytest.raises(ValidationFailed) as end:
-        services.end_subscription(requester, sub, date(2026, 4, 20))
+        subscriptions.end_subscription(requester, sub, date(2026, 4, 20))
     assert "ends_on" in end.value.errors
-    services.change_seats(requester, sub, 12, date(2026, 5, 1))  # the next month is open
+    subscriptions.change_seats(requester, sub, 12, date(2026, 5, 1))  # the next month is open
 
 
 def test_one_off_service_is_chargeable_once_when_completed(session, demo):
     requester, manager = user("requester@unesco.jof.example"), user("manager@jof.example")
-    sub = services.order(requester, {"service": "laptop_setup", "seats": 3, "starts_on": APRIL})
+    sub = subscriptions.order(requester, {"service": "laptop_setup", "seats": 3, "starts_on": APRIL})
     for action in ("approve", "start", "complete"):
         workflow.perform(manager if action == "approve" else user("ict@jof.example"), sub.request, action)
     [event] = session.scalars(select(ChargeableEvent)).all()
@@ -189,7 +189,7 @@ def test_recurring_subscription_completes_only_after_its_last_day(approved_subsc
     workflow.perform(ict, sub.request, "start")
     with pytest.raises(Conflict):
         workflow.perform(ict, sub.request, "complete")
-    services.end_subscription(ict, sub, date(2026, 5, 31))
+    subscriptions.end_subscription(ict, sub, date(2026, 5, 31))
     workflow.perform(ict, sub.request, "complete")
     assert sub.request.status == "completed"
 
@@ -201,7 +201,7 @@ def test_cli_bill_month_twice_creates_the_charges_once(app, demo):
         requester, manager = user("requester@undp.jof.example"), user("manager@jof.example")
         # A month safely in the past whatever day the suite runs.
         month = date(states.local_today().year - 1, 4, 1)
-        sub = services.order(requester, {"service": "email_account", "seats": 10,
+        sub = subscriptions.order(requester, {"service": "email_account", "seats": 10,
                                          "starts_on": month.replace(day=16)})
         workflow.perform(manager, sub.request, "approve")
         ref = sub.request.reference
@@ -263,7 +263,7 @@ def test_cli_bill_month_says_what_is_wrong_with_the_month(app, demo, month, mess
 
 def test_bill_month_of_a_month_not_over_names_its_last_day(session, demo):
     with pytest.raises(ValidationFailed) as exc:
-        services.bill_month(None, date(9999, 12, 1), today=LATER)
+        subscriptions.bill_month(None, date(9999, 12, 1), today=LATER)
     assert "9999-12-31" in exc.value.errors["month"][0]
 
 
@@ -280,8 +280,8 @@ def test_the_demo_loads_brazils_national_holidays(session, demo):
     assert days[date(year, 9, 7)] == "Independência do Brasil"
     assert not WorkingCalendar.of_facility().is_working_day(date(year, 9, 7))
     # Good Friday moves with Easter.
-    assert services.easter_sunday(2026) == date(2026, 4, 5) and services.easter_sunday(2027) == date(2027, 3, 28)
-    assert days[services.easter_sunday(year) - timedelta(days=2)] == "Paixão de Cristo"
+    assert catalogue.easter_sunday(2026) == date(2026, 4, 5) and catalogue.easter_sunday(2027) == date(2027, 3, 28)
+    assert days[catalogue.easter_sunday(year) - timedelta(days=2)] == "Paixão de Cristo"
     # Loading the demo again adds no second row.
     count = len(days)
     demo.load("another-password-1")

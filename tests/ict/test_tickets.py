@@ -310,13 +310,13 @@ def test_ticket_late_when_it_starts_waiting_stays_breached(app, api):
         ]
         with app.app_context():
             from jof.core.people import User
-            from jof.ict import services
+            from jof.ict import tickets
 
             mgr = db.session.scalar(select(User).where(User.email == MANAGER))
             lists.append([sr.reference for sr in db.session.scalars(
                 workflow.queue_query(mgr, workflow.QueueFilter(line="ict", sla_breached=True)))])
             lists.append([t.request.reference for t in db.session.scalars(
-                services.tickets_query(mgr, breached=True))])
+                tickets.tickets_query(mgr, breached=True))])
         return lists
 
     assert breached_everywhere() == [[late]] * 4
@@ -359,6 +359,6 @@ def test_reopen_window_ends_on_the_fifth_working_day_after_a_late_friday_resolut
         assert "until 2026-03-13" in body["detail"]
 
 
-def test_closed_is_final_for_tickets_without_changing_the_spines_final_states():
+def test_closed_is_final_for_tickets_without_changing_the_spines_final_states(app):
     assert "closed" not in workflow.FINAL_STATES
     assert workflow.get_type(states.TICKET).final_states == {"closed"}

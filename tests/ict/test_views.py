@@ -142,3 +142,21 @@ def test_order_form_refuses_fractional_seats_and_far_dates_with_messages(web):
                                                 "starts_on": "0001-01-01", "csrf_token": token})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "from 2000-01-01" in html and 'value="0001-01-01"' in html
+
+
+def test_the_queue_refuses_an_agency_user_in_their_language(app, web):
+    from html import unescape
+
+    from sqlalchemy import select
+
+    from jof.core import services as core_services
+    from jof.core.db import db
+    from jof.core.people import User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == REQUESTER))
+        core_services.set_locale(user, "pt_BR", app.config["JOF_LANGUAGES"])
+        db.session.commit()
+    r = web(REQUESTER).get("/ict/queue")
+    assert r.status_code == 403
+    assert "A fila é para os analistas de TIC, o gerente e o auditor." in unescape(r.get_data(as_text=True))
