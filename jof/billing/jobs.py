@@ -20,7 +20,7 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -94,7 +94,7 @@ def start(actor, kind: str, month: date) -> BillingJob:
         _run_here(job, actor)
         return job
     try:
-        queue().enqueue("jof.billing.jobs.execute", job.id, job_timeout=JOB_TIMEOUT,
+        queue().enqueue("jof.worker.run_billing_job", job.id, job_timeout=JOB_TIMEOUT,
                         description=f"billing job {job.id}: {kind} {month:%Y-%m}")
     except Exception as exc:  # redis.ConnectionError and friends: nothing is recorded
         log.warning("billing job queue unreachable: %s", exc)
@@ -166,13 +166,9 @@ def _run_here(job: BillingJob, actor) -> None:
 
 
 def execute(job_id: int) -> str:
-    """The RQ entry point: run billing job ``job_id``; returns its final status."""
-    if has_app_context():
-        return _execute(job_id)
-    from jof import create_app
-
-    with create_app().app_context():
-        return _execute(job_id)
+    """Run billing job ``job_id`` in the current app context; returns its final status.
+    The worker reaches it through ``jof.worker.run_billing_job``, which owns the app."""
+    return _execute(job_id)
 
 
 #: The job table's ``start`` move, which the worker applies as one conditional UPDATE.
