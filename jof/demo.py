@@ -115,7 +115,7 @@ def load(password: str | None = None) -> DemoResult:
     from jof.ict import catalogue as ict
 
     ict.load_demo_catalogue()
-    from jof.travel import services as travel
+    from jof.travel import rates as travel
 
     travel.load_demo_rates()
     from jof.billing import pricing

@@ -7,9 +7,23 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug the line into ``app``: its request types, effects and listeners, then its
-    blueprints and commands (see ``docs/architecture.md``, "How to add a service line")."""
-    from jof.core import plugin
-    from jof.travel import api, models, states, views  # noqa: F401  (models and registrations)
+    """Plug the line into ``app``: its request type with the effect and the payload schema
+    of each step, the words of its steps, then its blueprints (see ``docs/architecture.md``,
+    "How to add a service line"). Installing again (a second app) replaces the same entries."""
+    from jof.core import plugin, workflow
+    from jof.travel import api, claims, schemas, states, ticketing, trips, views
 
+    effects = {
+        "submit": trips.on_submit,
+        "approve": trips.on_approve,
+        "quote": ticketing.add_quote,
+        "ticket": ticketing.write_ticket,
+        "mark_travelled": claims.mark_travelled,
+        "claim": claims.write_claim,
+        "settle": claims.settle,
+        "cancel": ticketing.on_cancel,
+        **{action: trips.audit_only(action) for action in ("certify", "reject", "start", "complete")},
+    }
+    workflow.register(states.request_type(effects=effects, payloads=schemas.PAYLOADS))
+    views.register_labels()
     plugin.mount(app, api=api.blp, views=views.bp)

@@ -15,8 +15,8 @@ from jof.core import authz, workflow
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.paging import page_of
+from jof.travel import claims, itinerary, rates, ticketing, trips
 from jof.travel import schemas as s
-from jof.travel import services
 
 blp = Blueprint("travel_api", __name__, url_prefix="/api/v1/travel",
                 description="Travel: requests with itineraries, DSA estimates and claims, tickets, DSA rates")
@@ -37,9 +37,9 @@ def _detail(user, tr):
 
 def _dsa_of(tr) -> dict:
     return {
-        "estimate_lines": services.lines_of(tr.estimate_lines), "estimate_total": tr.estimate_total,
+        "estimate_lines": itinerary.lines_of(tr.estimate_lines), "estimate_total": tr.estimate_total,
         "advance_usd": tr.advance_usd,
-        "claim_lines": services.lines_of(tr.claim_lines) if tr.claim_lines is not None else None,
+        "claim_lines": itinerary.lines_of(tr.claim_lines) if tr.claim_lines is not None else None,
         "claim_total": tr.claim_total, "claim_difference": tr.claim_difference, "claim_balance": tr.claim_balance,
     }
 
@@ -51,7 +51,7 @@ class Requests(MethodView):
     def get(self, q):
         """Travel requests the caller may see (their agency's; all for facility staff)."""
         user = authz.require_user()
-        return page_of(services.travel_query(user, q.get("status")), q["page"], q["per_page"])
+        return page_of(trips.travel_query(user, q.get("status")), q["page"], q["per_page"])
 
     @blp.arguments(s.TravelIn)
     @blp.response(201, s.TravelDetailOut)
@@ -62,7 +62,7 @@ class Requests(MethodView):
         from the rate table; nothing is written when any check fails (an overlapping
         approved trip, a place without a rate, a leg arriving before it departs)."""
         user = authz.require_user()
-        return _detail(user, services.create_travel(user, data))
+        return _detail(user, trips.create_travel(user, data))
 
 
 @blp.route("/requests/<reference>")
@@ -71,7 +71,7 @@ class Requests(MethodView):
 def get_travel(reference):
     """One travel request with its itinerary, ticket, timeline and the caller's actions."""
     user = authz.require_user()
-    return _detail(user, services.get_travel(user, reference))
+    return _detail(user, trips.get_travel(user, reference))
 
 
 @blp.route("/requests/<reference>/dsa")
@@ -81,7 +81,7 @@ def get_dsa(reference):
     """The DSA calculation line by line: the estimate, the advance, and once claimed the
     actual DSA, its difference from the estimate and the balance payable."""
     user = authz.require_user()
-    return _dsa_of(services.get_travel(user, reference))
+    return _dsa_of(trips.get_travel(user, reference))
 
 
 @blp.route("/requests/<reference>/quotes", methods=["POST"])
@@ -91,8 +91,8 @@ def get_dsa(reference):
 def post_quote(data, reference):
     """Record a fare quote (travel officer); starts the work on an approved request."""
     user = authz.require_user()
-    tr = services.get_travel(user, reference)
-    return services.record_quote(user, tr, data, data["version"])
+    tr = trips.get_travel(user, reference)
+    return ticketing.record_quote(user, tr, data)
 
 
 @blp.route("/requests/<reference>/ticket")
@@ -102,7 +102,7 @@ class Ticket(MethodView):
     def get(self, reference):
         """The ticket (404 until issued)."""
         user = authz.require_user()
-        tr = services.get_travel(user, reference)
+        tr = trips.get_travel(user, reference)
         if tr.ticketed_at is None:
             raise NotFound("No ticket has been issued for this request yet.")
         return tr
@@ -114,8 +114,8 @@ class Ticket(MethodView):
         """Issue the ticket (travel officer): carrier, fare and currency, booking reference.
         Records the ticket-issuance fee and the fare as a pass-through cost."""
         user = authz.require_user()
-        tr = services.get_travel(user, reference)
-        return services.issue_ticket(user, tr, data, data["version"])
+        tr = trips.get_travel(user, reference)
+        return ticketing.issue_ticket(user, tr, data)
 
 
 @blp.route("/requests/<reference>/claim")
@@ -125,7 +125,7 @@ class Claim(MethodView):
     def get(self, reference):
         """The claim's DSA against the estimate (404 until filed)."""
         user = authz.require_user()
-        tr = services.get_travel(user, reference)
+        tr = trips.get_travel(user, reference)
         if tr.claim_total is None:
             raise NotFound("No claim has been filed for this request yet.")
         return _dsa_of(tr)
@@ -137,8 +137,8 @@ class Claim(MethodView):
         """File the claim (the traveller's agency) with the itinerary as travelled; the DSA
         is computed again and the difference from the estimate shown."""
         user = authz.require_user()
-        tr = services.get_travel(user, reference)
-        return _dsa_of(services.file_claim(user, tr, data, data["version"]))
+        tr = trips.get_travel(user, reference)
+        return _dsa_of(claims.file_claim(user, tr, data))
 
 
 @blp.route("/requests/<reference>/cancellation", methods=["POST"])
@@ -149,8 +149,8 @@ def post_cancellation(data, reference):
     """Cancel the request; once the ticket is issued the cancellation fee is required and
     recorded as a pass-through cost."""
     user = authz.require_user()
-    tr = services.get_travel(user, reference)
-    return _detail(user, services.cancel(user, tr, data, data["version"]))
+    tr = trips.get_travel(user, reference)
+    return _detail(user, ticketing.cancel(user, tr, data))
 
 
 @blp.route("/dsa-estimate", methods=["POST"])
@@ -160,7 +160,7 @@ def post_cancellation(data, reference):
 def dsa_estimate(data):
     """The DSA an itinerary would pay, line by line, with the advance; writes nothing."""
     authz.require_user()
-    return services.estimate(data)
+    return itinerary.estimate(data)
 
 
 @blp.route("/dsa-rates")
@@ -170,10 +170,7 @@ class DsaRates(MethodView):
     def get(self, q):
         """DSA rates per location and effective month (every signed-in user)."""
         authz.require_user()
-        month = None
-        if q.get("month"):
-            month = services.parse_month(q["month"])
-        return page_of(services.rates_query(q.get("country"), q.get("city"), month), q["page"], q["per_page"])
+        return page_of(rates.rates_query(q.get("country"), q.get("city"), q.get("month")), q["page"], q["per_page"])
 
     @blp.arguments(s.DsaRateIn)
     @blp.response(201, s.DsaRateOut)
@@ -181,8 +178,8 @@ class DsaRates(MethodView):
     def post(self, data):
         """Set (or correct) a location's rate from a month (travel officer, manager, admin)."""
         user = authz.require_user()
-        return services.set_rate(user, data["city"], data["country"], services.parse_month(data["month"]),
-                                 data["usd_per_night"], data["room_pct"])
+        return rates.set_rate(user, data["city"], data["country"], data["month"], data["usd_per_night"],
+                              data["room_pct"])
 
 
 @blp.route("/dsa-rates/import", methods=["POST"])
@@ -195,7 +192,7 @@ def import_rates(data):
     When any line is wrong nothing is written and the 422 names each rejected line in
     ``errors`` (``"line 3": ["month: Expected YYYY-MM."]``) and in ``rejected``."""
     user = authz.require_user()
-    report = services.import_rates_csv(user, data["csv"])
+    report = rates.import_rates_csv(user, data["csv"])
     if report.rejected:
         raise ValidationFailed(
             {f"line {r['line']}": [f"{k}: {m}" for k, msgs in r["errors"].items() for m in msgs]

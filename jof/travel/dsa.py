@@ -22,7 +22,7 @@ UN terminal-expense rate):
 
 Everything is ``Decimal``; nothing here touches the database or the clock. The caller
 dates the nights (in the facility's time zone, not the destination's; see
-``jof.travel.services.stays_of``).
+``jof.travel.itinerary.stays_of``).
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ requester, the status and the timeline.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,16 +19,39 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jof.core.db import db
 from jof.core.money import Money, ScaledDecimal
 from jof.core.people import User
+from jof.core.statetable import StatusType
 from jof.core.timeutil import UTCDateTime, utcnow
 from jof.core.workflow import ServiceRequest
 
 TRAVEL_CLASSES = ("economy", "premium_economy", "business")
 
-#: The facility's steps inside ``in_progress``, in order.
-STAGES = ("", "quoted", "ticketed", "travelled", "claimed", "settled")
+
+
+class Stage(StrEnum):
+    """The facility's step inside ``in_progress`` (DESIGN §4); its moves are the declared
+    table ``jof.travel.states.STAGES``. ``NONE`` (shown as "started") until the first step."""
+
+    NONE = ""
+    QUOTED = "quoted"
+    TICKETED = "ticketed"
+    TRAVELLED = "travelled"
+    CLAIMED = "claimed"
+    SETTLED = "settled"
+
+
+#: Steps after the ticket was issued: cancelling then costs a fee.
+TICKETED_STAGES = (Stage.TICKETED, Stage.TRAVELLED, Stage.CLAIMED, Stage.SETTLED)
 
 #: The city name of a country's fallback DSA rate (``Elsewhere``, as in the ICSC tables).
 ELSEWHERE = "Elsewhere"
+
+
+def fold(city: str) -> str:
+    """``São  Paulo`` → ``sao paulo``: how cities are matched against the rate table (the
+    ``city_key`` of a rate) and travellers without an account against their other trips."""
+    text = unicodedata.normalize("NFKD", city or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
 
 
 class DsaRate(db.Model):
@@ -72,8 +97,8 @@ class TravelRequest(db.Model):
     needs_visa: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_dsa: Mapped[bool] = mapped_column(Boolean, default=True)
     advance_requested: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: The facility's step inside ``in_progress``: one of :data:`STAGES`.
-    stage: Mapped[str] = mapped_column(String(20), default="")
+    #: The facility's step inside ``in_progress``; changed only through ``states.STAGES``.
+    stage: Mapped[Stage] = mapped_column(StatusType(Stage, 20), default=Stage.NONE)
     #: First departure and last arrival of the planned itinerary (for overlap checks).
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

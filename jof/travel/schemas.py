@@ -6,6 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from jof.core.apikit import DecimalString
+from jof.core.calendar import MONTH_MESSAGE
+from jof.core.money import MoneyError, check_currency
 from jof.core.paging import PaginationQuery
 from jof.core.schemas import TimelineOut
 from jof.travel.models import TRAVEL_CLASSES
@@ -13,7 +15,7 @@ from jof.travel.models import TRAVEL_CLASSES
 _COUNTRY = validate.Regexp(r"^[A-Za-z]{2}$", error="ISO 3166 alpha-2 code, e.g. BR.")
 _CITY = validate.Length(min=1, max=100)
 #: Rate months from 2000-01 to 2099-12 (ASCII digits only).
-_MONTH = validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM, from 2000-01 to 2099-12.")
+_MONTH = validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", error=MONTH_MESSAGE)
 _DT_HELP = "ISO 8601; without an offset it is read in the facility's time zone."
 
 
@@ -165,29 +167,109 @@ class _StepIn(ma.Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
-class QuoteIn(_StepIn):
+def _currency(code: str) -> None:
+    try:
+        check_currency(code)
+    except MoneyError as exc:
+        raise ma.ValidationError(str(exc)) from None
+
+
+def _given(message: str):
+    def check(value: str) -> None:
+        if not value.strip():
+            raise ma.ValidationError(message)
+
+    return check
+
+
+class _Currency(fields.String):
+    """An ISO 4217 code JOF knows, read in capitals."""
+
+    def __init__(self, **kw):
+        super().__init__(validate=[validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code."), _currency], **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).upper()
+
+
+class _Payload(ma.Schema):
+    """The details a step carries, checked by the engine before the move (DESIGN §2).
+
+    The same fields arrive on the line's own path (``…/quotes``, ``…/ticket``, …) with the
+    request's version; a step sent to the spine's generic transitions path without them is
+    told where to send it."""
+
+    #: Said when the step arrives with no details at all.
+    missing = ""
+
+    @ma.pre_load
+    def _not_empty(self, data, **_kw):
+        if not data and self.missing:
+            raise ma.ValidationError(self.missing)
+        return data
+
+
+class _QuoteFields(ma.Schema):
     carrier = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    fare = DecimalString(required=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code."))
+    fare = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False, error="Must be positive."))
+    currency = _Currency(required=True)
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class TicketIn(_StepIn):
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    fare = DecimalString(required=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code."))
-    booking_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+class _TicketFields(ma.Schema):
+    carrier = fields.String(required=True, validate=[validate.Length(min=1, max=100), _given("Name the carrier.")])
+    fare = DecimalString(required=True, validate=validate.Range(min=0, min_inclusive=False, error="Must be positive."))
+    currency = _Currency(required=True)
+    booking_reference = fields.String(required=True, validate=[
+        validate.Length(min=1, max=40), _given("Give the booking reference (PNR).")])
 
 
-class ClaimIn(_StepIn):
+class _ClaimFields(ma.Schema):
     legs = fields.List(fields.Nested(LegIn), required=True, validate=validate.Length(min=1, max=12),
                        metadata={"description": "The itinerary as travelled."})
 
 
-class CancellationIn(_StepIn):
-    cancellation_fee = DecimalString(load_default=None, allow_none=True, metadata={
+class _CancellationFields(ma.Schema):
+    cancellation_fee = DecimalString(load_default=None, allow_none=True, validate=validate.Range(
+        min=0, error="Must not be negative."), metadata={
         "description": "Required once the ticket was issued (0 if the airline charged none)."})
-    currency = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code."))
+    currency = _Currency(load_default="USD")
+
+
+class QuotePayload(_QuoteFields, _Payload):
+    missing = "Record a quote with its fare: POST /api/v1/travel/requests/<reference>/quotes."
+
+
+class TicketPayload(_TicketFields, _Payload):
+    missing = "Issue the ticket with its details: POST /api/v1/travel/requests/<reference>/ticket."
+
+
+class ClaimPayload(_ClaimFields, _Payload):
+    missing = "File the claim with the actual itinerary: POST /api/v1/travel/requests/<reference>/claim."
+
+
+class CancellationPayload(_CancellationFields, _Payload):
+    """A cancellation may carry nothing (before the ticket is issued)."""
+
+
+#: The schema of each step that carries details, for the engine (see ``jof.travel.install``).
+PAYLOADS = {"quote": QuotePayload, "ticket": TicketPayload, "claim": ClaimPayload, "cancel": CancellationPayload}
+
+
+class QuoteIn(_QuoteFields, _StepIn):
+    pass
+
+
+class TicketIn(_TicketFields, _StepIn):
+    pass
+
+
+class ClaimIn(_ClaimFields, _StepIn):
+    pass
+
+
+class CancellationIn(_CancellationFields, _StepIn):
+    pass
 
 
 class DsaRateIn(ma.Schema):

@@ -16,14 +16,16 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, calendar, forms, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
 from jof.core.people import Role
 from jof.core.templating import money
-from jof.travel import dsa, services
+from jof.travel import claims, dsa, itinerary, ticketing, trips
+from jof.travel import rates as rate_table
 from jof.travel import schemas as s
+from jof.travel.models import TICKETED_STAGES, Stage
 from jof.travel.states import SERVICE_LINE, TYPE
 
 bp = Blueprint("travel", __name__, url_prefix="/travel", template_folder="templates")
@@ -32,17 +34,27 @@ PER_PAGE = 25
 #: Rows the forms offer (empty rows are ignored).
 LEG_ROWS = 4
 
-# The words a reader sees for this line's own steps and request type (the core knows only
-# the spine's; without these a Portuguese page would show English codes).
-templating.ACTION_LABELS.update({
-    "quote": _l("Record quote"), "ticket": _l("Issue ticket"), "mark_travelled": _l("Mark travelled"),
-    "claim": _l("File claim"), "settle": _l("Settle claim"),
-})
-templating.ACTION_DONE_LABELS.update({
-    "quote": _l("Quote recorded"), "ticket": _l("Ticket issued"), "mark_travelled": _l("Marked travelled"),
-    "claim": _l("Claim filed"), "settle": _l("Claim settled"),
-})
-templating.TYPE_LABELS.update({TYPE: _l("Travel request")})
+#: The words a reader sees for each stage (translatable, like the statuses of the spine).
+STAGE_LABELS = {Stage.NONE: _l("started"), Stage.QUOTED: _l("quoted"), Stage.TICKETED: _l("ticketed"),
+                Stage.TRAVELLED: _l("travelled"), Stage.CLAIMED: _l("claim filed"),
+                Stage.SETTLED: _l("claim settled")}
+
+
+def register_labels() -> None:
+    """The words for this line's own steps and request type (the core knows only the
+    spine's; without these a Portuguese page would show English codes). Called by
+    ``jof.travel.install``."""
+    templating.ACTION_LABELS.update({
+        "quote": _l("Record quote"), "ticket": _l("Issue ticket"), "mark_travelled": _l("Mark travelled"),
+        "claim": _l("File claim"), "settle": _l("Settle claim"),
+    })
+    templating.ACTION_DONE_LABELS.update({
+        "quote": _l("Quote recorded"), "ticket": _l("Ticket issued"), "mark_travelled": _l("Marked travelled"),
+        "claim": _l("Claim filed"), "settle": _l("Claim settled"),
+    })
+    templating.TYPE_LABELS.update({TYPE: _l("Travel request")})
+
+
 PROVISION_ROWS = 2
 LEG_FIELDS = ("origin_city", "origin_country", "destination_city", "destination_country", "depart_at", "arrive_at")
 PROVISION_FIELDS = ("from_night", "to_night")
@@ -53,17 +65,12 @@ def _is_desk(user) -> bool:
     return authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
 
 
-def _can_edit_rates(user) -> bool:
-    return not authz.is_read_only(user) and (
-        user.has_role(Role.ADMIN, Role.MANAGER) or authz.is_officer_for(user, SERVICE_LINE))
-
-
 @bp.app_template_filter("travel_input_dt")
 def _input_dt(value: datetime | None) -> str:
     """A UTC time as a ``datetime-local`` input value in the facility's time zone."""
     if value is None:
         return ""
-    return value.astimezone(services.facility_tz()).strftime("%Y-%m-%dT%H:%M")
+    return value.astimezone(calendar.facility_zone()).strftime("%Y-%m-%dT%H:%M")
 
 
 @bp.app_template_filter("travel_pct")
@@ -74,15 +81,15 @@ def _pct(value) -> str:
 
 @bp.app_template_filter("travel_stage")
 def _stage(value: str) -> str:
-    return {"": _("started"), "quoted": _("quoted"), "ticketed": _("ticketed"), "travelled": _("travelled"),
-            "claimed": _("claim filed"), "settled": _("claim settled")}.get(value or "", value)
+    label = STAGE_LABELS.get(value or "")
+    return str(label) if label is not None else value
 
 
 @bp.route("/")
 def home():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(services.travel_query(user, status), PER_PAGE)
+    page = html_page(trips.travel_query(user, status), PER_PAGE)
     return render_template("travel/home.html", p=page, status=status, is_desk=_is_desk(user),
                            can_file=user.has_role(Role.REQUESTER) and not authz.is_read_only(user),
                            statuses=workflow.get_type("travel").states)
@@ -136,9 +143,9 @@ def new_request():
     try:
         if op == "estimate":
             data = forms.load(s.EstimateIn(), {k: body[k] for k in ("legs", "provisions", "needs_dsa")})
-            return _new_form(form, {}, 200, services.estimate(data))
+            return _new_form(form, {}, 200, itinerary.estimate(data))
         body["submit"] = op == "submit"
-        tr = services.create_travel(user, forms.load(s.TravelIn(), body))
+        tr = trips.create_travel(user, forms.load(s.TravelIn(), body))
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return _new_form(form, errors, status)
@@ -163,7 +170,7 @@ def estimate_json():
     try:
         if not isinstance(body, dict):
             raise ValidationFailed({"_schema": [_("Send the itinerary as a JSON object.")]})
-        est = services.estimate(forms.load(s.EstimateIn(), body))
+        est = itinerary.estimate(forms.load(s.EstimateIn(), body))
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return jsonify(detail=exc.detail, errors=errors), status
@@ -188,21 +195,21 @@ def _render(user, tr, status: int = 200, *, error=None, errors=None, form=None):
     return render_template(
         "travel/request.html", tr=tr, sr=tr.request, transitions=transitions,
         actions={t.action for t in transitions},
-        estimate=services.lines_of(tr.estimate_lines),
-        claim=services.lines_of(tr.claim_lines) if tr.claim_lines is not None else None,
+        estimate=itinerary.lines_of(tr.estimate_lines),
+        claim=itinerary.lines_of(tr.claim_lines) if tr.claim_lines is not None else None,
         error=error, errors=errors or {}, form=form or {}, meals=dsa.MEALS,
         claim_prefill=[{"origin_city": leg.origin_city, "origin_country": leg.origin_country,
                         "destination_city": leg.destination_city, "destination_country": leg.destination_country,
                         "depart_at": _input_dt(leg.depart_at), "arrive_at": _input_dt(leg.arrive_at)}
                        for leg in tr.planned_legs],
-        ticketed=tr.stage in services.TICKETED_STAGES,
+        ticketed=tr.stage in TICKETED_STAGES,
     ), status
 
 
 @bp.route("/requests/<reference>")
 def request_page(reference):
     user = authz.require_user()
-    return _render(user, services.get_travel(user, reference))
+    return _render(user, trips.get_travel(user, reference))
 
 
 def _version(form) -> int:
@@ -217,7 +224,7 @@ def _post(reference, act, success: str):
         flash(success % {"reference": reference}, "success")
         return redirect(url_for("travel.request_page", reference=reference))
 
-    return forms.act_on(lambda user: services.get_travel(user, reference), act, _render, done)
+    return forms.act_on(lambda user: trips.get_travel(user, reference), act, _render, done)
 
 
 @bp.route("/requests/<reference>/transitions", methods=["POST"])
@@ -232,7 +239,7 @@ def transition(reference):
 def quote(reference):
     def act(user, tr, form):
         data = forms.load(s.QuoteIn(), {k: form.get(k, "") for k in ("carrier", "fare", "currency", "notes", "version")})
-        services.record_quote(user, tr, data, data["version"])
+        ticketing.record_quote(user, tr, data)
 
     return _post(reference, act, _("Quote recorded on %(reference)s."))
 
@@ -242,7 +249,7 @@ def ticket(reference):
     def act(user, tr, form):
         data = forms.load(s.TicketIn(), {k: form.get(k, "") for k in
                                     ("carrier", "fare", "currency", "booking_reference", "version")})
-        services.issue_ticket(user, tr, data, data["version"])
+        ticketing.issue_ticket(user, tr, data)
 
     return _post(reference, act, _("Ticket issued for %(reference)s."))
 
@@ -253,7 +260,7 @@ def claim(reference):
         legs = [r for r in _rows(form, "legs", len(tr.planned_legs), LEG_FIELDS) if any(r.values())]
         data = forms.load(s.ClaimIn(), {"legs": legs, "version": form.get("version", ""),
                                    "comment": form.get("comment", "")})
-        services.file_claim(user, tr, data, data["version"])
+        claims.file_claim(user, tr, data)
 
     return _post(reference, act, _("Claim filed on %(reference)s."))
 
@@ -266,7 +273,7 @@ def cancel(reference):
             body["cancellation_fee"] = form["cancellation_fee"].strip()
             body["currency"] = form.get("currency", "USD").strip() or "USD"
         data = forms.load(s.CancellationIn(), body)
-        services.cancel(user, tr, data, data["version"])
+        ticketing.cancel(user, tr, data)
 
     return _post(reference, act, _("%(reference)s cancelled."))
 
@@ -277,15 +284,15 @@ def cancel(reference):
 @bp.route("/queue")
 def queue():
     user = authz.require_user()
-    page = html_page(services.ticketing_queue_query(user), PER_PAGE)
+    page = html_page(trips.ticketing_queue_query(user), PER_PAGE)
     return render_template("travel/queue.html", p=page)
 
 
 def _rates_page(user, form: dict, errors: dict, status: int = 200, import_text: str = "", rejected=None):
     country = (request.args.get("country") or "").strip().upper()
-    stmt = services.rates_query(country or None)
+    stmt = rate_table.rates_query(country or None)
     return render_template("travel/rates.html", p=html_page(stmt, PER_PAGE), form=form, errors=errors, country=country,
-                           can_edit=_can_edit_rates(user), import_text=import_text,
+                           can_edit=rate_table.can_change_rates(user), import_text=import_text,
                            rejected=rejected or []), status
 
 
@@ -297,8 +304,8 @@ def rates():
     form = {k: request.form.get(k, "").strip() for k in ("city", "country", "month", "usd_per_night", "room_pct")}
     try:
         data = forms.load(s.DsaRateIn(), form)
-        services.set_rate(user, data["city"], data["country"], services.parse_month(data["month"]),
-                          data["usd_per_night"], data["room_pct"])
+        rate_table.set_rate(user, data["city"], data["country"], data["month"], data["usd_per_night"],
+                       data["room_pct"])
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return _rates_page(user, form, errors, status)
@@ -314,7 +321,7 @@ def import_rates():
     if upload is not None and upload.filename:
         text = upload.read().decode("utf-8-sig", errors="replace")
     try:
-        report = services.import_rates_csv(user, text)
+        report = rate_table.import_rates_csv(user, text)
     except DomainError as exc:
         errors, status = forms.refused(exc)
         return _rates_page(user, {}, errors, status, import_text=text)

@@ -76,3 +76,16 @@ def transition(api):
         return r.get_json()
 
     return move
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """``today(offset)`` moves the facility's today to ``day(offset)``, so a trip filed
+    for the future (as it must be) can then be marked travelled once it is over."""
+    from jof.core import calendar
+
+    def set_today(offset: int) -> date:
+        monkeypatch.setattr(calendar, "local_today", lambda: day(offset))
+        return day(offset)
+
+    return set_today

@@ -130,12 +130,13 @@ def test_a_requester_cannot_change_rates(web):
     assert r.status_code == 403
 
 
-def test_the_traveller_files_the_claim_on_the_page_and_sees_the_difference(web, file_trip, transition, api):
+def test_the_traveller_files_the_claim_on_the_page_and_sees_the_difference(web, file_trip, transition, api, today):
     ref = file_trip(submit=True)["reference"]
     transition(MANAGER, ref, "approve")
     version = api(TRAVEL).get(f"/api/v1/requests/{ref}").get_json()["version"]
     api(TRAVEL).post(f"/api/v1/travel/requests/{ref}/ticket", json={
         "carrier": "GOL", "fare": "410.00", "currency": "USD", "booking_reference": "G0L123", "version": version})
+    today(40)  # after the return on day(33), and on day(34) as claimed
     transition(TRAVEL, ref, "mark_travelled")
     c = web(REQUESTER)
     page = c.get(f"/travel/requests/{ref}").get_data(as_text=True)
