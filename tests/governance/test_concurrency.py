@@ -15,7 +15,7 @@ from jof.core import audit
 from jof.core.db import db
 from jof.core.people import Agency
 from jof.core.timeutil import utcnow
-from jof.governance import decisions
+from jof.governance import decisions as board_decisions
 from jof.governance.models import Decision, Vote
 from tests.conftest import TEST_PASSWORD, race
 from tests.governance.conftest import MEMBERS, head_email
@@ -70,7 +70,7 @@ def test_ten_decisions_closed_in_parallel_get_gapless_unique_numbers(app, board)
     def close(i: int):
         with app.app_context():
             try:
-                return decisions.close(ids[i], None, now=at).resolution_number
+                return board_decisions.close(ids[i], None, now=at).resolution_number
             finally:
                 db.session.commit()
                 db.session.remove()
@@ -98,7 +98,7 @@ def test_the_last_votes_and_the_scheduled_close_race_to_close_one_decision(app, 
         if i == len(MEMBERS):
             with app.app_context():
                 try:
-                    return decisions.close(decision.id, None, now=due).resolution_number
+                    return board_decisions.close(decision.id, None, now=due).resolution_number
                 finally:
                     db.session.commit()
                     db.session.remove()
