@@ -68,7 +68,7 @@ def bench_render(app) -> None:
     from sqlalchemy import select
     from weasyprint import HTML
 
-    from jof.billing import invoices, services
+    from jof.billing import documents, invoices, services
     from jof.billing.models import Invoice
     from jof.core.db import db
     from jof.core.people import Agency, User
@@ -87,18 +87,18 @@ def bench_render(app) -> None:
         db.session.commit()
         rows = db.session.scalars(select(Invoice).where(Invoice.period == month).order_by(Invoice.id)).all()
         chosen = [rows[i % len(rows)] for i in range(N_INVOICES)]
-        htmls = [invoices.invoice_html(inv) for inv in chosen]
-        invoices.invoice_pdf(chosen[0])  # warm-up: fonts, template compile
+        htmls = [documents.invoice_html(inv) for inv in chosen]
+        documents.invoice_pdf(chosen[0])  # warm-up: fonts, template compile
         HTML(string=htmls[0]).write_pdf()
         jof_times, bare_times = [], []
         for inv, html in zip(chosen, htmls, strict=True):
             t = time.perf_counter()
-            invoices.invoice_pdf(inv)
+            documents.invoice_pdf(inv)
             jof_times.append(time.perf_counter() - t)
             t = time.perf_counter()
             HTML(string=html).write_pdf()
             bare_times.append(time.perf_counter() - t)
-        pages = len(__import__("pypdf").PdfReader(__import__("io").BytesIO(invoices.invoice_pdf(chosen[0]))).pages)
+        pages = len(__import__("pypdf").PdfReader(__import__("io").BytesIO(documents.invoice_pdf(chosen[0]))).pages)
     jm, bm = statistics.mean(jof_times), statistics.mean(bare_times)
     print(f"render: {N_INVOICES} invoices ({len(rows)} distinct, {pages} page(s) each)")
     print(f"  JOF invoice_pdf      {jm:.3f} s/invoice (median {statistics.median(jof_times):.3f})")

@@ -45,19 +45,19 @@ def test_the_architecture_contracts_hold():
 
 
 def test_a_deliberate_cycle_from_core_into_a_line_is_caught(tmp_path):
-    """Copy the package, make core import a line's services (a cycle, and core above a
+    """Copy the package, make core import a line's API (a cycle, and core above a
     line): the same contracts must fail, naming both rules."""
     shutil.copytree(JOF, tmp_path / "jof", ignore=shutil.ignore_patterns("__pycache__", "translations", "static"))
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
     money = tmp_path / "jof" / "core" / "money.py"
     money.write_text(money.read_text(encoding="utf-8") + "\n\ndef _violation():\n"
-                     "    from jof.ict import services  # noqa: F401\n", encoding="utf-8")
+                     "    from jof.ict import api  # noqa: F401\n", encoding="utf-8")
     result = _lint_imports(tmp_path, env_path=tmp_path)
     assert result.returncode != 0, result.stdout[-4000:]
     summary = result.stdout.split("Broken contracts")[0]
     assert "Core imports no service line and nothing above it BROKEN" in summary
     assert "No import cycles anywhere in jof BROKEN" in summary
-    assert "jof.core.money -> jof.ict.services" in result.stdout
+    assert "jof.core.money -> jof.ict.api" in result.stdout
 
 
 def test_a_transition_table_importing_its_services_is_caught(tmp_path):
@@ -65,7 +65,7 @@ def test_a_transition_table_importing_its_services_is_caught(tmp_path):
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
     states = tmp_path / "jof" / "travel" / "states.py"
     states.write_text(states.read_text(encoding="utf-8") + "\n\ndef _violation():\n"
-                      "    from jof.travel import services  # noqa: F401\n", encoding="utf-8")
+                      "    from jof.travel import api  # noqa: F401\n", encoding="utf-8")
     result = _lint_imports(tmp_path, env_path=tmp_path)
     assert result.returncode != 0
     assert "A transition table imports no service, API or view module BROKEN" in result.stdout

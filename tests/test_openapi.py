@@ -149,10 +149,11 @@ def test_request_filters_are_documented(spec):
     assert {"line", "agency", "status", "min_age_days", "sla_breached", "open_only"} <= params
 
 
-def test_transition_body_is_action_comment_version(spec):
+def test_transition_body_is_action_comment_version_and_payload(spec):
     body = spec["paths"]["/api/v1/requests/{reference}/transitions"]["post"]["requestBody"]
     schema = resolve(spec, body["content"]["application/json"]["schema"])
-    assert set(schema["properties"]) == {"action", "comment", "version"}
+    assert set(schema["properties"]) == {"action", "comment", "version", "payload"}
+    assert schema["properties"]["payload"]["type"] == "object"
     assert set(schema["required"]) == {"action", "version"}
 
 
