@@ -157,7 +157,7 @@ class Bids(MethodView):
         """The bids of a lot, once the tender has closed (sealed until then)."""
         user = authz.require_user()
         lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
-        lot_evaluation.evaluation_for(user, lot)
+        lot_evaluation.ensure_unsealed(user, lot)
         return lot.bids
 
     @blp.arguments(s.BidIn)
@@ -173,10 +173,11 @@ class Bids(MethodView):
 @blp.response(200, s.EvaluationOut)
 @blp.errors(403, 404, 409)
 def evaluation(tender_id, number):
-    """The evaluation table of a lot with every term (DESIGN §3)."""
+    """The evaluation table of a lot with every term (DESIGN §3); once the lot is awarded,
+    the table frozen at the award (``frozen``: true), whatever happened to the bidders since."""
     user = authz.require_user()
     lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
-    return lot_evaluation.evaluation_for(user, lot).as_dict()
+    return lot_evaluation.table_for(user, lot)
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/committee", methods=["POST"])

@@ -11,7 +11,7 @@ from jof.core.people import Agency, User
 from jof.core.timeutil import utcnow
 from jof.procurement import states
 from jof.procurement.common import SERVICE_ITEMS, ZERO, next_number, require_officer
-from jof.procurement.evaluation import evaluate
+from jof.procurement.evaluation import award_record, evaluate
 from jof.procurement.models import (
     BidLine,
     Lot,
@@ -67,6 +67,8 @@ def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[Purcha
     lot.award_justification = justification
     lot.awarded_at = now
     lot.awarded_by_id = actor.id
+    lot.award_record = award_record(evaluation, actor, now)
+    states.LOT.move(lot, "award")
     by_agency: dict[int, list[BidLine]] = defaultdict(list)
     for bl in bid.lines:
         by_agency[bl.lot_line.requisition_line.requisition.request.agency_id].append(bl)

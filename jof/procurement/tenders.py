@@ -215,6 +215,12 @@ def record_bid(actor: User, lot: Lot, data: dict) -> Bid:
         amount = quantize(lot_lines[ll_id].requisition_line.quantity * prices[ll_id])
         if amount >= MAX_AMOUNT:
             errors[f"lines.{position[ll_id]}.unit_price"] = [TOO_LARGE.format(amount=amount)]
+        elif amount <= 0:
+            # A line worth nothing once rounded would make a bid of USD 0.00, which no
+            # evaluation can weigh (the financial score divides by the price).
+            errors[f"lines.{position[ll_id]}.unit_price"] = [
+                f"Quantity × unit price comes to USD {amount:,.2f} once rounded to the cent; "
+                "price the line at USD 0.01 or more in total."]
         bid_lines.append(BidLine(lot_line_id=ll_id, unit_price=prices[ll_id], amount_usd=amount))
         total += amount
     if not errors and total >= MAX_AMOUNT:

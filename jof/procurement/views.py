@@ -246,7 +246,7 @@ def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None
     closed = tendering.is_closed(tender)
     lots = []
     for lot in tender.lots:
-        evaluation = lot_evaluation.evaluate(lot) if closed else None
+        evaluation = lot_evaluation.table(lot) if closed else None
         lots.append({"lot": lot, "evaluation": evaluation,
                      "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
                                                   .order_by(PurchaseOrder.number)).all(),

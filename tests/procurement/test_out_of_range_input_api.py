@@ -1,4 +1,6 @@
-"""Refusals found by the independent review: each a clear 4xx (never a 500), nothing written."""
+"""Input out of any sensible range (amounts beyond the money ceiling or rounding to nothing,
+receipt dates before the order or in the future, ids beyond any row, dates in year 9999)
+and awards over requisitions that left sourcing: each a clear 4xx (never a 500), nothing written."""
 
 from __future__ import annotations
 
@@ -83,6 +85,48 @@ def test_a_bid_beyond_any_amount_is_a_422_not_a_500(flow, app):
     assert r.status_code == 422, r.get_data(as_text=True)[:300]
     assert "amounts must stay below" in r.get_json()["errors"]["lines.0.unit_price"][0]
     assert row_counts(app) == before
+
+
+def test_a_bid_that_rounds_to_nothing_is_a_422_naming_the_price(flow, app):
+    ref = flow.approved("undp", requisition_body("5", "1000.00"))
+    alfa = flow.supplier("Alfa Computadores", "10.000.000/0001-01")
+    tender = flow.tender([ref])
+    flow.publish(tender["id"])
+    before = row_counts(app)
+    r = flow.bid(tender["id"], alfa, "0.0001", "90")  # 5 × 0.0001 = USD 0.0005 → 0.00
+    assert r.status_code == 422, r.get_data(as_text=True)[:300]
+    assert "USD 0.00" in r.get_json()["errors"]["lines.0.unit_price"][0]
+    assert row_counts(app) == before
+
+
+def test_a_stored_bid_of_nothing_never_breaks_the_evaluation_the_bids_or_the_award(flow, app, web, pooled):
+    """Bids of USD 0.00 taken before they were refused stay in the database: the lot's
+    evaluation, its bid list and its award answer, and the bid is not considered."""
+    from decimal import Decimal
+
+    from jof.procurement.models import Bid, BidLine
+
+    tender, _refs = pooled
+    beta = flow.supplier("Beta Sistemas", "20.000.000/0001-02")
+    with app.app_context():
+        first = db.session.get(Bid, 1)
+        db.session.add(Bid(lot_id=first.lot_id, supplier_id=beta, submitted_at=first.submitted_at,
+                           technical_score=90, technically_compliant=True, total_usd=Decimal("0.00"),
+                           recorded_by_id=first.recorded_by_id,
+                           lines=[BidLine(lot_line_id=bl.lot_line_id, unit_price=Decimal("0.0001"),
+                                          amount_usd=Decimal("0.00")) for bl in first.lines]))
+        db.session.commit()
+        db.session.remove()
+    url = f"/api/v1/procurement/tenders/{tender['id']}/lots/1"
+    ev = flow.officer.get(f"{url}/evaluation")
+    assert ev.status_code == 200, ev.get_data(as_text=True)[:300]
+    rows = {r["supplier"]: r for r in ev.get_json()["rows"]}
+    assert not rows["Beta Sistemas"]["considered"] and "USD 0.00" in rows["Beta Sistemas"]["reason"]
+    assert rows["Alfa Computadores"]["winner"]
+    assert flow.officer.get(f"{url}/bids").status_code == 200
+    assert web("procurement@jof.example").get(f"/procurement/tenders/{tender['id']}").status_code == 200
+    r = _award(flow, tender)
+    assert r.status_code == 201, r.get_json()
 
 
 # --- 6. receipts: dates and lines --------------------------------------------------------------------
