@@ -12,7 +12,7 @@ from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
 from jof.core.people import Agency, User
 from jof.core.timeutil import utcnow
-from jof.procurement import states
+from jof.procurement import fees, states
 from jof.procurement.common import GOODS_ITEM, LINE, require_officer
 from jof.procurement.models import (
     GoodsReceipt,
@@ -53,7 +53,9 @@ def receive(actor: User, po: PurchaseOrder, data: dict) -> GoodsReceipt:
     and ``<PO>/goods``, the goods as a pass-through (kind ``pass_through``). Both carry
     the order's goods value as ``value_usd``: for the fee event that value is only the
     base a percentage fee is computed on (billing prices fees from its price list), so
-    the two values must never be added up as money owed.
+    the two values must never be added up as money owed. An order of a lot several
+    agencies ordered pays its share of the lot's one process fee instead
+    (:mod:`jof.procurement.fees`): the event then carries that share fixed as ``fee_usd``.
     """
     require_officer(actor)
     # Parallel receipts of one order wait for each other and count what the others received.
@@ -104,10 +106,15 @@ def receive(actor: User, po: PurchaseOrder, data: dict) -> GoodsReceipt:
                         "status": po.status})
     if full:
         agency = db.session.get(Agency, po.agency_id)
+        description = f"{po.number}: {po.service_item.replace('_', ' ')} for {agency.code}"
+        pooled = fees.pooled_fee(po, received_on)
+        if pooled is not None:
+            description += (f", its share of the lot's one fee of USD {pooled.lot_fee:,} among {pooled.agencies} "
+                            "agencies" + (" (capped at the fee it would have paid alone)" if pooled.capped else ""))
         charges.record(actor, source_ref=f"{po.number}/receipt", service_line=LINE, agency=agency,
                        service_item=po.service_item, quantity=1, value_usd=po.total_usd,
-                       delivered_on=received_on, kind="fee",
-                       description=f"{po.number}: {po.service_item.replace('_', ' ')} for {agency.code}")
+                       delivered_on=received_on, kind="fee", description=description,
+                       fee_usd=pooled.amount if pooled is not None else None)
         charges.record(actor, source_ref=f"{po.number}/goods", service_line=LINE, agency=agency,
                        service_item=GOODS_ITEM, quantity=1, value_usd=po.total_usd, delivered_on=received_on,
                        kind="pass_through", description=f"{po.number}: goods from {po.supplier.name}")
