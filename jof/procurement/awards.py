@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
+from fractions import Fraction
 
 from jof.core import audit, workflow
 from jof.core.db import db
 from jof.core.errors import Conflict, ValidationFailed
+from jof.core.money import allocate
 from jof.core.people import Agency, User
 from jof.core.timeutil import utcnow
 from jof.procurement import states
@@ -24,12 +27,39 @@ from jof.procurement.queries import all_lines_ordered
 from jof.procurement.tenders import is_closed, lock_lot
 
 
+def exact_value(bl: BidLine) -> Fraction:
+    """What a bid line is worth before any rounding: quantity × unit price."""
+    return Fraction(bl.lot_line.requisition_line.quantity) * Fraction(bl.unit_price)
+
+
+def split_award(total: Decimal, lines: list[tuple[str, int, Fraction]]) -> dict[int, Decimal]:
+    """The award's ``total`` split into order lines: (agency code, line key, exact value)
+    → amount per line key.
+
+    Each agency's order gets its share of the award by largest remainder over the exact
+    values of its lines (core.money.allocate, ties by agency code), so the orders sum
+    exactly to the award and each is within a cent of its exact share; an order's lines
+    then share its total the same way.
+    """
+    per_agency: dict[str, list[tuple[int, Fraction]]] = defaultdict(list)
+    for code, key, value in lines:
+        per_agency[code].append((key, value))
+    codes = sorted(per_agency)
+    totals = allocate(total, [sum((v for _k, v in per_agency[c]), Fraction(0)) for c in codes], codes)
+    out: dict[int, Decimal] = {}
+    for code, agency_total in zip(codes, totals, strict=True):
+        keyed = sorted(per_agency[code])
+        shares = allocate(agency_total, [v for _k, v in keyed], [f"{k:012d}" for k, _v in keyed])
+        out.update({k: s for (k, _v), s in zip(keyed, shares, strict=True)})
+    return out
+
+
 def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[PurchaseOrder]:
     """Award a lot to its evaluated winner and issue one purchase order per agency.
 
-    Each agency's order holds exactly its lines at the awarded unit prices; the line
-    amounts are the bid's (each rounded once), so the orders of a lot sum exactly to
-    the award, cents included.
+    Each agency's order holds exactly its lines at the awarded unit prices; the award
+    (the bid's total) is split among the orders by :func:`split_award`, so the orders of
+    a lot sum exactly to the award, cents included.
     """
     require_officer(actor)
     tender, lot = lock_lot(lot)
@@ -72,19 +102,22 @@ def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[Purcha
     by_agency: dict[int, list[BidLine]] = defaultdict(list)
     for bl in bid.lines:
         by_agency[bl.lot_line.requisition_line.requisition.request.agency_id].append(bl)
+    codes = {agency_id: db.session.get(Agency, agency_id).code for agency_id in by_agency}
+    amounts = split_award(bid.total_usd, [(codes[bl.lot_line.requisition_line.requisition.request.agency_id],
+                                           bl.id, exact_value(bl)) for bl in bid.lines])
     orders = []
-    for agency_id in sorted(by_agency, key=lambda a: db.session.get(Agency, a).code):
+    for agency_id in sorted(by_agency, key=lambda a: codes[a]):
         lines = by_agency[agency_id]
         reqs = {bl.lot_line.requisition_line.requisition for bl in lines}
         po = PurchaseOrder(number=next_number("PO"), agency_id=agency_id, supplier_id=bid.supplier_id, lot=lot,
                            requisition=next(iter(reqs)) if len(reqs) == 1 else None,
                            service_item=SERVICE_ITEMS[tender.method], status=OrderStatus.ISSUED, issued_at=now,
-                           issued_by_id=actor.id, total_usd=sum((bl.amount_usd for bl in lines), ZERO))
+                           issued_by_id=actor.id, total_usd=sum((amounts[bl.id] for bl in lines), ZERO))
         for bl in lines:
             rl = bl.lot_line.requisition_line
             po.lines.append(PurchaseOrderLine(requisition_line_id=rl.id, description=rl.description,
                                               unspsc=rl.unspsc, quantity=rl.quantity, unit=rl.unit,
-                                              unit_price=bl.unit_price, amount_usd=bl.amount_usd,
+                                              unit_price=bl.unit_price, amount_usd=amounts[bl.id],
                                               received_quantity=ZERO))
         db.session.add(po)
         orders.append(po)

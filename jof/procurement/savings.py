@@ -10,22 +10,21 @@ from sqlalchemy import select
 from jof.core.db import db
 from jof.core.people import User
 from jof.procurement.common import ZERO, require_staff_reader
-from jof.procurement.models import (
-    Tender,
-)
+from jof.procurement.models import PurchaseOrder, RequisitionLine, Tender
 
 
 def tender_savings(tender: Tender) -> dict:
-    """Estimates minus award, per awarded lot, summed per tender and per agency (DESIGN §3)."""
+    """Estimates minus award, per awarded lot, summed per tender and per agency (DESIGN §3);
+    an agency's part of an award is what its purchase orders hold."""
     per_agency: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for lot in tender.lots:
         if lot.awarded_bid_id is None:
             continue
-        for bl in lot.awarded_bid.lines:
-            rl = bl.lot_line.requisition_line
-            code = rl.requisition.request.agency.code
-            per_agency[code][0] += rl.estimate_usd
-            per_agency[code][1] += bl.amount_usd
+        for po in db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)):
+            for pl in po.lines:
+                rl = db.session.get(RequisitionLine, pl.requisition_line_id)
+                per_agency[po.agency.code][0] += rl.estimate_usd
+                per_agency[po.agency.code][1] += pl.amount_usd
     agencies = [{"agency": code, "estimate_usd": e, "awarded_usd": a, "savings_usd": e - a}
                 for code, (e, a) in sorted(per_agency.items())]
     est = sum((a["estimate_usd"] for a in agencies), ZERO)
