@@ -38,9 +38,18 @@ Quantity = ScaledDecimal(2)
 #: Technical scores 0–100 with two decimals; evaluation terms carry four.
 Score = ScaledDecimal(2)
 
-SUPPLIER_STATUSES = ("active", "suspended", "debarred")
 METHODS = ("micro_purchase", "rfq", "itb")
 EVALUATION_METHODS = ("lowest_price", "cumulative")
+
+
+class SupplierStatus(StrEnum):
+    #: Never awarded, never bids, unless active.
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DEBARRED = "debarred"
+
+
+SUPPLIER_STATUSES = tuple(SupplierStatus)
 
 
 class TenderStatus(StrEnum):
@@ -109,7 +118,8 @@ class Supplier(db.Model):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status: Mapped[SupplierStatus] = mapped_column(StatusType(SupplierStatus, 12), default=SupplierStatus.ACTIVE,
+                                                   index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     status_since: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

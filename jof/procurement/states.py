@@ -26,7 +26,7 @@ from jof.core.workflow import (
     Transition,
 )
 from jof.procurement import queries
-from jof.procurement.models import LotStatus, OrderStatus, TenderStatus
+from jof.procurement.models import LotStatus, OrderStatus, SupplierStatus, TenderStatus
 
 CODE = "procurement"
 PREFIX = "PRC"
@@ -92,6 +92,17 @@ def request_type(on_submit: Effect) -> RequestType:
 
 # --- the objects of the facility's work -------------------------------------------------------
 
+
+#: An officer may put a supplier in any status from any other (a new reason, a new date),
+#: so the table names the three moves from every status.
+SUPPLIER = StateTable("supplier", SupplierStatus, [
+    Move("reinstate", tuple(SupplierStatus), SupplierStatus.ACTIVE),
+    Move("suspend", tuple(SupplierStatus), SupplierStatus.SUSPENDED),
+    Move("debar", tuple(SupplierStatus), SupplierStatus.DEBARRED),
+])
+#: The action that puts a supplier in each status.
+SUPPLIER_ACTION = {SupplierStatus.ACTIVE: "reinstate", SupplierStatus.SUSPENDED: "suspend",
+                   SupplierStatus.DEBARRED: "debar"}
 
 TENDER = StateTable("tender", TenderStatus, [
     Move("publish", (TenderStatus.DRAFT,), TenderStatus.PUBLISHED),

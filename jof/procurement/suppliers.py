@@ -13,6 +13,7 @@ from jof.core.errors import NotFound, ValidationFailed
 from jof.core.money import quantize
 from jof.core.people import User
 from jof.core.timeutil import utcnow
+from jof.procurement import states
 from jof.procurement.common import require_officer
 from jof.procurement.models import (
     Bid,
@@ -20,6 +21,7 @@ from jof.procurement.models import (
     Lot,
     PurchaseOrder,
     Supplier,
+    SupplierStatus,
     Tender,
 )
 
@@ -39,7 +41,7 @@ def create_supplier(actor: User, data: dict) -> Supplier:
     tax_id = data["tax_id"].strip()
     if db.session.scalar(select(Supplier.id).where(Supplier.country == data["country"], Supplier.tax_id == tax_id)):
         raise ValidationFailed({"tax_id": [f"A supplier with tax id {tax_id} is already registered in {data['country']}."]})
-    supplier = Supplier(country=data["country"], tax_id=tax_id, status="active", categories=[],
+    supplier = Supplier(country=data["country"], tax_id=tax_id, status=SupplierStatus.ACTIVE, categories=[],
                         status_reason="", status_since=local_today(), created_at=utcnow())
     _supplier_fields(supplier, data)
     db.session.add(supplier)
@@ -62,7 +64,7 @@ def set_supplier_status(actor: User, supplier: Supplier, status: str, reason: st
     if status != "active" and not reason:
         raise ValidationFailed({"reason": [f"Give the reason the supplier is {status}."]})
     before = audit.snapshot(supplier)
-    supplier.status = status
+    states.SUPPLIER.move(supplier, states.SUPPLIER_ACTION[SupplierStatus(status)])
     supplier.status_reason = reason
     supplier.status_since = local_today()
     audit.record(actor, "procurement.supplier.status", supplier, before=before, after=audit.snapshot(supplier))

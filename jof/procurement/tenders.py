@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from jof.core import audit, workflow
-from jof.core.calendar import local_today
+from jof.core.calendar import WorkingCalendar, local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
 from jof.core.money import MAX_AMOUNT, quantize
@@ -152,8 +152,6 @@ def publish(actor: User, tender: Tender, closing_at: datetime) -> Tender:
         raise ValidationFailed({"closing_at": ["The closing time must be in the future."]})
     days = minimum_working_days(tender)
     if days:
-        from jof.core.calendar import WorkingCalendar
-
         cal = WorkingCalendar.of_facility()
         earliest = cal.add_working_days(local_today(), days)
         if closing_at.astimezone(cal.tz).date() < earliest:
