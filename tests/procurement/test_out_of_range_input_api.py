@@ -109,7 +109,7 @@ def test_a_stored_bid_of_nothing_never_breaks_the_evaluation_the_bids_or_the_awa
     tender, _refs = pooled
     beta = flow.supplier("Beta Sistemas", "20.000.000/0001-02")
     with app.app_context():
-        first = db.session.get(Bid, 1)
+        first = db.session.scalars(select(Bid).order_by(Bid.id)).first()
         db.session.add(Bid(lot_id=first.lot_id, supplier_id=beta, submitted_at=first.submitted_at,
                            technical_score=90, technically_compliant=True, total_usd=Decimal("0.00"),
                            recorded_by_id=first.recorded_by_id,
