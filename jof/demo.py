@@ -109,9 +109,9 @@ def load(password: str | None = None) -> DemoResult:
     if cost_sharing.key_in_force(date(year, 1, 1)) is None:
         # The facility starts with a key its members adopted when they created it.
         cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
-    from jof.procurement import services as procurement
+    from jof.procurement import demo as procurement_demo
 
-    procurement.load_demo()
+    procurement_demo.load_demo()
     from jof.ict import catalogue as ict
 
     ict.load_demo_catalogue()

@@ -26,4 +26,5 @@ def install(app: Flask) -> None:
     effects.register("price_list", pricing.validate_decision, pricing.apply_decision)
     app.add_template_filter(states.label, "billing_status")
 
+    charges.register_fee_quote(pricing.quote)
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.billing_cli)

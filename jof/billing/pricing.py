@@ -218,6 +218,12 @@ def price(item_code: str, quantity: Decimal, value_usd: Decimal, on: date) -> Pr
     return Price(None, fee, pl, item)
 
 
+def quote(item_code: str, quantity: Decimal, value_usd: Decimal, on: date) -> Decimal | None:
+    """The fee alone (core.charges.quote_fee asks it for the lines that share one fee)."""
+    priced = price(item_code, quantity, value_usd, on)
+    return None if priced is None else priced.amount
+
+
 # --- the board's price_list decisions -----------------------------------------------------------
 
 
@@ -254,6 +260,8 @@ def reprice_unbilled(effective_from: date, actor=None) -> int:
     changed = 0
     for charge in db.session.scalars(select(Charge).where(
             Charge.kind == "fee", Charge.invoice_id.is_(None), Charge.delivered_on >= effective_from)):
+        if charge.event.fee_usd is not None:  # fixed by its line's pooled rule when recorded
+            continue
         priced = price(charge.item_code, charge.quantity, charge.event.value_usd, charge.delivered_on)
         if priced is None or (priced.amount, priced.price_list.id) == (charge.amount, charge.price_list_id):
             continue

@@ -86,7 +86,9 @@ def post_event(event: ChargeableEvent, actor=None) -> Charge | None:
     existing = db.session.scalar(select(Charge).where(Charge.event_id == event.id))
     if existing is not None:
         return existing
-    if event.kind == "fee":
+    if event.kind == "fee" and event.fee_usd is not None:  # a share of a pooled fee, fixed by its line
+        unit_price, amount, price_list_id = None, event.fee_usd, None
+    elif event.kind == "fee":
         priced = pricing.price(event.service_item, event.quantity, event.value_usd, event.delivered_on)
         if priced is None:
             return None
@@ -262,7 +264,9 @@ def preview(actor, month: date) -> Preview:
     unpriced = []
     if not closed:
         for event in db.session.scalars(unposted_events(end)).all():
-            if event.kind == "fee":
+            if event.kind == "fee" and event.fee_usd is not None:
+                amount, unit = event.fee_usd, None
+            elif event.kind == "fee":
                 priced = pricing.price(event.service_item, event.quantity, event.value_usd, event.delivered_on)
                 if priced is None:
                     unpriced.append(event)

@@ -48,6 +48,23 @@ def run_monthly_billers(actor, month) -> list[str]:
     return [note for _, fn in sorted(_monthly_billers.items()) if (note := fn(actor, month))]
 
 
+#: The price list's answer to "what fee would this delivery draw": (item, quantity,
+#: value_usd, on) → Decimal, or None when no fee is in force. Registered by the line that
+#: owns the price list, so a line that shares one fee among agencies (a joint tender)
+#: can apply its rule without importing billing.
+_fee_quote: list = []
+
+
+def register_fee_quote(fn) -> None:
+    _fee_quote[:] = [fn]
+
+
+def quote_fee(service_item: str, quantity, value_usd, on: date) -> Decimal | None:
+    """The fee the price list in force ``on`` puts on a delivery; None without a price list
+    (or without that item)."""
+    return _fee_quote[0](service_item, to_decimal(quantity), to_decimal(value_usd), on) if _fee_quote else None
+
+
 class ChargeableEvent(db.Model):
     __tablename__ = "chargeable_event"
 
@@ -62,6 +79,10 @@ class ChargeableEvent(db.Model):
     quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
     #: Value of what was delivered in USD (pass-through cost, or the base of a % fee).
     value_usd: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    #: A fee the delivering line already fixed from the price list under a rule of its
+    #: own (a joint tender's one process fee, shared among its agencies): billing posts
+    #: it as is. None for every other fee, which billing prices from ``service_item``.
+    fee_usd: Mapped[Decimal | None] = mapped_column(Money)
     delivered_on: Mapped[date] = mapped_column(Date, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,7 +98,7 @@ def record(actor, **kwargs) -> ChargeableEvent:
 
 def record_new(actor, *, source_ref: str, service_line: str, agency: Agency, service_item: str,
                quantity, value_usd=Decimal("0.00"), delivered_on: date, kind: str = "fee",
-               description: str = "") -> tuple[ChargeableEvent, bool]:
+               description: str = "", fee_usd=None) -> tuple[ChargeableEvent, bool]:
     """Record a delivered service once: (the event, whether this call created it). A call
     for a source recorded before, or by a concurrent transaction a moment ago, returns
     that event and False."""
@@ -89,9 +110,12 @@ def record_new(actor, *, source_ref: str, service_line: str, agency: Agency, ser
     quantity = to_decimal(quantity)
     if quantity <= 0:
         raise ValidationFailed({"quantity": ["Must be positive."]})
+    if fee_usd is not None and (kind != "fee" or to_decimal(fee_usd) < 0):
+        raise ValidationFailed({"fee_usd": ["A fixed amount is for a fee, and not negative."]})
     event = ChargeableEvent(source_ref=source_ref, service_line=service_line, agency_id=agency.id,
                             service_item=service_item, kind=kind, quantity=quantity,
                             value_usd=to_decimal(value_usd), delivered_on=delivered_on,
+                            fee_usd=None if fee_usd is None else to_decimal(fee_usd),
                             description=description, created_at=utcnow())
     try:
         with db.session.begin_nested():

@@ -7,9 +7,14 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug the line into ``app``: its request types, effects and listeners, then its
-    blueprints and commands (see ``docs/architecture.md``, "How to add a service line")."""
-    from jof.core import plugin
-    from jof.procurement import api, models, services, states, views  # noqa: F401  (models and registrations)
+    """Plug the line into ``app``: the requisition's request type with its submit effect,
+    the board's ``procurement_manual`` decisions, then the blueprints (see
+    ``docs/architecture.md``, "How to add a service line"). Installing again, for a
+    second app, replaces the same registrations."""
+    from jof.core import plugin, workflow
+    from jof.governance import effects
+    from jof.procurement import api, manual, requisitions, states, views
 
+    workflow.register(states.request_type(on_submit=requisitions.on_submit))
+    effects.register("procurement_manual", manual.validate_manual, manual.apply_manual_decision)
     plugin.mount(app, api=api.blp, views=views.bp)

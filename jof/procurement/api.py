@@ -7,8 +7,14 @@ from flask.views import MethodView
 from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.paging import PaginationQuery, page_of
+from jof.procurement import awards, manual, requisitions
+from jof.procurement import evaluation as lot_evaluation
+from jof.procurement import ltas as agreements
+from jof.procurement import orders as ordering
+from jof.procurement import savings as savings_report
 from jof.procurement import schemas as s
-from jof.procurement import services
+from jof.procurement import suppliers as supplier_register
+from jof.procurement import tenders as tendering
 
 blp = Blueprint("procurement_api", __name__, url_prefix="/api/v1/procurement",
                 description="Pooled procurement: suppliers, requisitions, joint tenders, orders, LTAs")
@@ -19,7 +25,7 @@ blp = Blueprint("procurement_api", __name__, url_prefix="/api/v1/procurement",
 def manuals():
     """Every version of the procurement manual, newest first, and which is in force today."""
     authz.require_user()
-    return services.manuals()
+    return manual.manuals()
 
 
 # --- suppliers ---------------------------------------------------------------------------
@@ -32,9 +38,9 @@ class Suppliers(MethodView):
     def get(self, q):
         """The supplier register; filter by name or tax id, status, UNSPSC category."""
         authz.require_user()
-        page = page_of(services.suppliers_query(q.get("q"), q.get("status"), q.get("category")),
+        page = page_of(supplier_register.suppliers_query(q.get("q"), q.get("status"), q.get("category")),
                        q["page"], q["per_page"])
-        page["items"] = [services.with_rating(x) for x in page["items"]]
+        page["items"] = [supplier_register.with_rating(x) for x in page["items"]]
         return page
 
     @blp.arguments(s.SupplierIn)
@@ -42,7 +48,7 @@ class Suppliers(MethodView):
     @blp.errors(403, 422)
     def post(self, data):
         """Register a supplier (procurement officer); the tax id is unique per country."""
-        return services.with_rating(services.create_supplier(authz.require_user(), data))
+        return supplier_register.with_rating(supplier_register.create_supplier(authz.require_user(), data))
 
 
 @blp.route("/suppliers/<int:supplier_id>")
@@ -51,14 +57,14 @@ class SupplierItem(MethodView):
     @blp.errors(404)
     def get(self, supplier_id):
         authz.require_user()
-        return services.with_rating(services.get_supplier(supplier_id))
+        return supplier_register.with_rating(supplier_register.get_supplier(supplier_id))
 
     @blp.arguments(s.SupplierUpdate)
     @blp.response(200, s.SupplierOut)
     @blp.errors(403, 404, 422)
     def patch(self, data, supplier_id):
         user = authz.require_user()
-        return services.with_rating(services.update_supplier(user, services.get_supplier(supplier_id), data))
+        return supplier_register.with_rating(supplier_register.update_supplier(user, supplier_register.get_supplier(supplier_id), data))
 
 
 @blp.route("/suppliers/<int:supplier_id>/status", methods=["POST"])
@@ -68,8 +74,8 @@ class SupplierItem(MethodView):
 def supplier_status(data, supplier_id):
     """Suspend, debar (reason required) or reinstate a supplier."""
     user = authz.require_user()
-    supplier = services.get_supplier(supplier_id)
-    return services.with_rating(services.set_supplier_status(user, supplier, data["status"], data["reason"]))
+    supplier = supplier_register.get_supplier(supplier_id)
+    return supplier_register.with_rating(supplier_register.set_supplier_status(user, supplier, data["status"], data["reason"]))
 
 
 # --- requisitions -------------------------------------------------------------------------
@@ -82,21 +88,21 @@ class Requisitions(MethodView):
     def get(self, q):
         """Requisitions: an agency's own, or every agency's for facility staff."""
         user = authz.require_user()
-        return page_of(services.requisitions_query(user, q.get("status"), q.get("agency")), q["page"], q["per_page"])
+        return page_of(requisitions.requisitions_query(user, q.get("status"), q.get("agency")), q["page"], q["per_page"])
 
     @blp.arguments(s.RequisitionIn)
     @blp.response(201, s.RequisitionOut)
     @blp.errors(403, 422)
     def post(self, data):
         """File a draft requisition for the caller's agency; move it with /requests/<reference>/transitions."""
-        return services.create_requisition(authz.require_user(), data)
+        return requisitions.create_requisition(authz.require_user(), data)
 
 
 @blp.route("/requisitions/<reference>")
 @blp.response(200, s.RequisitionOut)
 @blp.errors(404)
 def requisition(reference):
-    return services.get_requisition(authz.require_user(), reference)
+    return requisitions.get_requisition(authz.require_user(), reference)
 
 
 @blp.route("/requisitions/<reference>/splitting-acknowledgement", methods=["POST"])
@@ -105,7 +111,7 @@ def requisition(reference):
 def acknowledge_splitting(reference):
     """A procurement officer acknowledges the splitting warning so sourcing can start."""
     user = authz.require_user()
-    return services.acknowledge_splitting(user, services.get_requisition(user, reference))
+    return requisitions.acknowledge_splitting(user, requisitions.get_requisition(user, reference))
 
 
 # --- tenders ------------------------------------------------------------------------------
@@ -117,21 +123,21 @@ class Tenders(MethodView):
     @blp.response(200, page_schema(s.TenderOut, "TenderPage"))
     @blp.errors(403)
     def get(self, q):
-        return page_of(services.tenders_query(authz.require_user()), q["page"], q["per_page"])
+        return page_of(tendering.tenders_query(authz.require_user()), q["page"], q["per_page"])
 
     @blp.arguments(s.TenderIn)
     @blp.response(201, s.TenderOut)
     @blp.errors(403, 409, 422)
     def post(self, data):
         """Pool approved requisitions into one joint tender; lines are grouped into lots."""
-        return services.create_tender(authz.require_user(), data)
+        return tendering.create_tender(authz.require_user(), data)
 
 
 @blp.route("/tenders/<int:tender_id>")
 @blp.response(200, s.TenderOut)
 @blp.errors(403, 404)
 def tender(tender_id):
-    return services.get_tender(authz.require_user(), tender_id)
+    return tendering.get_tender(authz.require_user(), tender_id)
 
 
 @blp.route("/tenders/<int:tender_id>/publish", methods=["POST"])
@@ -140,7 +146,7 @@ def tender(tender_id):
 @blp.errors(403, 404, 409, 422)
 def publish(data, tender_id):
     user = authz.require_user()
-    return services.publish(user, services.get_tender(user, tender_id), data["closing_at"])
+    return tendering.publish(user, tendering.get_tender(user, tender_id), data["closing_at"])
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/bids")
@@ -150,8 +156,8 @@ class Bids(MethodView):
     def get(self, tender_id, number):
         """The bids of a lot, once the tender has closed (sealed until then)."""
         user = authz.require_user()
-        lot = services.get_lot(services.get_tender(user, tender_id), number)
-        services.evaluation_for(user, lot)
+        lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
+        lot_evaluation.ensure_unsealed(user, lot)
         return lot.bids
 
     @blp.arguments(s.BidIn)
@@ -160,17 +166,18 @@ class Bids(MethodView):
     def post(self, data, tender_id, number):
         """Record a bid; refused after the closing time and for a supplier that is not active (409)."""
         user = authz.require_user()
-        return services.record_bid(user, services.get_lot(services.get_tender(user, tender_id), number), data)
+        return tendering.record_bid(user, tendering.get_lot(tendering.get_tender(user, tender_id), number), data)
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/evaluation")
 @blp.response(200, s.EvaluationOut)
 @blp.errors(403, 404, 409)
 def evaluation(tender_id, number):
-    """The evaluation table of a lot with every term (DESIGN §3)."""
+    """The evaluation table of a lot with every term (DESIGN §3); once the lot is awarded,
+    the table frozen at the award (``frozen``: true), whatever happened to the bidders since."""
     user = authz.require_user()
-    lot = services.get_lot(services.get_tender(user, tender_id), number)
-    return services.evaluation_for(user, lot).as_dict()
+    lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
+    return lot_evaluation.table_for(user, lot)
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/committee", methods=["POST"])
@@ -179,7 +186,7 @@ def evaluation(tender_id, number):
 def committee(tender_id, number):
     """The contracts committee's sign-off, where the manual requires it."""
     user = authz.require_user()
-    return services.committee_sign_off(user, services.get_lot(services.get_tender(user, tender_id), number))
+    return lot_evaluation.committee_sign_off(user, tendering.get_lot(tendering.get_tender(user, tender_id), number))
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/award", methods=["POST"])
@@ -189,8 +196,8 @@ def committee(tender_id, number):
 def award(data, tender_id, number):
     """Award the lot to its evaluated winner: one purchase order per agency."""
     user = authz.require_user()
-    lot = services.get_lot(services.get_tender(user, tender_id), number)
-    return services.award(user, lot, data["bid_id"], data["justification"])
+    lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
+    return awards.award(user, lot, data["bid_id"], data["justification"])
 
 
 @blp.route("/tenders/<int:tender_id>/lots/<int:number>/lta", methods=["POST"])
@@ -200,8 +207,8 @@ def award(data, tender_id, number):
 def lot_lta(data, tender_id, number):
     """The awarded lot becomes a long-term agreement with the winning bid's supplier and unit prices."""
     user = authz.require_user()
-    lot = services.get_lot(services.get_tender(user, tender_id), number)
-    return services.with_consumed(services.lta_from_lot(user, lot, data))
+    lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
+    return agreements.with_consumed(agreements.lta_from_lot(user, lot, data))
 
 
 # --- purchase orders ------------------------------------------------------------------------
@@ -212,14 +219,14 @@ def lot_lta(data, tender_id, number):
 @blp.response(200, page_schema(s.PurchaseOrderOut, "PurchaseOrderPage"))
 def purchase_orders(q):
     user = authz.require_user()
-    return page_of(services.orders_query(user, q.get("agency"), q.get("status")), q["page"], q["per_page"])
+    return page_of(ordering.orders_query(user, q.get("agency"), q.get("status")), q["page"], q["per_page"])
 
 
 @blp.route("/purchase-orders/<number>")
 @blp.response(200, s.PurchaseOrderOut)
 @blp.errors(404)
 def purchase_order(number):
-    return services.get_order(authz.require_user(), number)
+    return ordering.get_order(authz.require_user(), number)
 
 
 @blp.route("/purchase-orders/<number>/receipts")
@@ -227,7 +234,7 @@ class Receipts(MethodView):
     @blp.response(200, s.ReceiptOut(many=True))
     @blp.errors(404)
     def get(self, number):
-        return services.get_order(authz.require_user(), number).receipts
+        return ordering.get_order(authz.require_user(), number).receipts
 
     @blp.arguments(s.ReceiptIn)
     @blp.response(201, s.ReceiptOut)
@@ -235,7 +242,7 @@ class Receipts(MethodView):
     def post(self, data, number):
         """Record goods received (partly or fully) with a 1–5 rating of the supplier."""
         user = authz.require_user()
-        return services.receive(user, services.get_order(user, number), data)
+        return ordering.receive(user, ordering.get_order(user, number), data)
 
 
 # --- long-term agreements --------------------------------------------------------------------
@@ -247,8 +254,8 @@ class Ltas(MethodView):
     @blp.response(200, page_schema(s.LtaOut, "LtaPage"))
     def get(self, q):
         authz.require_user()
-        page = page_of(services.ltas_query(), q["page"], q["per_page"])
-        page["items"] = [services.with_consumed(x) for x in page["items"]]
+        page = page_of(agreements.ltas_query(), q["page"], q["per_page"])
+        page["items"] = [agreements.with_consumed(x) for x in page["items"]]
         return page
 
     @blp.arguments(s.LtaIn)
@@ -256,7 +263,7 @@ class Ltas(MethodView):
     @blp.errors(403, 409, 422)
     def post(self, data):
         """Enter a long-term agreement: catalogue, validity (at most 3 years), ceiling, participants."""
-        return services.with_consumed(services.create_lta(authz.require_user(), data))
+        return agreements.with_consumed(agreements.create_lta(authz.require_user(), data))
 
 
 @blp.route("/ltas/<int:lta_id>")
@@ -264,7 +271,7 @@ class Ltas(MethodView):
 @blp.errors(404)
 def lta(lta_id):
     authz.require_user()
-    return services.with_consumed(services.get_lta(lta_id))
+    return agreements.with_consumed(agreements.get_lta(lta_id))
 
 
 @blp.route("/ltas/<int:lta_id>/call-offs", methods=["POST"])
@@ -274,7 +281,7 @@ def lta(lta_id):
 def call_off(data, lta_id):
     """Place a call-off order; refused past the ceiling or validity, or for a non-participant."""
     user = authz.require_user()
-    return services.call_off(user, services.get_lta(lta_id, lock=True), data)
+    return agreements.call_off(user, agreements.get_lta(lta_id, lock=True), data)
 
 
 # --- savings -----------------------------------------------------------------------------------
@@ -286,4 +293,4 @@ def call_off(data, lta_id):
 @blp.errors(403)
 def savings(q):
     """Per tender and per agency: estimates minus award."""
-    return services.savings(authz.require_user(), q.get("tender_id"))
+    return savings_report.savings(authz.require_user(), q.get("tender_id"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jof.core.db import db
 from jof.core.money import Money, ScaledDecimal, UnitPrice
 from jof.core.people import Agency, User
+from jof.core.statetable import StatusType
 from jof.core.timeutil import UTCDateTime, utcnow
 from jof.core.workflow import ServiceRequest
 
@@ -36,10 +38,41 @@ Quantity = ScaledDecimal(2)
 #: Technical scores 0–100 with two decimals; evaluation terms carry four.
 Score = ScaledDecimal(2)
 
-SUPPLIER_STATUSES = ("active", "suspended", "debarred")
 METHODS = ("micro_purchase", "rfq", "itb")
 EVALUATION_METHODS = ("lowest_price", "cumulative")
-TENDER_STATUSES = ("draft", "published", "awarded", "cancelled")
+
+
+class SupplierStatus(StrEnum):
+    #: Never awarded, never bids, unless active.
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DEBARRED = "debarred"
+
+
+SUPPLIER_STATUSES = tuple(SupplierStatus)
+
+
+class TenderStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    #: Every lot awarded.
+    AWARDED = "awarded"
+    #: Kept for tenders withdrawn before this table existed; no move leads here yet.
+    CANCELLED = "cancelled"
+
+
+class LotStatus(StrEnum):
+    OPEN = "open"
+    AWARDED = "awarded"
+
+
+class OrderStatus(StrEnum):
+    ISSUED = "issued"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+
+
+TENDER_STATUSES = tuple(TenderStatus)
 
 
 class ProcurementManual(db.Model):
@@ -85,7 +118,8 @@ class Supplier(db.Model):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status: Mapped[SupplierStatus] = mapped_column(StatusType(SupplierStatus, 12), default=SupplierStatus.ACTIVE,
+                                                   index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     status_since: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -163,7 +197,8 @@ class Tender(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(20))
     evaluation_method: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    status: Mapped[TenderStatus] = mapped_column(StatusType(TenderStatus, 12), default=TenderStatus.DRAFT,
+                                                 index=True)
     manual_id: Mapped[int] = mapped_column(ForeignKey("procurement_manual.id"))
     #: Copied from the manual when the tender is created, so a later version cannot
     #: change the rules of a running tender.
@@ -201,6 +236,13 @@ class Lot(db.Model):
     award_total: Mapped[Decimal | None] = mapped_column(Money)
     awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     awarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: open → awarded (the lot's state table is in states.py).
+    status: Mapped[LotStatus] = mapped_column(StatusType(LotStatus, 12), default=LotStatus.OPEN,
+                                              server_default=LotStatus.OPEN.value)
+    #: The evaluation the award was made on, frozen at the award: every bid's price,
+    #: scores, rank and reason, the weights, the committee's sign-off. A supplier
+    #: suspended later changes what ``evaluate()`` says today, never this record.
+    award_record: Mapped[dict | None] = mapped_column(JSON)
 
     tender: Mapped[Tender] = relationship(back_populates="lots")
     lines: Mapped[list[LotLine]] = relationship(back_populates="lot", order_by="LotLine.id",
@@ -319,7 +361,8 @@ class PurchaseOrder(db.Model):
     service_item: Mapped[str] = mapped_column(String(40))
     total_usd: Mapped[Decimal] = mapped_column(Money)
     #: issued → partially_received → received
-    status: Mapped[str] = mapped_column(String(20), default="issued", index=True)
+    status: Mapped[OrderStatus] = mapped_column(StatusType(OrderStatus, 20), default=OrderStatus.ISSUED,
+                                                index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 

@@ -208,6 +208,7 @@ class LotOut(ma.Schema):
     award_total = DecimalString(allow_none=True)
     award_justification = fields.String()
     awarded_at = fields.DateTime(allow_none=True)
+    status = fields.String()
     lines = fields.List(fields.Nested(LotLineOut))
 
 
@@ -274,6 +275,12 @@ class EvaluationRowOut(ma.Schema):
     winner = fields.Boolean()
 
 
+class CommitteeOut(ma.Schema):
+    required = fields.Boolean()
+    signed_at = fields.DateTime(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+
+
 class EvaluationOut(ma.Schema):
     method = fields.String()
     technical_minimum = DecimalString()
@@ -283,6 +290,10 @@ class EvaluationOut(ma.Schema):
     winner_bid_id = fields.Integer(allow_none=True)
     warnings = fields.List(fields.String())
     rows = fields.List(fields.Nested(EvaluationRowOut))
+    frozen = fields.Boolean(metadata={"description": "True once the lot is awarded: the table the award was made on."})
+    awarded_at = fields.DateTime(allow_none=True)
+    awarded_by = fields.String(allow_none=True)
+    committee = fields.Nested(CommitteeOut, allow_none=True)
 
 
 class AwardIn(Strict):

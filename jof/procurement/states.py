@@ -1,16 +1,32 @@
-"""The requisition's lifecycle: the spine's, with sourcing and ordering inside the work.
+"""The requisition's lifecycle, and the state tables of tenders, lots and purchase orders.
 
 draft → submitted → (certified by the agency head above its limit) → approved by the
 manager → sourcing (placed in a tender, or bought directly) → ordered (every line is
 on a purchase order) → completed (every order fully received). The facility's own
 steps are taken by the services (tender creation, award, receipt); their guards keep
 the generic transitions endpoint from skipping them.
+
+The guards ask model-level questions (:mod:`jof.procurement.queries`); the side effect
+of submitting (the estimate and the method) lives in :mod:`jof.procurement.requisitions`
+and is named in the request type by ``install(app)``, so this module imports no
+service: :func:`transitions` is the table, :func:`request_type` binds it to its effects.
 """
 
 from __future__ import annotations
 
 from jof.core import workflow
-from jof.core.workflow import MANAGER, OFFICER, RequestType, ServiceRequest, Status, Transition
+from jof.core.statetable import Move, StateTable
+from jof.core.workflow import (
+    MANAGER,
+    OFFICER,
+    Effect,
+    RequestType,
+    ServiceRequest,
+    Status,
+    Transition,
+)
+from jof.procurement import queries
+from jof.procurement.models import LotStatus, OrderStatus, SupplierStatus, TenderStatus
 
 CODE = "procurement"
 PREFIX = "PRC"
@@ -18,21 +34,16 @@ SOURCING = "sourcing"
 ORDERED = "ordered"
 
 
-def _requisition(sr: ServiceRequest):
-    from jof.procurement import services
-
-    return services.requisition_of(sr)
-
-
 def _has_lines(sr: ServiceRequest, _user) -> str | None:
-    req = _requisition(sr)
+    req = queries.requisition_of(sr)
     if req is None or not req.lines:
         return "Add at least one line to the requisition before submitting it."
     return None
 
 
-def _may_source(sr: ServiceRequest, _user) -> str | None:
-    req = _requisition(sr)
+def may_source(sr: ServiceRequest, _user=None) -> str | None:
+    """Why sourcing cannot start yet: a splitting warning no officer acknowledged."""
+    req = queries.requisition_of(sr)
     if req is not None and req.splitting_warning and req.splitting_acknowledged_at is None:
         return ("A possible splitting of the requirement was flagged; a procurement officer must "
                 "acknowledge the warning before sourcing starts.")
@@ -40,26 +51,15 @@ def _may_source(sr: ServiceRequest, _user) -> str | None:
 
 
 def _all_lines_ordered(sr: ServiceRequest, _user) -> str | None:
-    from jof.procurement import services
-
-    if not services.all_lines_ordered(_requisition(sr)):
+    if not queries.all_lines_ordered(queries.requisition_of(sr)):
         return "Not every line of the requisition is on a purchase order yet."
     return None
 
 
 def _all_orders_received(sr: ServiceRequest, _user) -> str | None:
-    from jof.procurement import services
-
-    if not services.all_orders_received(_requisition(sr)):
+    if not queries.all_orders_received(queries.requisition_of(sr)):
         return "The goods of every purchase order must be fully received first."
     return None
-
-
-def _on_transition(sr: ServiceRequest, t: Transition, user) -> None:
-    from jof.procurement import services
-
-    if t.action == "submit":
-        services.on_submit(sr, user)
 
 
 def transitions() -> list[Transition]:
@@ -70,7 +70,7 @@ def transitions() -> list[Transition]:
     keep[keep.index(submit)] = Transition("submit", submit.sources, submit.target, submit.actors,
                                           _has_lines, label=submit.label, stamp=submit.stamp)
     return keep + [
-        Transition("source", (S.APPROVED,), SOURCING, (OFFICER, MANAGER), _may_source,
+        Transition("source", (S.APPROVED,), SOURCING, (OFFICER, MANAGER), may_source,
                    label="Start sourcing", stamp="started_at"),
         Transition("order", (SOURCING,), ORDERED, (OFFICER, MANAGER), _all_lines_ordered,
                    label="Ordered"),
@@ -81,8 +81,41 @@ def transitions() -> list[Transition]:
     ]
 
 
-REQUISITION = workflow.register(RequestType(
-    code=CODE, prefix=PREFIX, label="Requisition", service_line="procurement",
-    transitions=transitions(), on_transition=_on_transition,
-    detail_endpoint="procurement.requisition",
-))
+def request_type(on_submit: Effect) -> RequestType:
+    """The requisition's request type; ``on_submit`` estimates and decides the method."""
+    return RequestType(
+        code=CODE, prefix=PREFIX, label="Requisition", service_line="procurement",
+        transitions=transitions(), effects={"submit": on_submit},
+        detail_endpoint="procurement.requisition",
+    )
+
+
+# --- the objects of the facility's work -------------------------------------------------------
+
+
+#: An officer may put a supplier in any status from any other (a new reason, a new date),
+#: so the table names the three moves from every status.
+SUPPLIER = StateTable("supplier", SupplierStatus, [
+    Move("reinstate", tuple(SupplierStatus), SupplierStatus.ACTIVE),
+    Move("suspend", tuple(SupplierStatus), SupplierStatus.SUSPENDED),
+    Move("debar", tuple(SupplierStatus), SupplierStatus.DEBARRED),
+])
+#: The action that puts a supplier in each status.
+SUPPLIER_ACTION = {SupplierStatus.ACTIVE: "reinstate", SupplierStatus.SUSPENDED: "suspend",
+                   SupplierStatus.DEBARRED: "debar"}
+
+TENDER = StateTable("tender", TenderStatus, [
+    Move("publish", (TenderStatus.DRAFT,), TenderStatus.PUBLISHED),
+    Move("award", (TenderStatus.PUBLISHED,), TenderStatus.AWARDED),
+])
+
+
+LOT = StateTable("lot", LotStatus, [
+    Move("award", (LotStatus.OPEN,), LotStatus.AWARDED),
+])
+
+
+PURCHASE_ORDER = StateTable("purchase order", OrderStatus, [
+    Move("receive_part", (OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED), OrderStatus.PARTIALLY_RECEIVED),
+    Move("receive_all", (OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED), OrderStatus.RECEIVED),
+])

@@ -5,7 +5,6 @@ authorize, validate with the API's schemas, call a service, render."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,12 +12,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from jof.core import authz, forms, templating, workflow
+from jof.core.calendar import facility_zone
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
-from jof.core.people import Agency, Facility, Role
+from jof.core.people import Agency, Role
+from jof.procurement import awards, queries, requisitions, states
+from jof.procurement import evaluation as lot_evaluation
+from jof.procurement import ltas as agreements
+from jof.procurement import orders as purchase_orders
+from jof.procurement import savings as savings_report
 from jof.procurement import schemas as s
-from jof.procurement import services, states
+from jof.procurement import suppliers as supplier_register
+from jof.procurement import tenders as tendering
 from jof.procurement.models import (
     EVALUATION_METHODS,
     SUPPLIER_STATUSES,
@@ -57,11 +63,6 @@ def _is_officer(user) -> bool:
     return authz.is_officer_for(user, "procurement") or user.has_role(Role.MANAGER)
 
 
-def _facility_tz() -> ZoneInfo:
-    facility = db.session.get(Facility, 1)
-    return ZoneInfo(facility.time_zone if facility else "UTC")
-
-
 # --- requisitions --------------------------------------------------------------------------
 
 
@@ -69,7 +70,7 @@ def _facility_tz() -> ZoneInfo:
 def index():
     user = authz.require_user()
     status = request.args.get("status") or None
-    pager = html_page(services.requisitions_query(user, status), 25)
+    pager = html_page(requisitions.requisitions_query(user, status), 25)
     rows = pager["items"]
     return render_template("procurement/index.html", rows=rows, pager=pager, status=status,
                            can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
@@ -99,7 +100,7 @@ def requisition_new():
     if request.method == "POST":
         try:
             data = forms.load(s.RequisitionIn(), _requisition_form_data(form))
-            req = services.create_requisition(user, data)
+            req = requisitions.create_requisition(user, data)
             flash(_("Requisition %(ref)s saved as a draft. Submit it when it is complete.", ref=req.reference),
                   "success")
             return redirect(url_for("procurement.requisition", reference=req.reference))
@@ -113,9 +114,9 @@ def requisition_new():
 @bp.route("/requisitions/<reference>")
 def requisition(reference):
     user = authz.require_user()
-    req = services.get_requisition(user, reference)
+    req = requisitions.get_requisition(user, reference)
     return render_template("procurement/requisition.html", req=req, sr=req.request,
-                           tender=services.tender_of(req), orders=services.orders_of(req),
+                           tender=queries.tender_of(req), orders=queries.orders_of(req),
                            is_officer=_is_officer(user),
                            actions=workflow.available_transitions(user, req.request))
 
@@ -123,9 +124,9 @@ def requisition(reference):
 @bp.route("/requisitions/<reference>/acknowledge", methods=["POST"])
 def acknowledge(reference):
     user = authz.require_user()
-    req = services.get_requisition(user, reference)
+    req = requisitions.get_requisition(user, reference)
     try:
-        services.acknowledge_splitting(user, req)
+        requisitions.acknowledge_splitting(user, req)
         flash(_("Splitting warning acknowledged; sourcing may start."), "success")
     except DomainError as exc:
         db.session.rollback()
@@ -146,9 +147,9 @@ def suppliers():
         status = None
     if category and not category.isdigit():
         category = None
-    pager = html_page(services.suppliers_query(q, status, category), 25)
+    pager = html_page(supplier_register.suppliers_query(q, status, category), 25)
     rows = pager["items"]
-    return render_template("procurement/suppliers.html", rows=[services.with_rating(r) for r in rows],
+    return render_template("procurement/suppliers.html", rows=[supplier_register.with_rating(r) for r in rows],
                            pager=pager, q=q or "", status=status or "", category=category or "",
                            statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
 
@@ -171,7 +172,7 @@ def supplier_new():
     errors: dict = {}
     if request.method == "POST":
         try:
-            supplier = services.create_supplier(user, forms.load(s.SupplierIn(), _supplier_form_data(form)))
+            supplier = supplier_register.create_supplier(user, forms.load(s.SupplierIn(), _supplier_form_data(form)))
             db.session.flush()
             flash(_("Supplier registered."), "success")
             return redirect(url_for("procurement.supplier", supplier_id=supplier.id))
@@ -184,22 +185,22 @@ def supplier_new():
 @bp.route("/suppliers/<int:supplier_id>", methods=["GET", "POST"])
 def supplier(supplier_id):
     user = authz.require_user()
-    sup = services.get_supplier(supplier_id)
+    sup = supplier_register.get_supplier(supplier_id)
     errors: dict = {}
     if request.method == "POST":
         try:
             data = forms.load(s.SupplierStatusIn(), {"status": request.form.get("status", ""),
                                                 "reason": request.form.get("reason", "")})
-            services.set_supplier_status(user, sup, data["status"], data["reason"])
+            supplier_register.set_supplier_status(user, sup, data["status"], data["reason"])
             flash(_("Supplier status changed to %(status)s.", status=data["status"]), "success")
             return redirect(url_for("procurement.supplier", supplier_id=supplier_id))
         except ValidationFailed as exc:
             errors = exc.errors
             db.session.rollback()
-            sup = services.get_supplier(supplier_id)
-    bids = services.opened_bids_of(user, sup)
-    orders = db.session.scalars(services.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
-    return render_template("procurement/supplier.html", sup=services.with_rating(sup), bids=bids, orders=orders,
+            sup = supplier_register.get_supplier(supplier_id)
+    bids = supplier_register.opened_bids_of(user, sup)
+    orders = db.session.scalars(purchase_orders.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
+    return render_template("procurement/supplier.html", sup=supplier_register.with_rating(sup), bids=bids, orders=orders,
                            statuses=SUPPLIER_STATUSES, errors=errors, form=request.form,
                            show_bids=user.is_facility_staff, is_officer=_is_officer(user)), 422 if errors else 200
 
@@ -210,7 +211,7 @@ def supplier(supplier_id):
 @bp.route("/tenders")
 def tenders():
     user = authz.require_user()
-    pager = html_page(services.tenders_query(user), 25)
+    pager = html_page(tendering.tenders_query(user), 25)
     rows = pager["items"]
     return render_template("procurement/tenders.html", rows=rows, pager=pager, is_officer=_is_officer(user))
 
@@ -220,7 +221,7 @@ def tender_new():
     user = authz.require_user()
     if not _is_officer(user):
         authz.require_roles(user, Role.MANAGER, why=_("Only a procurement officer creates tenders."))
-    approved = db.session.scalars(services.requisitions_query(user, workflow.Status.APPROVED)).all()
+    approved = db.session.scalars(requisitions.requisitions_query(user, workflow.Status.APPROVED)).all()
     form = request.form if request.method == "POST" else {"evaluation_method": "cumulative"}
     errors: dict = {}
     if request.method == "POST":
@@ -228,57 +229,57 @@ def tender_new():
             data = forms.load(s.TenderIn(), {"title": form.get("title", ""),
                                         "evaluation_method": form.get("evaluation_method", ""),
                                         "requisitions": request.form.getlist("requisitions")})
-            tender = services.create_tender(user, data)
+            tender = tendering.create_tender(user, data)
             flash(_("Tender %(number)s created from %(n)s requisitions.", number=tender.number,
                     n=len(data["requisitions"])), "success")
             return redirect(url_for("procurement.tender", tender_id=tender.id))
         except DomainError as exc:
             errors = exc.errors or {"_schema": [exc.detail]}
             db.session.rollback()
-            approved = db.session.scalars(services.requisitions_query(user, workflow.Status.APPROVED)).all()
+            approved = db.session.scalars(requisitions.requisitions_query(user, workflow.Status.APPROVED)).all()
     return render_template("procurement/tender_new.html", form=form, errors=errors, approved=approved,
                            chosen=request.form.getlist("requisitions"),
                            methods=EVALUATION_METHODS), 422 if errors else 200
 
 
 def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None):
-    closed = services.is_closed(tender)
+    closed = tendering.is_closed(tender)
     lots = []
     for lot in tender.lots:
-        evaluation = services.evaluate(lot) if closed else None
+        evaluation = lot_evaluation.table(lot) if closed else None
         lots.append({"lot": lot, "evaluation": evaluation,
                      "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
                                                   .order_by(PurchaseOrder.number)).all(),
                      "lta": db.session.scalar(select(LongTermAgreement).where(LongTermAgreement.lot_id == lot.id))})
     # Every supplier is listed (with its status): a bid from one that is not active is
     # refused by the service with its reason, not silently impossible.
-    active = db.session.scalars(services.suppliers_query()).all()
+    active = db.session.scalars(supplier_register.suppliers_query()).all()
     return render_template("procurement/tender.html", tender=tender, lots=lots, closed=closed,
                            suppliers=active, errors=errors or {}, form=form or {}, lot_no=lot_no,
-                           savings=services.tender_savings(tender), is_officer=_is_officer(user),
+                           savings=savings_report.tender_savings(tender), is_officer=_is_officer(user),
                            is_manager=user.has_role(Role.MANAGER)), status
 
 
 @bp.route("/tenders/<int:tender_id>")
 def tender(tender_id):
     user = authz.require_user()
-    return _render_tender(user, services.get_tender(user, tender_id))
+    return _render_tender(user, tendering.get_tender(user, tender_id))
 
 
 @bp.route("/tenders/<int:tender_id>/publish", methods=["POST"])
 def tender_publish(tender_id):
     user = authz.require_user()
-    t = services.get_tender(user, tender_id)
+    t = tendering.get_tender(user, tender_id)
     raw = request.form.get("closing_at", "")
     try:
-        closing = datetime.fromisoformat(raw).replace(tzinfo=_facility_tz()).astimezone(UTC)
+        closing = datetime.fromisoformat(raw).replace(tzinfo=facility_zone()).astimezone(UTC)
     except ValueError:
         return _render_tender(user, t, {"closing_at": [_("Give the closing date and time.")]}, 422, request.form)
     try:
-        services.publish(user, t, closing)
+        tendering.publish(user, t, closing)
     except DomainError as exc:
         db.session.rollback()
-        return _render_tender(user, services.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
+        return _render_tender(user, tendering.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
                               exc.status, request.form)
     flash(_("Tender published; bids close at the time set."), "success")
     return redirect(url_for("procurement.tender", tender_id=tender_id))
@@ -287,18 +288,18 @@ def tender_publish(tender_id):
 @bp.route("/tenders/<int:tender_id>/lots/<int:number>/bids", methods=["POST"])
 def bid_new(tender_id, number):
     user = authz.require_user()
-    t = services.get_tender(user, tender_id)
-    lot = services.get_lot(t, number)
+    t = tendering.get_tender(user, tender_id)
+    lot = tendering.get_lot(t, number)
     f = request.form
     raw = {"supplier_id": f.get("supplier_id", ""), "technically_compliant": f.get("technically_compliant") == "on",
            "lines": [{"lot_line_id": ll.id, "unit_price": f.get(f"price-{ll.id}", "").strip()} for ll in lot.lines]}
     if f.get("technical_score", "").strip():
         raw["technical_score"] = f["technical_score"].strip()
     try:
-        services.record_bid(user, lot, forms.load(s.BidIn(), raw))
+        tendering.record_bid(user, lot, forms.load(s.BidIn(), raw))
     except DomainError as exc:
         db.session.rollback()
-        t = services.get_tender(user, tender_id)
+        t = tendering.get_tender(user, tender_id)
         return _render_tender(user, t, exc.errors or {"_schema": [exc.detail]}, exc.status, f, lot_no=number)
     flash(_("Bid recorded for lot %(n)s.", n=number), "success")
     return redirect(url_for("procurement.tender", tender_id=tender_id))
@@ -307,9 +308,9 @@ def bid_new(tender_id, number):
 @bp.route("/tenders/<int:tender_id>/lots/<int:number>/committee", methods=["POST"])
 def lot_committee(tender_id, number):
     user = authz.require_user()
-    lot = services.get_lot(services.get_tender(user, tender_id), number)
+    lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
     try:
-        services.committee_sign_off(user, lot)
+        lot_evaluation.committee_sign_off(user, lot)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.detail, "error")
@@ -319,15 +320,15 @@ def lot_committee(tender_id, number):
 @bp.route("/tenders/<int:tender_id>/lots/<int:number>/award", methods=["POST"])
 def lot_award(tender_id, number):
     user = authz.require_user()
-    t = services.get_tender(user, tender_id)
-    lot = services.get_lot(t, number)
+    t = tendering.get_tender(user, tender_id)
+    lot = tendering.get_lot(t, number)
     try:
         data = forms.load(s.AwardIn(), {"bid_id": request.form.get("bid_id", ""),
                                    "justification": request.form.get("justification", "")})
-        orders = services.award(user, lot, data["bid_id"], data["justification"])
+        orders = awards.award(user, lot, data["bid_id"], data["justification"])
     except DomainError as exc:
         db.session.rollback()
-        t = services.get_tender(user, tender_id)
+        t = tendering.get_tender(user, tender_id)
         return _render_tender(user, t, exc.errors or {"_schema": [exc.detail]}, exc.status, request.form,
                               lot_no=number)
     flash(_("Lot %(n)s awarded; purchase orders %(numbers)s issued.", n=number,
@@ -339,16 +340,16 @@ def lot_award(tender_id, number):
 def lot_lta(tender_id, number):
     """The awarded lot becomes a long-term agreement (supplier and prices from the award)."""
     user = authz.require_user()
-    lot = services.get_lot(services.get_tender(user, tender_id), number)
+    lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
     f = request.form
     raw = {k: f.get(k, "").strip() for k in ("title", "valid_from", "valid_to", "ceiling_usd")}
     raw = {k: v for k, v in raw.items() if v or k == "ceiling_usd"}
     try:
-        agreement = services.lta_from_lot(user, lot, forms.load(s.LotLtaIn(), raw))
+        agreement = agreements.lta_from_lot(user, lot, forms.load(s.LotLtaIn(), raw))
         db.session.flush()
     except DomainError as exc:
         db.session.rollback()
-        return _render_tender(user, services.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
+        return _render_tender(user, tendering.get_tender(user, tender_id), exc.errors or {"_schema": [exc.detail]},
                               exc.status, f, lot_no=number)
     flash(_("Lot %(n)s became the long-term agreement %(title)s.", n=number, title=agreement.title), "success")
     return redirect(url_for("procurement.lta", lta_id=agreement.id))
@@ -360,7 +361,7 @@ def lot_lta(tender_id, number):
 @bp.route("/purchase-orders")
 def orders():
     user = authz.require_user()
-    pager = html_page(services.orders_query(user), 25)
+    pager = html_page(purchase_orders.orders_query(user), 25)
     rows = pager["items"]
     return render_template("procurement/orders.html", rows=rows, pager=pager)
 
@@ -368,7 +369,7 @@ def orders():
 @bp.route("/purchase-orders/<number>", methods=["GET", "POST"])
 def order(number):
     user = authz.require_user()
-    po = services.get_order(user, number)
+    po = purchase_orders.get_order(user, number)
     errors: dict = {}
     if request.method == "POST":
         f = request.form
@@ -380,14 +381,14 @@ def order(number):
         if lines:
             raw["lines"] = lines
         try:
-            services.receive(user, po, forms.load(s.ReceiptIn(), raw))
+            purchase_orders.receive(user, po, forms.load(s.ReceiptIn(), raw))
             flash(_("Goods receipt recorded; the order is %(status)s.", status=po.status.replace("_", " ")),
                   "success")
             return redirect(url_for("procurement.order", number=number))
         except DomainError as exc:
             errors = exc.errors or {"_schema": [exc.detail]}
             db.session.rollback()
-            po = services.get_order(user, number)
+            po = purchase_orders.get_order(user, number)
             return render_template("procurement/order.html", po=po, errors=errors, form=f,
                                    is_officer=_is_officer(user)), exc.status
     return render_template("procurement/order.html", po=po, errors=errors, form={}, is_officer=_is_officer(user))
@@ -399,9 +400,9 @@ def order(number):
 @bp.route("/ltas")
 def ltas():
     user = authz.require_user()
-    pager = html_page(services.ltas_query(), 25)
+    pager = html_page(agreements.ltas_query(), 25)
     rows = pager["items"]
-    return render_template("procurement/ltas.html", rows=[services.with_consumed(r) for r in rows], pager=pager,
+    return render_template("procurement/ltas.html", rows=[agreements.with_consumed(r) for r in rows], pager=pager,
                            is_officer=_is_officer(user))
 
 
@@ -430,7 +431,7 @@ def lta_new():
     status = 200
     if request.method == "POST":
         try:
-            agreement = services.create_lta(user, forms.load(s.LtaIn(), _lta_form_data(form)))
+            agreement = agreements.create_lta(user, forms.load(s.LtaIn(), _lta_form_data(form)))
             db.session.flush()
             flash(_("Long-term agreement %(title)s entered.", title=agreement.title), "success")
             return redirect(url_for("procurement.lta", lta_id=agreement.id))
@@ -439,14 +440,14 @@ def lta_new():
             errors, status = exc.errors or {"_schema": [exc.detail]}, exc.status
     return render_template("procurement/lta_new.html", form=form, errors=errors, rows=range(LINE_ROWS),
                            chosen=request.form.getlist("agencies"),
-                           suppliers=db.session.scalars(services.suppliers_query(status="active")).all(),
+                           suppliers=db.session.scalars(supplier_register.suppliers_query(status="active")).all(),
                            agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all()), status
 
 
 @bp.route("/ltas/<int:lta_id>", methods=["GET", "POST"])
 def lta(lta_id):
     user = authz.require_user()
-    agreement = services.get_lta(lta_id)
+    agreement = agreements.get_lta(lta_id)
     errors: dict = {}
     status = 200
     if request.method == "POST":
@@ -456,7 +457,7 @@ def lta(lta_id):
         if f.get("agency"):
             raw["agency"] = f["agency"]
         try:
-            po = services.call_off(user, services.get_lta(lta_id, lock=True), forms.load(s.CallOffIn(), raw))
+            po = agreements.call_off(user, agreements.get_lta(lta_id, lock=True), forms.load(s.CallOffIn(), raw))
             db.session.flush()
             flash(_("Call-off %(number)s placed.", number=po.number), "success")
             return redirect(url_for("procurement.order", number=po.number))
@@ -464,7 +465,7 @@ def lta(lta_id):
             errors = exc.errors or {"_schema": [exc.detail]}
             status = exc.status
             db.session.rollback()
-            agreement = services.get_lta(lta_id)
-    return render_template("procurement/lta.html", lta=services.with_consumed(agreement), errors=errors,
+            agreement = agreements.get_lta(lta_id)
+    return render_template("procurement/lta.html", lta=agreements.with_consumed(agreement), errors=errors,
                            form=request.form, user_agency=user.agency), status
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from jof.procurement.services import today
+from jof.core.calendar import local_today as today
 from tests.conftest import csrf_from
 from tests.procurement.conftest import LAPTOP, OFFICER, requisition_body, row_counts
 

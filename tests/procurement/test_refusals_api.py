@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from jof.core.calendar import local_today as today
 from jof.core.db import db
 from jof.procurement.models import LongTermAgreement
-from jof.procurement.services import today
 from tests.procurement.conftest import LAPTOP, requisition_body, row_counts
 
 

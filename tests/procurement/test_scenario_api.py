@@ -7,10 +7,10 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
+from jof.core.calendar import local_today as today
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.money import quantize, to_usd
-from jof.procurement.services import today
 from tests.procurement.conftest import LAPTOP_NEEDS, requisition_body, row_counts
 
 

@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from jof.core import workflow
+from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, ValidationFailed
 from jof.core.money import quantize, rate_for, to_usd
 from jof.core.people import User
 from jof.core.timeutil import utcnow
 from jof.governance import effects
-from jof.procurement import services
+from jof.procurement import awards, evaluation, ltas, orders, requisitions, suppliers, tenders
+from jof.procurement import manual as manuals
 from jof.procurement.models import Bid, Lot, ProcurementManual, Supplier, Tender
 from tests.procurement.conftest import LAPTOP, MANAGER, OFFICER, requisition_body
 
@@ -28,7 +30,7 @@ def _submitted(code: str, price: str, currency: str = "USD", qty: str = "1", uns
     from jof.procurement.schemas import RequisitionIn
 
     requester = _user(f"requester@{code}.jof.example")
-    req = services.create_requisition(requester, RequisitionIn().load(requisition_body(qty, price, currency, unspsc)))
+    req = requisitions.create_requisition(requester, RequisitionIn().load(requisition_body(qty, price, currency, unspsc)))
     workflow.perform(requester, req.request, "submit")
     db.session.commit()
     return req
@@ -53,20 +55,20 @@ def test_method_at_each_threshold_boundary(session, demo, price, method, committ
 
 @pytest.mark.parametrize(("usd", "method"), [("4999.99", "micro_purchase"), ("5000.00", "rfq")])
 def test_a_brl_estimate_is_converted_at_the_months_operational_rate(session, demo, usd, method):
-    rate = rate_for("BRL", services.today())
+    rate = rate_for("BRL", local_today())
     brl = quantize(Decimal(usd) * rate)
-    assert to_usd(brl, "BRL", services.today()) == Decimal(usd)  # the edge survives the rounding
+    assert to_usd(brl, "BRL", local_today()) == Decimal(usd)  # the edge survives the rounding
     req = _submitted("unfpa", str(brl), "BRL")
     assert req.lines[0].estimate_usd == Decimal(usd) == req.estimate_usd
     assert req.request.amount_usd == Decimal(usd)
     assert req.method == method
-    assert req.estimated_on == services.today()
+    assert req.estimated_on == local_today()
 
 
 def test_the_manual_in_force_on_the_submission_date_decides(session, demo):
-    day = services.today()
-    services.activate_manual({**services.DEMO_MANUAL, "version": "TODAY", "rfq_from_usd": "8000.00"}, day, None)
-    services.activate_manual({**services.DEMO_MANUAL, "version": "LATER", "rfq_from_usd": "100.00"},
+    day = local_today()
+    manuals.activate_manual({**manuals.DEMO_MANUAL, "version": "TODAY", "rfq_from_usd": "8000.00"}, day, None)
+    manuals.activate_manual({**manuals.DEMO_MANUAL, "version": "LATER", "rfq_from_usd": "100.00"},
                              day + timedelta(days=1), None)
     db.session.commit()
     req = _submitted("undp", "6000.00")
@@ -81,7 +83,7 @@ def test_submission_without_a_manual_in_force_is_refused_and_writes_nothing(sess
     requester = _user("requester@undp.jof.example")
     from jof.procurement.schemas import RequisitionIn
 
-    req = services.create_requisition(requester, RequisitionIn().load(requisition_body()))
+    req = requisitions.create_requisition(requester, RequisitionIn().load(requisition_body()))
     db.session.commit()
     with pytest.raises(Conflict, match="No procurement manual is in force"):
         workflow.perform(requester, req.request, "submit")
@@ -91,10 +93,10 @@ def test_submission_without_a_manual_in_force_is_refused_and_writes_nothing(sess
 
 def test_a_manual_version_is_validated(session, demo):
     with pytest.raises(ValidationFailed) as exc:
-        services.validate_manual({"version": "X", "technical_weight": "60", "financial_weight": "30"})
+        manuals.validate_manual({"version": "X", "technical_weight": "60", "financial_weight": "30"})
     assert "payload.financial_weight" in exc.value.errors
     with pytest.raises(ValidationFailed) as exc:
-        services.validate_manual({"version": "X", "rfq_from_usd": 5000.5})
+        manuals.validate_manual({"version": "X", "rfq_from_usd": 5000.5})
     assert "payload.rfq_from_usd" in exc.value.errors
 
 
@@ -103,7 +105,7 @@ def test_an_adopted_board_decision_puts_a_manual_version_in_force(session, demo)
 
     assert "procurement_manual" in effects._APPLIERS
     manager = _user(MANAGER)
-    start = services.today() + timedelta(days=10)
+    start = local_today() + timedelta(days=10)
     decision = decisions.propose(manager, {
         "title": "Raise the micro-purchase ceiling", "text": "Per the regional review.",
         "kind": "procurement_manual", "threshold": "simple_majority", "quorum_rule": "more_than_half",
@@ -121,8 +123,8 @@ def test_an_adopted_board_decision_puts_a_manual_version_in_force(session, demo)
     manual = db.session.scalar(select(ProcurementManual).where(ProcurementManual.version == "POPP-2027"))
     assert manual.effective_from == start and manual.decision_id == decision.id
     assert manual.rfq_from_usd == Decimal("10000.00") and manual.itb_from_usd == Decimal("200000.00")
-    assert services.manual_in_force(start - timedelta(days=1)).version == "POPP-2020-10"
-    assert services.manual_in_force(start).version == "POPP-2027"
+    assert manuals.manual_in_force(start - timedelta(days=1)).version == "POPP-2020-10"
+    assert manuals.manual_in_force(start).version == "POPP-2027"
 
 
 # --- evaluation (DESIGN §3) ------------------------------------------------------------------
@@ -134,15 +136,15 @@ def _tender_with_bids(bids, method="cumulative"):
     manager = _user(MANAGER)
     req = _submitted("undp", "100.00", qty="10")
     workflow.perform(manager, req.request, "approve")
-    tender = services.create_tender(officer, {"title": "T", "evaluation_method": method,
+    tender = tenders.create_tender(officer, {"title": "T", "evaluation_method": method,
                                               "requisitions": [req.reference]})
-    services.publish(officer, tender, utcnow() + timedelta(days=40))
+    tenders.publish(officer, tender, utcnow() + timedelta(days=40))
     lot = tender.lots[0]
     start = utcnow()
     for i, (name, total, score, compliant) in enumerate(bids):
-        sup = services.create_supplier(officer, {"name": name, "country": "BR", "tax_id": f"T-{i}"})
+        sup = suppliers.create_supplier(officer, {"name": name, "country": "BR", "tax_id": f"T-{i}"})
         db.session.flush()
-        bid = services.record_bid(officer, lot, {
+        bid = tenders.record_bid(officer, lot, {
             "supplier_id": sup.id, "technical_score": Decimal(score) if score else None,
             "technically_compliant": compliant,
             "lines": [{"lot_line_id": lot.lines[0].id, "unit_price": Decimal(total) / 10}]})
@@ -153,7 +155,7 @@ def _tender_with_bids(bids, method="cumulative"):
 
 
 def _ranking(lot: Lot):
-    ev = services.evaluate(lot)
+    ev = evaluation.evaluate(lot)
     return [r.bid.supplier.name for r in sorted((r for r in ev.rows if r.considered), key=lambda r: r.rank)], ev
 
 
@@ -198,10 +200,10 @@ def test_lowest_price_method_picks_the_cheapest_compliant_bid(session, demo):
 def test_award_to_a_supplier_suspended_after_bidding_is_refused_and_writes_nothing(session, demo):
     lot = _tender_with_bids([("Winner", "1000.00", "90", True), ("Other", "1100.00", "80", True)])
     winner = next(b for b in lot.bids if b.supplier.name == "Winner")
-    services.set_supplier_status(_user(OFFICER), winner.supplier, "suspended", "Sanctions list match")
+    suppliers.set_supplier_status(_user(OFFICER), winner.supplier, "suspended", "Sanctions list match")
     db.session.commit()
     with pytest.raises(Conflict, match="suspended .Sanctions list match.; only an active supplier can be awarded"):
-        services.award(_user(OFFICER), lot, winner.id, "Best score")
+        awards.award(_user(OFFICER), lot, winner.id, "Best score")
     db.session.rollback()
     assert db.session.get(Lot, lot.id).awarded_bid_id is None
 
@@ -211,25 +213,25 @@ def test_award_needs_the_committee_where_the_manual_requires_it(session, demo):
     req = _submitted("undp", "250000.00")
     workflow.perform(_user("head@undp.jof.example"), req.request, "certify")
     workflow.perform(manager, req.request, "approve")
-    tender = services.create_tender(officer, {"title": "Servers", "evaluation_method": "lowest_price",
+    tender = tenders.create_tender(officer, {"title": "Servers", "evaluation_method": "lowest_price",
                                               "requisitions": [req.reference]})
     assert tender.method == "itb" and tender.lots[0].committee_required
     with pytest.raises(ValidationFailed) as exc:
-        services.publish(officer, tender, utcnow() + timedelta(days=7))
+        tenders.publish(officer, tender, utcnow() + timedelta(days=7))
     assert "20 working days" in exc.value.errors["closing_at"][0]
-    services.publish(officer, tender, utcnow() + timedelta(days=40))
-    sup = services.create_supplier(officer, {"name": "S", "country": "BR", "tax_id": "X1"})
+    tenders.publish(officer, tender, utcnow() + timedelta(days=40))
+    sup = suppliers.create_supplier(officer, {"name": "S", "country": "BR", "tax_id": "X1"})
     db.session.flush()
-    bid = services.record_bid(officer, tender.lots[0], {"supplier_id": sup.id, "technically_compliant": True,
+    bid = tenders.record_bid(officer, tender.lots[0], {"supplier_id": sup.id, "technically_compliant": True,
                                                         "lines": [{"lot_line_id": tender.lots[0].lines[0].id,
                                                                    "unit_price": Decimal("240000")}]})
     tender.closing_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     with pytest.raises(Conflict, match="contracts committee"):
-        services.award(officer, tender.lots[0], bid.id, "Only compliant offer")
+        awards.award(officer, tender.lots[0], bid.id, "Only compliant offer")
     db.session.rollback()
-    services.committee_sign_off(manager, tender.lots[0])
-    orders = services.award(officer, tender.lots[0], bid.id, "Only compliant offer")
+    evaluation.committee_sign_off(manager, tender.lots[0])
+    orders = awards.award(officer, tender.lots[0], bid.id, "Only compliant offer")
     assert [po.total_usd for po in orders] == [Decimal("240000.00")]
     assert orders[0].service_item == "itb_process"
 
@@ -256,11 +258,11 @@ def test_same_class_within_twelve_months_raises_a_splitting_warning_an_officer_a
         workflow.perform(officer, second.request, "source")
     db.session.rollback()
     with pytest.raises(ValidationFailed) as exc:
-        services.create_tender(officer, {"title": "T", "requisitions": [second.reference]})
+        tenders.create_tender(officer, {"title": "T", "requisitions": [second.reference]})
     assert "acknowledge" in exc.value.errors["requisitions"][0]
     db.session.rollback()
-    services.acknowledge_splitting(officer, second)
-    tender = services.create_tender(officer, {"title": "T", "requisitions": [second.reference]})
+    requisitions.acknowledge_splitting(officer, second)
+    tender = tenders.create_tender(officer, {"title": "T", "requisitions": [second.reference]})
     assert second.request.status == "sourcing" and tender.lots
 
 
@@ -271,10 +273,10 @@ def test_lots_hold_one_unspsc_class(session, demo):
     for r in (a, b):
         workflow.perform(manager, r.request, "approve")
     with pytest.raises(ValidationFailed) as exc:
-        services.create_tender(officer, {"title": "T", "requisitions": [a.reference, b.reference],
+        tenders.create_tender(officer, {"title": "T", "requisitions": [a.reference, b.reference],
                                          "lots": [{"line_ids": [a.lines[0].id, b.lines[0].id]}]})
     assert "one UNSPSC class" in exc.value.errors["lots.0.line_ids"][0]
-    tender = services.create_tender(officer, {"title": "T", "requisitions": [a.reference, b.reference]})
+    tender = tenders.create_tender(officer, {"title": "T", "requisitions": [a.reference, b.reference]})
     assert [lot.unspsc_class for lot in tender.lots] == ["432115", "441216"]
 
 
@@ -284,33 +286,33 @@ def test_partial_receipt_keeps_the_requisition_open_and_charges_nothing(session,
     lot = _tender_with_bids([("Only", "1000.00", "90", True)])
     officer = _user(OFFICER)
     bid = lot.bids[0]
-    [po] = services.award(officer, lot, bid.id, "Single offer, market is thin")
+    [po] = awards.award(officer, lot, bid.id, "Single offer, market is thin")
     db.session.commit()
-    services.receive(officer, po, {"rating": 2, "lines": [{"order_line_id": po.lines[0].id, "quantity": Decimal("4")}]})
+    orders.receive(officer, po, {"rating": 2, "lines": [{"order_line_id": po.lines[0].id, "quantity": Decimal("4")}]})
     db.session.commit()
     assert po.status == "partially_received" and po.requisition.request.status == "ordered"
     assert db.session.scalar(select(ChargeableEvent.id)) is None
     with pytest.raises(ValidationFailed) as exc:
-        services.receive(officer, po, {"rating": 5, "lines": [{"order_line_id": po.lines[0].id, "quantity": Decimal("7")}]})
+        orders.receive(officer, po, {"rating": 5, "lines": [{"order_line_id": po.lines[0].id, "quantity": Decimal("7")}]})
     assert "At most 6.00" in exc.value.errors["lines.0.quantity"][0]
     db.session.rollback()
-    services.receive(officer, po, {"rating": 4})
+    orders.receive(officer, po, {"rating": 4})
     db.session.commit()
     assert po.status == "received" and po.requisition.request.status == "completed"
-    assert services.supplier_rating(bid.supplier) == Decimal("3.00")
+    assert suppliers.supplier_rating(bid.supplier) == Decimal("3.00")
     assert db.session.scalar(select(Tender.status)) == "awarded"
 
 
 def test_supplier_tax_id_is_unique_per_country(session, demo):
     officer = _user(OFFICER)
-    services.create_supplier(officer, {"name": "A", "country": "BR", "tax_id": "11"})
-    services.create_supplier(officer, {"name": "A Argentina", "country": "AR", "tax_id": "11"})
+    suppliers.create_supplier(officer, {"name": "A", "country": "BR", "tax_id": "11"})
+    suppliers.create_supplier(officer, {"name": "A Argentina", "country": "AR", "tax_id": "11"})
     db.session.commit()
     with pytest.raises(ValidationFailed) as exc:
-        services.create_supplier(officer, {"name": "B", "country": "BR", "tax_id": "11"})
+        suppliers.create_supplier(officer, {"name": "B", "country": "BR", "tax_id": "11"})
     assert "already registered in BR" in exc.value.errors["tax_id"][0]
     db.session.rollback()
-    found = db.session.scalars(services.suppliers_query(category="43211503")).all()
+    found = db.session.scalars(suppliers.suppliers_query(category="43211503")).all()
     assert {s.name for s in found} == {"Tecnologia Planalto Ltda", "Brasília Informática S.A."}
     assert db.session.scalar(select(Supplier.id).where(Supplier.tax_id == "11", Supplier.country == "BR"))
     assert not db.session.scalar(select(Bid.id))
@@ -323,8 +325,8 @@ def test_lta_validity_is_at_most_three_years(session, demo):
             "ceiling_usd": Decimal("50000.00"), "agencies": ["UNDP"],
             "lines": [{"description": "Laptop", "unspsc": LAPTOP, "unit": "each", "unit_price": Decimal("1000")}]}
     with pytest.raises(ValidationFailed) as exc:
-        services.create_lta(officer, {**data, "valid_to": date(2029, 1, 1)})
+        ltas.create_lta(officer, {**data, "valid_to": date(2029, 1, 1)})
     assert "at most three years" in exc.value.errors["valid_to"][0]
-    lta = services.create_lta(officer, {**data, "valid_to": date(2028, 12, 31)})
-    assert services.create_lta(officer, data).valid_to == date(2027, 12, 31)  # default: two years
+    lta = ltas.create_lta(officer, {**data, "valid_to": date(2028, 12, 31)})
+    assert ltas.create_lta(officer, data).valid_to == date(2027, 12, 31)  # default: two years
     assert lta.agencies[0].code == "UNDP"

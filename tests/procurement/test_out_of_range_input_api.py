@@ -1,4 +1,6 @@
-"""Refusals found by the independent review: each a clear 4xx (never a 500), nothing written."""
+"""Input out of any sensible range (amounts beyond the money ceiling or rounding to nothing,
+receipt dates before the order or in the future, ids beyond any row, dates in year 9999)
+and awards over requisitions that left sourcing: each a clear 4xx (never a 500), nothing written."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from jof.core import calendar
+from jof.core.calendar import local_today as today
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.people import Facility
-from jof.procurement import services
+from jof.procurement import common
 from jof.procurement.models import PurchaseOrder, RequisitionLine
-from jof.procurement.services import today
 from tests.procurement.conftest import LAPTOP, requisition_body, row_counts
 
 HUGE_QTY, HUGE_PRICE = "999999999", "999999999.9999"
@@ -84,6 +87,48 @@ def test_a_bid_beyond_any_amount_is_a_422_not_a_500(flow, app):
     assert row_counts(app) == before
 
 
+def test_a_bid_that_rounds_to_nothing_is_a_422_naming_the_price(flow, app):
+    ref = flow.approved("undp", requisition_body("5", "1000.00"))
+    alfa = flow.supplier("Alfa Computadores", "10.000.000/0001-01")
+    tender = flow.tender([ref])
+    flow.publish(tender["id"])
+    before = row_counts(app)
+    r = flow.bid(tender["id"], alfa, "0.0001", "90")  # 5 × 0.0001 = USD 0.0005 → 0.00
+    assert r.status_code == 422, r.get_data(as_text=True)[:300]
+    assert "USD 0.00" in r.get_json()["errors"]["lines.0.unit_price"][0]
+    assert row_counts(app) == before
+
+
+def test_a_stored_bid_of_nothing_never_breaks_the_evaluation_the_bids_or_the_award(flow, app, web, pooled):
+    """Bids of USD 0.00 taken before they were refused stay in the database: the lot's
+    evaluation, its bid list and its award answer, and the bid is not considered."""
+    from decimal import Decimal
+
+    from jof.procurement.models import Bid, BidLine
+
+    tender, _refs = pooled
+    beta = flow.supplier("Beta Sistemas", "20.000.000/0001-02")
+    with app.app_context():
+        first = db.session.scalars(select(Bid).order_by(Bid.id)).first()
+        db.session.add(Bid(lot_id=first.lot_id, supplier_id=beta, submitted_at=first.submitted_at,
+                           technical_score=90, technically_compliant=True, total_usd=Decimal("0.00"),
+                           recorded_by_id=first.recorded_by_id,
+                           lines=[BidLine(lot_line_id=bl.lot_line_id, unit_price=Decimal("0.0001"),
+                                          amount_usd=Decimal("0.00")) for bl in first.lines]))
+        db.session.commit()
+        db.session.remove()
+    url = f"/api/v1/procurement/tenders/{tender['id']}/lots/1"
+    ev = flow.officer.get(f"{url}/evaluation")
+    assert ev.status_code == 200, ev.get_data(as_text=True)[:300]
+    rows = {r["supplier"]: r for r in ev.get_json()["rows"]}
+    assert not rows["Beta Sistemas"]["considered"] and "USD 0.00" in rows["Beta Sistemas"]["reason"]
+    assert rows["Alfa Computadores"]["winner"]
+    assert flow.officer.get(f"{url}/bids").status_code == 200
+    assert web("procurement@jof.example").get(f"/procurement/tenders/{tender['id']}").status_code == 200
+    r = _award(flow, tender)
+    assert r.status_code == 201, r.get_json()
+
+
 # --- 6. receipts: dates and lines --------------------------------------------------------------------
 
 
@@ -111,7 +156,7 @@ def test_a_receipt_dated_in_the_future_is_refused(flow, app, order):
 def test_a_receipt_dated_before_the_order_was_issued_is_refused(flow, app, order):
     with app.app_context():
         issued = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == order["number"])).issued_at
-        tz = services.facility_tz()
+        tz = calendar.facility_zone()
         db.session.remove()
     day_before = issued.astimezone(tz).date() - timedelta(days=1)
     before = row_counts(app)
@@ -233,10 +278,11 @@ def test_an_id_beyond_any_row_in_a_body_is_a_422(flow, app, field):
 def test_numbers_take_the_facility_local_year(demo, session, monkeypatch):
     """At 22:00 on 31 December in Brasília it is already next year in UTC."""
     assert session.get(Facility, 1).time_zone == "America/Sao_Paulo"
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2027, 1, 1, 1, 0, tzinfo=UTC))
-    assert services.today().year == 2026
-    assert services._next_number("PO").startswith("PO-2026-")
-    assert services._next_number("TND").startswith("TND-2026-")
+    monkeypatch.setattr(calendar, "local_now",
+                        lambda: datetime(2027, 1, 1, 1, 0, tzinfo=UTC).astimezone(calendar.facility_zone()))
+    assert calendar.local_today().year == 2026
+    assert common.next_number("PO").startswith("PO-2026-")
+    assert common.next_number("TND").startswith("TND-2026-")
 
 
 def test_every_line_of_a_requisition_is_ordered_once_by_the_database(flow, app, order):
