@@ -100,3 +100,23 @@ def test_every_status_column_is_a_declared_enum():
              if (c.name in ("status", "stage") or c.name.endswith("_status"))
              and (t.name, c.name) not in NOT_OWN_STATE and not isinstance(c.type, StatusType)]
     assert loose == []
+
+
+#: What a transition table may read besides core: its line's models and model-level
+#: queries, and the pure calculators.
+STATES_MAY_READ = {"models", "queries", "states", "__init__", "dsa", "sla", "allocation", "effects"}
+
+
+def test_the_states_contract_names_every_other_module_of_every_line():
+    """A new service module must not slip past the "states know no services" contract."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    forbidden = set(config["importlinter:contract:states-know-no-services"]["forbidden_modules"].split())
+    lines = [p for p in JOF.iterdir() if (p / "states.py").exists()]
+    assert lines, "no line has a transition table"
+    modules = {f"jof.{line.name}.{m.stem}" for line in JOF.iterdir() if line.is_dir()
+               and (line / "__init__.py").exists() and line.name != "core"
+               for m in line.glob("*.py") if m.stem not in STATES_MAY_READ}
+    assert modules - forbidden == set()

@@ -184,8 +184,6 @@ class RequestType:
     effects: dict[str, Effect] = field(default_factory=dict)
     #: action → marshmallow schema (class) that validates the payload before the move.
     payloads: dict[str, type] = field(default_factory=dict)
-    #: TRANSITIONAL, being removed: the old catch-all hook (lines move to ``effects``).
-    on_transition: Callable[[ServiceRequest, Transition, User], None] | None = None
     detail_endpoint: str | None = None
     states: list[str] = field(default_factory=list)
     #: States of this type, besides :data:`FINAL_STATES`, after which nothing happens.
@@ -360,8 +358,6 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
             db.session.add(entry)
             if effect is not None:
                 effect(sr, user, payload)
-            if rt.on_transition:
-                rt.on_transition(sr, chosen, user)
             db.session.flush()
     except StaleDataError:
         current = db.session.scalar(select(ServiceRequest.version).where(ServiceRequest.id == sr.id))

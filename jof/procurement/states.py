@@ -95,10 +95,13 @@ def request_type(on_submit: Effect) -> RequestType:
 
 #: An officer may put a supplier in any status from any other (a new reason, a new date),
 #: so the table names the three moves from every status.
+#: A supplier is suspended while a question is open, debarred when sanctioned, and
+#: reinstated from either; putting a supplier in the status it has is a mistake (409),
+#: not a silent new date.
 SUPPLIER = StateTable("supplier", SupplierStatus, [
-    Move("reinstate", tuple(SupplierStatus), SupplierStatus.ACTIVE),
-    Move("suspend", tuple(SupplierStatus), SupplierStatus.SUSPENDED),
-    Move("debar", tuple(SupplierStatus), SupplierStatus.DEBARRED),
+    Move("reinstate", (SupplierStatus.SUSPENDED, SupplierStatus.DEBARRED), SupplierStatus.ACTIVE),
+    Move("suspend", (SupplierStatus.ACTIVE,), SupplierStatus.SUSPENDED),
+    Move("debar", (SupplierStatus.ACTIVE, SupplierStatus.SUSPENDED), SupplierStatus.DEBARRED),
 ])
 #: The action that puts a supplier in each status.
 SUPPLIER_ACTION = {SupplierStatus.ACTIVE: "reinstate", SupplierStatus.SUSPENDED: "suspend",

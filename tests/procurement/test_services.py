@@ -330,3 +330,16 @@ def test_lta_validity_is_at_most_three_years(session, demo):
     lta = ltas.create_lta(officer, {**data, "valid_to": date(2028, 12, 31)})
     assert ltas.create_lta(officer, data).valid_to == date(2027, 12, 31)  # default: two years
     assert lta.agencies[0].code == "UNDP"
+
+
+def test_a_supplier_is_not_suspended_twice_and_is_reinstated_only_when_not_active(session, demo):
+    officer = _user(OFFICER)
+    supplier = db.session.scalars(select(Supplier).where(Supplier.status == "active")).first()
+    suppliers.set_supplier_status(officer, supplier, "suspended", "Late deliveries under review.")
+    with pytest.raises(Conflict) as twice:
+        suppliers.set_supplier_status(officer, supplier, "suspended", "Again.")
+    assert twice.value.extra["allowed_actions"] == ["reinstate", "debar"]
+    suppliers.set_supplier_status(officer, supplier, "active")
+    with pytest.raises(Conflict):
+        suppliers.set_supplier_status(officer, supplier, "active")
+    assert supplier.status == "active"

@@ -51,7 +51,6 @@ def test_the_transition_table_imports_no_service_module():
 
 def test_install_registers_each_steps_effect_and_payload_schema(app):
     rt = workflow.get_type(TYPE)
-    assert rt.on_transition is None
     assert rt.payloads == {"quote": schemas.QuotePayload, "ticket": schemas.TicketPayload,
                            "claim": schemas.ClaimPayload, "cancel": schemas.CancellationPayload}
     assert set(rt.effects) == {t.action for t in rt.transitions}
