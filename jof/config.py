@@ -52,13 +52,21 @@ def load(app, overrides: dict | None = None) -> None:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     cfg = app.config
+    production = os.environ.get("JOF_ENV", "development") == "production"
     cfg.update(
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance / 'jof.db'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("JOF_ENV", "development") == "production",
+        SESSION_COOKIE_SECURE=production,
+        #: HTTPS only: HSTS on every response (jof/web.py).
+        JOF_PRODUCTION=production,
+        #: Bodies larger than this are refused with 413 before they are read (issue 11).
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        #: The routes that receive files (attachments, CSV imports): the attachment limit
+        #: of 5 MB plus room for the multipart envelope.
+        JOF_MAX_UPLOAD_LENGTH=5 * 1024 * 1024 + 64 * 1024,
         SESSION_COOKIE_NAME="jof_session",
         #: DESIGN §9: idle timeout 30 min, absolute 12 h.
         JOF_IDLE_TIMEOUT=timedelta(minutes=30),

@@ -7,8 +7,6 @@ rules hold from the HTML pages and the command line.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, g
 from flask.views import MethodView
 from sqlalchemy import select
@@ -176,10 +174,7 @@ class Rates(MethodView):
     @blp.response(201, s.RateOut)
     def post(self, data):
         """Set (or correct) one month's rate for a currency (administrator)."""
-        actor = authz.require_user()
-        authz.ensure_can_change(actor)
-        year, month = (int(x) for x in data["month"].split("-"))
-        return services.set_rate(actor, data["currency"], date(year, month, 1), data["units_per_usd"])
+        return services.set_rate(authz.require_user(), data["currency"], data["month"], data["units_per_usd"])
 
 
 @blp.route("/exchange-rates/import", methods=["POST"])

@@ -65,6 +65,9 @@ class DecimalString(ma.fields.Decimal):
 
     #: Above any amount or rate JOF handles, and within a 64-bit column at 6 decimals.
     MAX_ABS = Decimal("1e12")
+    #: What an amount looks like: ASCII digits only. ``Decimal`` also reads other
+    #: scripts' digits ("١٢٣" is 123) and underscores ("1_000"), which nobody means in
+    #: an amount and which a person checking the request would misread.
 
     def __init__(self, places: int = 2, **kw):
         kw.setdefault("metadata", {}).setdefault(
@@ -76,6 +79,8 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError("Send amounts as strings (e.g. \"1250.00\"), not as floats.")
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ma.ValidationError("Send amounts as strings, e.g. \"1250.00\".")
+        if isinstance(value, str) and (not value.isascii() or "_" in value):
+            raise ma.ValidationError("Not a valid number: write it with the digits 0-9 and a point.")
         try:
             exact = Decimal(value) if isinstance(value, int) else Decimal(value.strip())
         except (InvalidOperation, ValueError):

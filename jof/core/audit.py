@@ -266,7 +266,8 @@ def events_query(actor: str | None = None, action: str | None = None,
     if actor:
         stmt = stmt.where(AuditEvent.actor_email == actor.strip().lower())
     if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action.strip()))
+        # A prefix, literally: ``%`` and ``_`` in the filter match themselves only.
+        stmt = stmt.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type.strip())
     if object_id:

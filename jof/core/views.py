@@ -502,9 +502,8 @@ def rates():
     data, errors = _load(s.RateIn(), form)
     status = 422
     if not errors:
-        year, month = (int(x) for x in data["month"].split("-"))
         try:
-            services.set_rate(user, data["currency"], date(year, month, 1), data["units_per_usd"])
+            services.set_rate(user, data["currency"], data["month"], data["units_per_usd"])
         except DomainError as exc:
             errors, status = _failed(exc)
         else:

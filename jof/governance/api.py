@@ -76,7 +76,10 @@ def attachment_download(decision_id, attachment_id):
 
 
 def send_attachment(attachment):
-    response = send_file(io.BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=True,
+    # The stored type may carry its charset ("text/plain; charset=utf-8"); Flask adds the
+    # charset of text types itself, so give it the bare type (one charset, not two).
+    mimetype = attachment.content_type.split(";")[0].strip()
+    response = send_file(io.BytesIO(attachment.data), mimetype=mimetype, as_attachment=True,
                          download_name=attachment.filename, etag=attachment.sha256, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
