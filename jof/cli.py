@@ -52,20 +52,62 @@ def user_create(email, name, roles, agency, lines, password):
 
 
 @audit_cli.command("verify")
-def audit_verify():
+@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="An anchor from `jof audit anchor`: also prove no event up to it was rewritten, "
+                   "removed or truncated.")
+def audit_verify(anchor_file: str | None):
     """Check the hash chain; exit 1 naming the first event that was tampered with."""
-    from jof.core import audit
+    from jof.core import anchor, audit
     from jof.core.db import read_only
 
     with read_only():  # a reader: on SQLite it must not hold the write lock meanwhile
-        result = audit.verify()
+        try:
+            if anchor_file:
+                checked = anchor.check(anchor.read(open(anchor_file, encoding="utf-8").read()))
+            else:
+                result = audit.verify()
+        except anchor.AnchorError as exc:
+            db.session.rollback()
+            click.echo(f"audit anchor refused: {exc}", err=True)
+            sys.exit(2)
         db.session.rollback()
+    if anchor_file:
+        if not checked.ok:
+            click.echo(f"audit trail {checked.detail}", err=True)
+            sys.exit(1)
+        click.echo(checked.detail)
+        return
     if result.ok:
         click.echo(f"audit trail intact: {result.checked} events checked")
         return
     click.echo(f"audit trail TAMPERED at {result.first_bad}: {result.reason} "
                f"({result.checked} events before it are intact)", err=True)
     sys.exit(1)
+
+
+@audit_cli.command("anchor")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the anchor to this file (default: standard output).")
+def audit_anchor(output: str | None):
+    """Write the chain's head (seq, hash, HMAC signature) for the auditor to keep elsewhere."""
+    import json
+
+    from jof.core import anchor
+
+    try:
+        taken = anchor.take()
+        db.session.commit()  # the deferred events it sealed
+    except anchor.AnchorError as exc:
+        db.session.rollback()
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    text = json.dumps(taken, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"anchor of seq {taken['seq']} written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def init_app(app: Flask) -> None:

@@ -12,13 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 
-def _secret_key(instance_path: Path) -> str:
-    """The instance's key, created on first run: readable by its owner only, and written
-    whole before it appears, so workers starting together all read the same key."""
-    key_file = instance_path / "secret_key"
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
+    """The instance's key ``name``, created on first run: readable by its owner only, and
+    written whole before it appears, so workers starting together all read the same key."""
+    key_file = instance_path / name
     if not key_file.exists():
         key = secrets.token_urlsafe(48)
-        tmp = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        tmp = instance_path / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         try:
             with os.fdopen(fd, "w") as f:
@@ -37,6 +37,13 @@ def _secret_key(instance_path: Path) -> str:
         finally:
             tmp.unlink(missing_ok=True)
     return key_file.read_text().strip()
+
+
+def audit_key(app) -> str:
+    """The key that signs audit anchors: ``AUDIT_KEY`` from the environment or the
+    settings file, else ``instance/audit_key`` (0600), created on first use. It must not
+    live in the database: whoever can rewrite the trail must not also be able to sign."""
+    return app.config.get("AUDIT_KEY") or _secret_key(Path(app.instance_path), "audit_key")
 
 
 def database_url(url: str) -> str:
@@ -73,9 +80,19 @@ def load(app, overrides: dict | None = None) -> None:
         JOF_ABSOLUTE_TIMEOUT=timedelta(hours=12),
         #: The browser drops the cookie no later than the absolute timeout.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        #: Failed logins per account inside the window before 429.
+        #: Login throttling (jof/core/throttle.py): failures of one account from one
+        #: address inside the window before that address gets 429 for that account ...
         JOF_LOGIN_MAX_FAILURES=5,
         JOF_LOGIN_WINDOW=timedelta(minutes=15),
+        #: ... failures from one address, any account, before it gets 429 for all ...
+        JOF_LOGIN_MAX_FAILURES_PER_ADDRESS=30,
+        #: ... and failures of one account, any address, before each next attempt waits
+        #: 1, 2, 4 ... seconds after the last failure, at most JOF_LOGIN_MAX_DELAY.
+        JOF_LOGIN_ACCOUNT_FREE_FAILURES=10,
+        JOF_LOGIN_MAX_DELAY=timedelta(seconds=60),
+        #: Reverse proxies in front of JOF that append to X-Forwarded-For (0: none, the
+        #: headers are ignored). The documented nginx site is one.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
         JOF_PASSWORD_MIN_LENGTH=12,
         JOF_API_TOKEN_TTL=timedelta(days=30),
         WTF_CSRF_TIME_LIMIT=None,  # bound by the session lifetime instead
@@ -99,5 +116,7 @@ def load(app, overrides: dict | None = None) -> None:
     if overrides:
         cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if not cfg.get("AUDIT_KEY") and os.environ.get("AUDIT_KEY"):
+        cfg["AUDIT_KEY"] = os.environ["AUDIT_KEY"]
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from jof.core import audit, auth, authz, safejson
@@ -150,6 +151,12 @@ def bearer_token() -> str | None:
 def init_app(app: Flask) -> None:
     # Before any blueprint adds its rules: every <int:...> is bounded.
     app.url_map.converters["int"] = IdConverter
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind that many reverse proxies, each appending to X-Forwarded-For: the client
+        # address (which the login throttle counts by) is the one the nearest trusted
+        # proxy saw. Without the setting the headers are ignored, since anyone can send them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json = safejson.StrictJSONProvider(app)
 
     @app.before_request
@@ -195,6 +202,9 @@ def init_app(app: Flask) -> None:
         else:
             db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if response.status_code == 429:
+            # Every 429 says when to come back; the throttles set the exact time.
+            response.headers.setdefault("Retry-After", "60")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -219,7 +229,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        return _error_response(exc.status, exc.detail, exc.errors, **exc.extra)
+        response = _error_response(exc.status, exc.detail, exc.errors, **exc.extra)
+        response.headers.update(exc.headers())
+        return response
 
     @app.errorhandler(MoneyError)
     def _money_error(exc: MoneyError):

@@ -7,7 +7,7 @@ rules hold from the HTML pages and the command line.
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -39,12 +39,15 @@ READERS_OF_AUDIT = (Role.AUDITOR, Role.ADMIN, Role.MANAGER)
 def create_token(data):
     """Exchange e-mail and password for a bearer token.
 
-    Wrong passwords count against the same limit as the login page: after 5 failures in
-    15 minutes the account answers 429, even to the right password, until the window
-    passes. The token lasts 30 days unless revoked.
+    Wrong passwords count against the same throttle as the login page: after 5 failures
+    for one account from one address in 15 minutes that address answers 429 for it,
+    even to the right password, until the window passes (the owner elsewhere still gets
+    in); 30 failures from one address throttle it for every account; many failures on
+    one account from anywhere make each attempt wait up to a minute. Every 429 carries
+    ``Retry-After``. The token lasts 30 days unless revoked.
     """
     try:
-        user = auth.authenticate(data["email"], data["password"])
+        user = auth.authenticate(data["email"], data["password"], request.remote_addr or "")
     except auth.Unauthorized:
         g.commit_on_error = True  # the failed attempt must count even though we answer 401
         raise

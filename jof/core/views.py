@@ -118,7 +118,7 @@ def login():
             g.commit_on_error = True  # the failure must count even though the page says no
             return render_template("core/login.html", form=form, error=exc.detail), 401
         except TooManyRequests as exc:
-            return render_template("core/login.html", form=form, error=exc.detail), 429
+            return render_template("core/login.html", form=form, error=exc.detail), 429, exc.headers()
         auth.start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("core/login.html", form=form, error=None)
