@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from jof.core import audit, auth, authz, services, workflow
 from jof.core import schemas as s
-from jof.core.apikit import Blueprint, page_schema, public
+from jof.core.apikit import Blueprint, if_match, page_schema, public
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.money import ExchangeRate
@@ -74,7 +74,8 @@ class Me(MethodView):
     def patch(self, data):
         """Change the caller's own settings (language); open to every role."""
         user = authz.require_user()
-        services.set_locale(user, data["locale"], current_app.config["JOF_LANGUAGES"])
+        with if_match(user, s.UserOut):
+            services.set_locale(user, data["locale"], current_app.config["JOF_LANGUAGES"])
         return user
 
 
@@ -113,7 +114,9 @@ class AgencyItem(MethodView):
         """Change an agency: limit, membership, dates, alternate, headcounts (administrator)."""
         user = authz.require_user()
         authz.ensure_can_change(user)
-        return services.update_agency(user, services.get_agency(code), data)
+        agency = services.get_agency(code)
+        with if_match(agency, s.AgencyOut):
+            return services.update_agency(user, agency, data)
 
 
 # --- users --------------------------------------------------------------------------------
@@ -155,7 +158,9 @@ class UserItem(MethodView):
         Deactivating or setting a password ends the user's sessions."""
         actor = authz.require_user()
         authz.ensure_can_change(actor)
-        return services.update_user(actor, services.get_user(actor, user_id), data)
+        target = services.get_user(actor, user_id)
+        with if_match(target, s.UserOut):
+            return services.update_user(actor, target, data)
 
 
 # --- exchange rates -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import send_file
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.errors import NotFound
 from jof.core.paging import page_of
 from jof.governance import schemas as s
@@ -44,8 +44,10 @@ class DecisionItem(MethodView):
     @blp.arguments(s.DecisionUpdate)
     @blp.response(200, s.DecisionOut)
     def patch(self, data, decision_id):
-        """Edit a draft; open and closed decisions never change (409)."""
-        return services.update_draft(authz.require_user(), services.get_decision(decision_id), data)
+        """Edit a draft; open and closed decisions never change (409). A stale If-Match is 409."""
+        decision = services.get_decision(decision_id)
+        with if_match(decision, s.DecisionOut):
+            return services.update_draft(authz.require_user(), decision, data)
 
 
 @blp.route("/decisions/<int:decision_id>/attachments")
@@ -158,12 +160,21 @@ class Pools(MethodView):
 
 @blp.route("/cost-pools/<int:pool_id>")
 class PoolItem(MethodView):
+    @blp.response(200, s.PoolOut)
+    @blp.errors(404)
+    def get(self, pool_id):
+        """One cost pool, with the ETag to send back as If-Match when correcting it."""
+        authz.require_user()
+        return services.get_cost_pool(pool_id)
+
     @blp.arguments(s.PoolUpdate)
     @blp.response(200, s.PoolOut)
     @blp.errors(409)
     def patch(self, data, pool_id):
         """Correct a pool's amount or description (manager), until the month is recorded."""
-        return services.update_cost_pool(authz.require_user(), services.get_cost_pool(pool_id), data)
+        pool = services.get_cost_pool(pool_id)
+        with if_match(pool, s.PoolOut):
+            return services.update_cost_pool(authz.require_user(), pool, data)
 
     @blp.response(204)
     @blp.errors(409)

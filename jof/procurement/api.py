@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.paging import PaginationQuery, page_of
 from jof.procurement import schemas as s
 from jof.procurement import services
@@ -58,7 +58,9 @@ class SupplierItem(MethodView):
     @blp.errors(403, 404, 422)
     def patch(self, data, supplier_id):
         user = authz.require_user()
-        return services.with_rating(services.update_supplier(user, services.get_supplier(supplier_id), data))
+        supplier = services.get_supplier(supplier_id)
+        with if_match(supplier, s.SupplierOut, services.with_rating):
+            return services.with_rating(services.update_supplier(user, supplier, data))
 
 
 @blp.route("/suppliers/<int:supplier_id>/status", methods=["POST"])
