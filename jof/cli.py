@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from jof.core.db import db
 
@@ -110,12 +110,59 @@ def audit_anchor(output: str | None):
         click.echo(text, nl=False)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file: str):
+    """Back up the whole database to FILE (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from pathlib import Path
+
+    from jof.core import backup
+
+    try:
+        backup.backup(db.engine, Path(file))
+    except backup.BackupError as exc:
+        click.echo(f"backup failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace the content of a database that already holds data.")
+@with_appcontext
+def restore_command(file: str, force: bool):
+    """Restore a backup from `jof backup` into this (empty) database, then verify the
+    audit trail; exit 1 if either fails."""
+    from pathlib import Path
+
+    from jof.core import audit, backup
+    from jof.core.db import read_only
+
+    db.session.remove()
+    try:
+        backup.restore(db.engine, Path(file), force=force)
+    except backup.BackupError as exc:
+        click.echo(f"restore refused: {exc}", err=True)
+        sys.exit(1)
+    with read_only():
+        result = audit.verify()
+        db.session.rollback()
+    rows = sum(backup.rows_held(db.engine).values())
+    if not result.ok:
+        click.echo(f"restored {rows} rows, but the audit trail is TAMPERED at {result.first_bad}: "
+                   f"{result.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {rows} rows from {file}; audit trail intact: {result.checked} events checked")
+
+
 def init_app(app: Flask) -> None:
     from jof.billing.cli import billing_cli
     from jof.governance.cli import governance_cli
     from jof.ict.cli import ict_cli
 
-    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli, billing_cli):
+    for group in (demo_cli, user_cli, audit_cli, governance_cli, ict_cli, billing_cli,
+                  backup_command, restore_command):
         app.cli.add_command(group)
 
 
