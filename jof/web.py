@@ -9,6 +9,7 @@ has its writes committed whatever the status.
 
 from __future__ import annotations
 
+import csv
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
@@ -232,6 +233,14 @@ def init_app(app: Flask) -> None:
         response = _error_response(exc.status, exc.detail, exc.errors, **exc.extra)
         response.headers.update(exc.headers())
         return response
+
+    @app.errorhandler(csv.Error)
+    def _unreadable_csv(exc: csv.Error):
+        """An imported CSV that Python's reader cannot read (e.g. a bare carriage return
+        inside a field): the sender's file is at fault, not the server."""
+        db.session.rollback()
+        message = _("The CSV cannot be read: %(reason)s.", reason=str(exc))
+        return _error_response(422, message, {"csv": [message]})
 
     @app.errorhandler(MoneyError)
     def _money_error(exc: MoneyError):

@@ -245,3 +245,14 @@ def test_a_text_attachment_is_served_with_one_charset(api, app):
     assert r.headers["Content-Type"].lower().count("charset") == 1, r.headers["Content-Type"]
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id))) > 0
+
+
+# --- CSV imports ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url, who", [("/api/v1/travel/dsa-rates/import", MANAGER),
+                                      ("/api/v1/exchange-rates/import", ADMIN)])
+def test_a_csv_the_reader_cannot_read_is_a_422_not_a_500(api, url, who):
+    """Found by schemathesis: a bare carriage return inside an unquoted field."""
+    r = api(who).post(url, json={"csv": "\u00bd\r\u0089"})
+    assert "csv" in _problem(r, 422)["errors"]
