@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from jof.core.db import db
 
@@ -52,14 +52,31 @@ def user_create(email, name, roles, agency, lines, password):
 
 
 @audit_cli.command("verify")
-def audit_verify():
+@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="An anchor from `jof audit anchor`: also prove no event up to it was rewritten, "
+                   "removed or truncated.")
+def audit_verify(anchor_file: str | None):
     """Check the hash chain; exit 1 naming the first event that was tampered with."""
-    from jof.core import audit
+    from jof.core import anchor, audit
     from jof.core.db import read_only
 
     with read_only():  # a reader: on SQLite it must not hold the write lock meanwhile
-        result = audit.verify()
+        try:
+            if anchor_file:
+                checked = anchor.check(anchor.read(open(anchor_file, encoding="utf-8").read()))
+            else:
+                result = audit.verify()
+        except anchor.AnchorError as exc:
+            db.session.rollback()
+            click.echo(f"audit anchor refused: {exc}", err=True)
+            sys.exit(2)
         db.session.rollback()
+    if anchor_file:
+        if not checked.ok:
+            click.echo(f"audit trail {checked.detail}", err=True)
+            sys.exit(1)
+        click.echo(checked.detail)
+        return
     if result.ok:
         click.echo(f"audit trail intact: {result.checked} events checked")
         return
@@ -68,9 +85,80 @@ def audit_verify():
     sys.exit(1)
 
 
+@audit_cli.command("anchor")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the anchor to this file (default: standard output).")
+def audit_anchor(output: str | None):
+    """Write the chain's head (seq, hash, HMAC signature) for the auditor to keep elsewhere."""
+    import json
+
+    from jof.core import anchor
+
+    try:
+        taken = anchor.take()
+        db.session.commit()  # the deferred events it sealed
+    except anchor.AnchorError as exc:
+        db.session.rollback()
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    text = json.dumps(taken, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"anchor of seq {taken['seq']} written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file: str):
+    """Back up the whole database to FILE (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from pathlib import Path
+
+    from jof.core import backup
+
+    try:
+        backup.backup(db.engine, Path(file))
+    except backup.BackupError as exc:
+        click.echo(f"backup failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace the content of a database that already holds data.")
+@with_appcontext
+def restore_command(file: str, force: bool):
+    """Restore a backup from `jof backup` into this (empty) database, then verify the
+    audit trail; exit 1 if either fails."""
+    from pathlib import Path
+
+    from jof.core import audit, backup
+    from jof.core.db import read_only
+
+    db.session.remove()
+    try:
+        backup.restore(db.engine, Path(file), force=force)
+    except backup.BackupError as exc:
+        click.echo(f"restore refused: {exc}", err=True)
+        sys.exit(1)
+    with read_only():
+        result = audit.verify()
+        db.session.rollback()
+    rows = sum(backup.rows_held(db.engine).values())
+    if not result.ok:
+        click.echo(f"restored {rows} rows, but the audit trail is TAMPERED at {result.first_bad}: "
+                   f"{result.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {rows} rows from {file}; audit trail intact: {result.checked} events checked")
+
+
 def init_app(app: Flask) -> None:
     """Core's commands; each line adds its own group in its ``install(app)``."""
-    for group in (demo_cli, user_cli, audit_cli):
+    for group in (demo_cli, user_cli, audit_cli, backup_command, restore_command):
         app.cli.add_command(group)
 
 

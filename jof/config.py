@@ -7,36 +7,10 @@ instance folder on first run, so a fresh checkout is safe and restarts keep sess
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
-
-def _secret_key(instance_path: Path) -> str:
-    """The instance's key, created on first run: readable by its owner only, and written
-    whole before it appears, so workers starting together all read the same key."""
-    key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        key = secrets.token_urlsafe(48)
-        tmp = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(key)
-                f.flush()
-                os.fsync(f.fileno())
-            os.link(tmp, key_file)  # fails if another process got there first: use theirs
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links: create it exclusively instead
-            try:
-                with os.fdopen(os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as f:
-                    f.write(key)
-            except FileExistsError:
-                pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return key_file.read_text().strip()
+from jof.core.keyfile import instance_key as _secret_key
 
 
 def database_url(url: str) -> str:
@@ -52,22 +26,40 @@ def load(app, overrides: dict | None = None) -> None:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     cfg = app.config
+    production = os.environ.get("JOF_ENV", "development") == "production"
     cfg.update(
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance / 'jof.db'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("JOF_ENV", "development") == "production",
+        SESSION_COOKIE_SECURE=production,
+        #: HTTPS only: HSTS on every response (jof/web.py).
+        JOF_PRODUCTION=production,
+        #: Bodies larger than this are refused with 413 before they are read (issue 11).
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        #: The routes that receive files (attachments, CSV imports): the attachment limit
+        #: of 5 MB plus room for the multipart envelope.
+        JOF_MAX_UPLOAD_LENGTH=5 * 1024 * 1024 + 64 * 1024,
         SESSION_COOKIE_NAME="jof_session",
         #: DESIGN §9: idle timeout 30 min, absolute 12 h.
         JOF_IDLE_TIMEOUT=timedelta(minutes=30),
         JOF_ABSOLUTE_TIMEOUT=timedelta(hours=12),
         #: The browser drops the cookie no later than the absolute timeout.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        #: Failed logins per account inside the window before 429.
+        #: Login throttling (jof/core/throttle.py): failures of one account from one
+        #: address inside the window before that address gets 429 for that account ...
         JOF_LOGIN_MAX_FAILURES=5,
         JOF_LOGIN_WINDOW=timedelta(minutes=15),
+        #: ... failures from one address, any account, before it gets 429 for all ...
+        JOF_LOGIN_MAX_FAILURES_PER_ADDRESS=30,
+        #: ... and failures of one account, any address, before each next attempt waits
+        #: 1, 2, 4 ... seconds after the last failure, at most JOF_LOGIN_MAX_DELAY.
+        JOF_LOGIN_ACCOUNT_FREE_FAILURES=10,
+        JOF_LOGIN_MAX_DELAY=timedelta(seconds=60),
+        #: Reverse proxies in front of JOF that append to X-Forwarded-For (0: none, the
+        #: headers are ignored). The documented nginx site is one.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
         JOF_PASSWORD_MIN_LENGTH=12,
         JOF_API_TOKEN_TTL=timedelta(days=30),
         WTF_CSRF_TIME_LIMIT=None,  # bound by the session lifetime instead
@@ -91,5 +83,7 @@ def load(app, overrides: dict | None = None) -> None:
     if overrides:
         cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if not cfg.get("AUDIT_KEY") and os.environ.get("AUDIT_KEY"):
+        cfg["AUDIT_KEY"] = os.environ["AUDIT_KEY"]
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)

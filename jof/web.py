@@ -9,6 +9,7 @@ has its writes committed whatever the status.
 
 from __future__ import annotations
 
+import csv
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
@@ -16,10 +17,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from jof.core import audit, auth, authz
+from jof.core import audit, auth, authz, safejson
 from jof.core.db import db, write_intent
 from jof.core.errors import DomainError, Forbidden, ValidationFailed, problem
 from jof.core.money import MoneyError
@@ -92,19 +94,71 @@ def refuse_nul_characters() -> None:
             if NUL in key or any(NUL in v for v in values):
                 fields.append(key)
     if request.is_json:
-        try:
-            fields += _nul_fields(request.get_json(silent=True))
-        except RecursionError:
-            raise ValidationFailed({"_body": [_("The JSON body is nested too deeply.")]},
-                                   _("The JSON body is nested too deeply.")) from None
+        fields += _nul_fields(_strict_json_body())
     if fields:
         raise ValidationFailed({f.replace(NUL, "\\x00"): [NUL_MESSAGE] for f in fields},
                                _("The data sent contains a NUL character (\\x00)."))
 
 
+def _strict_json_body():
+    """The JSON body parsed strictly (:mod:`jof.core.safejson`), or None when it is not
+    JSON at all (the API's parser answers that with its own 422).
+
+    Hostile but well-formed JSON (a lone surrogate, a number of thousands of digits,
+    deep nesting) is refused here, before any handler, with a 422 naming the place.
+    """
+    raw = request.get_data(cache=True)
+    if not raw:
+        return None
+    try:
+        return safejson.loads(raw)
+    except safejson.UnsafeJSON as exc:
+        raise ValidationFailed({exc.where: [exc.message]}, exc.message) from None
+    except ValueError:
+        return None
+
+
+#: Endpoints that receive files or CSV imports: they may send up to the attachment limit.
+UPLOAD_ENDPOINTS = frozenset({
+    "governance_api.Attachments", "governance.attach",
+    "core_api.import_rates", "core.rates_import",
+    "travel_api.import_rates", "travel.import_rates",
+})
+
+
+def limit_body_size(app: Flask) -> None:
+    """Refuse a body over the limit on its declared length, before a byte is read.
+
+    Werkzeug enforces ``request.max_content_length`` when the body is read (also for a
+    chunked body, which declares no length); checking the declared length first means a
+    100 MB body is refused without being received, parsed or held in memory.
+    """
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = app.config["JOF_MAX_UPLOAD_LENGTH"]
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(_("The request body is too large: at most %(kb)s KB.", kb=limit // 1024))
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; the scheme name is
+    case-insensitive (RFC 9110 §11.1), so ``bearer`` works too."""
+    scheme, _sep, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def init_app(app: Flask) -> None:
     # Before any blueprint adds its rules: every <int:...> is bounded.
     app.url_map.converters["int"] = IdConverter
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind that many reverse proxies, each appending to X-Forwarded-For: the client
+        # address (which the login throttle counts by) is the one the nearest trusted
+        # proxy saw. Without the setting the headers are ignored, since anyone can send them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.json = safejson.StrictJSONProvider(app)
 
     @app.before_request
     def _begin():
@@ -112,10 +166,11 @@ def init_app(app: Flask) -> None:
         g._write_token = write_intent.set(request.method not in SAFE_METHODS)
         g.user = None
         g.api_token = None
+        limit_body_size(app)
         if is_api_request():
-            header = request.headers.get("Authorization", "")
-            if header.startswith("Bearer "):
-                found = auth.user_from_token(header[7:].strip())
+            token = bearer_token()
+            if token:
+                found = auth.user_from_token(token)
                 if found:
                     g.user, g.api_token = found
         else:
@@ -148,14 +203,21 @@ def init_app(app: Flask) -> None:
         else:
             db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if response.status_code == 429:
+            # Every 429 says when to come back; the throttles set the exact time.
+            response.headers.setdefault("Retry-After", "60")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
+        if app.config["JOF_PRODUCTION"]:
+            # Production is served over HTTPS only (the session cookie is Secure): tell the
+            # browser never to try plain HTTP for a year.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if g.get("user") is not None or is_api_request():
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -168,7 +230,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        return _error_response(exc.status, exc.detail, exc.errors, **exc.extra)
+        response = _error_response(exc.status, exc.detail, exc.errors, **exc.extra)
+        response.headers.update(exc.headers())
+        return response
+
+    @app.errorhandler(csv.Error)
+    def _unreadable_csv(exc: csv.Error):
+        """An imported CSV that Python's reader cannot read (e.g. a bare carriage return
+        inside a field): the sender's file is at fault, not the server."""
+        db.session.rollback()
+        message = _("The CSV cannot be read: %(reason)s.", reason=str(exc))
+        return _error_response(422, message, {"csv": [message]})
 
     @app.errorhandler(MoneyError)
     def _money_error(exc: MoneyError):

@@ -15,6 +15,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -102,7 +103,7 @@ def _empty_tables(request):
         # written must not break every other test.
         existing = set(sa_inspect(db.engine).get_table_names())
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
-        with db.engine.begin() as conn:
+        with db.engine.begin() as conn, audit_guard_lifted(conn):
             if conn.dialect.name == "postgresql":
                 # DELETE of a few rows is ~50x faster than TRUNCATE of every table; the
                 # agency ↔ user cycle is broken first.
@@ -114,6 +115,29 @@ def _empty_tables(request):
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 for t in tables:
                     conn.exec_driver_sql(f'DELETE FROM "{t}"')
+
+
+@contextmanager
+def audit_guard_lifted(conn):
+    """Inside ``conn``'s transaction, the audit trail's append-only triggers (migration
+    hard1) do not fire: for emptying tables between tests, and for tests that play a
+    tamperer who owns the schema (and so can drop triggers).
+
+    PostgreSQL: ``session_replication_role = replica`` for this transaction (the test
+    server's user is a superuser). SQLite: the triggers are dropped and made again from
+    their own stored SQL, in the same transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        yield
+        return
+    triggers = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'").all()
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in triggers:
+        conn.exec_driver_sql(sql)
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ rules hold from the HTML pages and the command line.
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.views import MethodView
 from sqlalchemy import select
 
 from jof.core import audit, auth, authz, services, workflow
 from jof.core import schemas as s
-from jof.core.apikit import Blueprint, page_schema, public
+from jof.core.apikit import Blueprint, if_match, page_schema, public
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.money import ExchangeRate
@@ -41,12 +39,15 @@ READERS_OF_AUDIT = (Role.AUDITOR, Role.ADMIN, Role.MANAGER)
 def create_token(data):
     """Exchange e-mail and password for a bearer token.
 
-    Wrong passwords count against the same limit as the login page: after 5 failures in
-    15 minutes the account answers 429, even to the right password, until the window
-    passes. The token lasts 30 days unless revoked.
+    Wrong passwords count against the same throttle as the login page: after 5 failures
+    for one account from one address in 15 minutes that address answers 429 for it,
+    even to the right password, until the window passes (the owner elsewhere still gets
+    in); 30 failures from one address throttle it for every account; many failures on
+    one account from anywhere make each attempt wait up to a minute. Every 429 carries
+    ``Retry-After``. The token lasts 30 days unless revoked.
     """
     try:
-        user = auth.authenticate(data["email"], data["password"])
+        user = auth.authenticate(data["email"], data["password"], request.remote_addr or "")
     except auth.Unauthorized:
         g.commit_on_error = True  # the failed attempt must count even though we answer 401
         raise
@@ -73,7 +74,8 @@ class Me(MethodView):
     def patch(self, data):
         """Change the caller's own settings (language); open to every role."""
         user = authz.require_user()
-        services.set_locale(user, data["locale"], current_app.config["JOF_LANGUAGES"])
+        with if_match(user, s.UserOut):
+            services.set_locale(user, data["locale"], current_app.config["JOF_LANGUAGES"])
         return user
 
 
@@ -112,7 +114,9 @@ class AgencyItem(MethodView):
         """Change an agency: limit, membership, dates, alternate, headcounts (administrator)."""
         user = authz.require_user()
         authz.ensure_can_change(user)
-        return services.update_agency(user, services.get_agency(code), data)
+        agency = services.get_agency(code)
+        with if_match(agency, s.AgencyOut):
+            return services.update_agency(user, agency, data)
 
 
 # --- users --------------------------------------------------------------------------------
@@ -154,7 +158,9 @@ class UserItem(MethodView):
         Deactivating or setting a password ends the user's sessions."""
         actor = authz.require_user()
         authz.ensure_can_change(actor)
-        return services.update_user(actor, services.get_user(actor, user_id), data)
+        target = services.get_user(actor, user_id)
+        with if_match(target, s.UserOut):
+            return services.update_user(actor, target, data)
 
 
 # --- exchange rates -----------------------------------------------------------------------
@@ -176,10 +182,7 @@ class Rates(MethodView):
     @blp.response(201, s.RateOut)
     def post(self, data):
         """Set (or correct) one month's rate for a currency (administrator)."""
-        actor = authz.require_user()
-        authz.ensure_can_change(actor)
-        year, month = (int(x) for x in data["month"].split("-"))
-        return services.set_rate(actor, data["currency"], date(year, month, 1), data["units_per_usd"])
+        return services.set_rate(authz.require_user(), data["currency"], data["month"], data["units_per_usd"])
 
 
 @blp.route("/exchange-rates/import", methods=["POST"])

@@ -15,7 +15,10 @@ things the lines should not have to remember:
 
 from __future__ import annotations
 
+import hashlib
 import http
+import json
+from contextlib import contextmanager
 from copy import deepcopy
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +29,8 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from jof.core.errors import Unauthorized, ValidationFailed, flatten_field_errors
+from jof.core.db import db
+from jof.core.errors import Conflict, Unauthorized, ValidationFailed, flatten_field_errors
 from jof.core.money import MAX_AMOUNT
 
 
@@ -66,6 +70,9 @@ class DecimalString(ma.fields.Decimal):
 
     #: Above any amount or rate JOF handles, and within a 64-bit column at 6 decimals.
     MAX_ABS = MAX_AMOUNT
+    #: What an amount looks like: ASCII digits only. ``Decimal`` also reads other
+    #: scripts' digits ("١٢٣" is 123) and underscores ("1_000"), which nobody means in
+    #: an amount and which a person checking the request would misread.
 
     def __init__(self, places: int = 2, **kw):
         kw.setdefault("metadata", {}).setdefault(
@@ -77,6 +84,8 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError("Send amounts as strings (e.g. \"1250.00\"), not as floats.")
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ma.ValidationError("Send amounts as strings, e.g. \"1250.00\".")
+        if isinstance(value, str) and (not value.isascii() or "_" in value):
+            raise ma.ValidationError("Not a valid number: write it with the digits 0-9 and a point.")
         try:
             exact = Decimal(value) if isinstance(value, int) else Decimal(value.strip())
         except (InvalidOperation, ValueError):
@@ -184,6 +193,69 @@ class _Parser(FlaskParser):
         raise ValidationFailed(merge_locations(error.messages))
 
 
+# --- optimistic locking of PATCH: ETag / If-Match ------------------------------------------
+
+
+def representation_etag(data) -> str:
+    """The entity tag of a JSON representation: a digest of its canonical form, so the
+    body a GET returned and the same object dumped again give the same tag."""
+    canonical = json.dumps(json.loads(current_app.json.dumps(data)), sort_keys=True,
+                           separators=(",", ":"))
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:40] + '"'
+
+
+class StaleWrite(Conflict):
+    """409: the object changed since the caller read it (its ``If-Match`` is stale)."""
+
+    def __init__(self, current_etag: str):
+        super().__init__("This was changed since you read it: GET it again (its ETag is in this "
+                         "answer) and send your change with the new If-Match.")
+        self.current_etag = current_etag
+
+    def headers(self) -> dict[str, str]:
+        return {"ETag": self.current_etag}
+
+
+@contextmanager
+def if_match(obj, schema, represent=None):
+    """Refuse a PATCH whose ``If-Match`` no longer names the object's representation.
+
+    Every single-object GET and PATCH of a resource that can be patched answers with an
+    ``ETag``; a client that sends it back as ``If-Match`` gets 409 instead of silently
+    overwriting someone else's change (like a stale ``version`` on a transition). The
+    row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers are
+    serialised anyway), so two writers holding the same tag cannot both pass. Without
+    ``If-Match`` the change is applied as before.
+
+    Used as ``with if_match(obj, Schema): return services.update(...)``: the tag is
+    compared before the change, but a stale one is refused only after the service ran,
+    so its permission checks answer first (a requester learns 403, not whether the
+    object changed); the 409 then rolls the change back.
+    """
+    header = request.headers.get("If-Match")
+    current = None
+    if header:
+        db.session.refresh(obj, with_for_update=True)
+        current = representation_etag(schema().dump(represent(obj) if represent else obj))
+        tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+        if "*" in tags or current in tags:
+            current = None
+    yield
+    if current is not None:
+        raise StaleWrite(current)
+
+
+#: Patchable resources locked by a ``version`` in the body instead: an ICT ticket's
+#: representation holds the SLA seconds left, so a digest of it changes every second.
+VERSIONED_ENDPOINTS = frozenset({"ict_api.TicketItem"})
+
+
+def _patchable_route() -> bool:
+    rule = request.url_rule
+    return (rule is not None and "PATCH" in (rule.methods or ())
+            and request.endpoint not in VERSIONED_ENDPOINTS)
+
+
 def public(func):
     """Mark an API operation as open to anonymous callers (only the token exchange is)."""
     func._jof_public = True
@@ -215,6 +287,7 @@ class Blueprint(_Blueprint):
         super().__init__(*args, **kwargs)
         self.before_request(self._require_caller)
         self.after_request(self._challenge)
+        self.after_request(self._etag)
         self._prepare_doc_cbks.append(self._prepare_problem_doc)
 
     @staticmethod
@@ -232,9 +305,24 @@ class Blueprint(_Blueprint):
         return response
 
     @staticmethod
+    def _etag(response):
+        """An ``ETag`` on the representation of every object that can be patched."""
+        if (request.method in ("GET", "PATCH") and response.status_code == 200
+                and response.mimetype == "application/json" and _patchable_route()
+                and "ETag" not in response.headers):
+            response.headers["ETag"] = representation_etag(response.get_json())
+        return response
+
+    @staticmethod
     def _prepare_problem_doc(doc, doc_info, *, method, **kwargs):
-        """401 on every non-public operation, 403 on every change (the auditor's answer)."""
+        """401 on every non-public operation, 403 on every change (the auditor's answer),
+        ``If-Match`` and 409 on every PATCH."""
         responses = doc.setdefault("responses", {})
+        if method == "patch":
+            doc.setdefault("parameters", []).append({
+                "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+                "description": "The ETag of the object as last read; a stale one answers 409."})
+            responses.setdefault(409, http.HTTPStatus(409).name)
         if doc_info.get("jof_public"):
             doc["security"] = []
         else:

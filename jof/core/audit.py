@@ -130,10 +130,22 @@ def object_key(obj) -> tuple[str, str]:
     return type(obj).__tablename__, str(ident)
 
 
+#: Events that may be written *deferred*: inserted outside the chain, without the chain
+#: lock, and sealed by the next transaction that seals (a failed login: an attacker
+#: must not be able to make every request queue on the chain lock).
+DEFERRED_ACTIONS = frozenset({"auth.login_failed"})
+
+
 def record(actor, action: str, obj=None, *, before: dict | None = None,
            after: dict | None = None, object_type: str | None = None,
-           object_id: str | None = None) -> AuditEvent:
-    """Write an audit event in the current transaction."""
+           object_id: str | None = None, deferred: bool = False) -> AuditEvent:
+    """Write an audit event in the current transaction.
+
+    ``deferred`` (only for :data:`DEFERRED_ACTIONS`) leaves the event out of this
+    transaction's seal: it takes its place in the chain when the next seal runs.
+    """
+    if deferred and action not in DEFERRED_ACTIONS:
+        raise ValueError(f"{action} cannot be deferred")
     if obj is not None:
         db.session.flush()  # so the object has its id
         otype, oid = object_key(obj)
@@ -151,7 +163,8 @@ def record(actor, action: str, obj=None, *, before: dict | None = None,
         request_id=current_request_id(),
     )
     db.session.add(ev)
-    db.session.info.setdefault("audit_unsealed", []).append(ev)
+    if not deferred:
+        db.session.info.setdefault("audit_unsealed", []).append(ev)
     return ev
 
 
@@ -170,7 +183,22 @@ def _seal_chain(session: Session) -> None:
     # Write the transaction's changes first, so the chain lock below is the last lock
     # this transaction takes and is held only until the commit that follows.
     session.flush()
-    for ev in pending:
+    _seal(session, pending)
+
+
+def _seal(session: Session, pending: list[AuditEvent]) -> int:
+    """Give the waiting deferred events, then ``pending``, their places in the chain."""
+    # Deferred events committed by others go first, in the order they were written. Their
+    # row locks come before the chain lock, in that order for every sealer; a sealer that
+    # waited for them sees them sealed and skips them (PostgreSQL re-checks the condition).
+    mine = [ev.id for ev in pending]
+    waiting = session.scalars(
+        select(AuditEvent).where(AuditEvent.seq.is_(None), AuditEvent.hash.is_(None),
+                                 AuditEvent.action.in_(DEFERRED_ACTIONS), AuditEvent.id.not_in(mine))
+        .order_by(AuditEvent.id).with_for_update()
+    ).all()
+    events = [*waiting, *pending]
+    for ev in events:
         seq = next_value(CHAIN_COUNTER)  # row lock: one sealer at a time
         prev = GENESIS if seq == 1 else session.scalar(
             select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)
@@ -186,6 +214,13 @@ def _seal_chain(session: Session) -> None:
         ev.prev_hash = prev
         ev.hash = ev.compute_hash(prev)
     session.flush()
+    return len(events)
+
+
+def seal_deferred() -> int:
+    """Seal the deferred events still waiting (before an anchor is taken); the caller
+    commits. Returns how many were sealed."""
+    return _seal(db.session, [])
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -202,18 +237,24 @@ class VerifyResult:
     #: Which event breaks the chain first ("seq 17", or "id 40" for one outside it).
     first_bad: str | None = None
     reason: str = ""
+    #: The hash of the last event checked (of event ``checked``), when the chain is intact.
+    head_hash: str = GENESIS
+    #: The hash of the event ``verify(remember=...)`` asked for, if the chain has it.
+    remembered_hash: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.first_bad is None
 
 
-def verify(batch: int = 5000) -> VerifyResult:
+def verify(batch: int = 5000, remember: int | None = None) -> VerifyResult:
     """Walk the chain in order and report the first event that does not match.
 
     Reads plain rows (not ORM objects), so it leaves the caller's session alone. Safe
     while others write: the chain length is read first, and every event up to it was
     committed with it, so events sealed meanwhile can only lengthen the walk.
+    ``remember``: a sequence number whose hash the result keeps (``remembered_hash``),
+    to compare with an anchor.
     """
     table = AuditEvent.__table__
 
@@ -225,6 +266,7 @@ def verify(batch: int = 5000) -> VerifyResult:
     expected_seq = 1
     checked = 0
     last_seq = 0
+    remembered = None
     while True:
         rows = db.session.execute(
             select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
@@ -239,6 +281,8 @@ def verify(batch: int = 5000) -> VerifyResult:
             if _chain_hash(ev, prev) != ev.hash:
                 return VerifyResult(checked, f"seq {ev.seq}", "its content does not match its hash")
             prev = ev.hash
+            if ev.seq == remember:
+                remembered = ev.hash
             expected_seq += 1
             checked += 1
             last_seq = ev.seq
@@ -250,10 +294,11 @@ def verify(batch: int = 5000) -> VerifyResult:
     if last_seq > sealed:
         return VerifyResult(checked, f"seq {sealed + 1}",
                             f"the event is beyond the sealed chain (sealed up to seq {sealed})")
-    unsealed = db.session.scalar(select(table.c.id).where(table.c.seq.is_(None)).limit(1))
+    unsealed = db.session.scalar(select(table.c.id).where(
+        table.c.seq.is_(None), (table.c.action.not_in(DEFERRED_ACTIONS)) | table.c.hash.is_not(None)).limit(1))
     if unsealed is not None:
         return VerifyResult(checked, f"id {unsealed}", "the event is outside the chain")
-    return VerifyResult(checked)
+    return VerifyResult(checked, head_hash=prev, remembered_hash=remembered)
 
 
 def events_query(actor: str | None = None, action: str | None = None,
@@ -266,7 +311,8 @@ def events_query(actor: str | None = None, action: str | None = None,
     if actor:
         stmt = stmt.where(AuditEvent.actor_email == actor.strip().lower())
     if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action.strip()))
+        # A prefix, literally: ``%`` and ``_`` in the filter match themselves only.
+        stmt = stmt.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type.strip())
     if object_id:

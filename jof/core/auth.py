@@ -3,7 +3,8 @@
 Passwords use argon2id at t=2, m=19 MiB, p=1 (OWASP ASVS 5.0 App. C minimum; ~28 ms
 here). The cookie session carries the user's ``session_version``: logout and password
 change bump it server-side, so an old cookie is dead even if someone kept a copy.
-Failed logins are rows in the database, so the limit holds across gunicorn workers.
+Failed logins are rows in the database, so the throttle (:mod:`jof.core.throttle`)
+holds across gunicorn workers.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, session
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
-from jof.core import audit
-from jof.core.counters import next_value
+from jof.core import audit, throttle
 from jof.core.db import db
-from jof.core.errors import TooManyRequests, Unauthorized, ValidationFailed
-from jof.core.people import ApiToken, LoginAttempt, User
+from jof.core.errors import TooManyRequests, Unauthorized, ValidationFailed  # noqa: F401 (re-exported)
+from jof.core.people import ApiToken, User
 from jof.core.timeutil import utcnow
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -49,44 +49,32 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def failures_in_window(email: str) -> int:
-    since = utcnow() - current_app.config["JOF_LOGIN_WINDOW"]
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.email == email, LoginAttempt.at > since)
-    ) or 0
-
-
-def _serialise_logins(email: str) -> None:
-    """Queue concurrent logins to one account behind a row lock, held to the commit.
-
-    Counting failures, verifying and recording the failure are three statements; without
-    the lock, 30 parallel wrong guesses on PostgreSQL all counted 0-4 failures before any
-    was recorded and 18 got to try a password (the limit is 5). The counter row is keyed
-    by a digest, so any e-mail fits its column.
-    """
-    next_value("login:" + hashlib.sha256(email.encode()).hexdigest()[:32])
-
-
 def authenticate(email: str, password: str, remote_addr: str = "") -> User:
-    """Check a login; on :class:`Unauthorized` the caller must still commit (the failure
-    counts), which the request boundary does when ``g.commit_on_error`` is set."""
+    """Check a login from ``remote_addr``; on :class:`Unauthorized` the caller must still
+    commit (the failure counts), which the request boundary does when
+    ``g.commit_on_error`` is set. :mod:`jof.core.throttle` says when to refuse (429)
+    before any password is verified.
+
+    A failure for an existing account is audited, but *deferred*: the event is sealed
+    into the chain by the next transaction that seals, so failures never queue on the
+    chain lock. A failure for an unknown e-mail writes no audit event at all (only the
+    throttle's row): the trail records what happened to accounts, and an attacker
+    spraying made-up addresses must not be able to grow it.
+    """
     email = normalise_email(email)[:254]
-    limit = current_app.config["JOF_LOGIN_MAX_FAILURES"]
-    _serialise_logins(email)
-    if failures_in_window(email) >= limit:
-        minutes = int(current_app.config["JOF_LOGIN_WINDOW"].total_seconds() // 60)
-        raise TooManyRequests(
-            f"Too many failed logins for this account. Wait {minutes} minutes and try again, "
-            "or ask an administrator to reset your password."
-        )
+    address = (remote_addr or "")[:64]
+    throttle.serialise(email, address)
+    throttle.check(email, address)
     user = db.session.scalar(select(User).where(User.email == email))
     if not check_password(user, password) or not user.active:
-        db.session.add(LoginAttempt(email=email, at=utcnow(), remote_addr=remote_addr[:64]))
-        audit.record(None, "auth.login_failed", object_type="user", object_id=email[:80])
+        throttle.record_failure(email, address)
+        if user is not None:
+            audit.record(None, "auth.login_failed", object_type="user", object_id=email[:80],
+                         after={"remote_addr": address}, deferred=True)
         raise Unauthorized("Wrong e-mail or password.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    throttle.forget_failures(email, address)
     audit.record(user, "auth.login", user)
     return user
 

@@ -19,6 +19,10 @@ class DomainError(Exception):
         self.errors = errors or {}
         self.extra = extra
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer must carry."""
+        return {}
+
 
 class NotFound(DomainError):
     status = 404
@@ -42,7 +46,17 @@ class ValidationFailed(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """429; says when to come back (``Retry-After``, in seconds) on every answer."""
+
     status = 429
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None, *,
+                 retry_after: int = 60, **extra):
+        super().__init__(detail, errors, **extra)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unauthorized(DomainError):

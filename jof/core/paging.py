@@ -23,7 +23,9 @@ PAGE_MESSAGE = f"Page must be a whole number from 1 to {MAX_PAGE}."
 
 
 class PaginationQuery(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE, error=PAGE_MESSAGE),
+    page = ma.fields.Integer(load_default=1, strict=False,
+                             validate=ma.validate.Range(min=1, max=MAX_PAGE, error=PAGE_MESSAGE),
+                             error_messages={"invalid": PAGE_MESSAGE},
                              metadata={"description": f"Page number, from 1 (at most {MAX_PAGE})."})
     per_page = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE),
                                  metadata={"description": f"Items per page (default 25, at most {MAX_PER_PAGE})."})

@@ -178,11 +178,12 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed logins, kept in the database so the limit holds across workers."""
+    """Failed logins, kept in the database so the throttle holds across workers."""
 
     __tablename__ = "login_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    #: The client address (behind TRUSTED_PROXIES, from X-Forwarded-For): the throttle counts by it.
+    remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)

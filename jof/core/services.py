@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from jof.core import audit, auth, authz
+from jof.core import audit, auth, authz, calendar
 from jof.core.apikit import DecimalString
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
@@ -224,9 +224,24 @@ def set_locale(actor: User, locale: str, languages: dict) -> None:
 # --- UN operational rates of exchange ----------------------------------------------------
 
 
-def set_rate(actor: User, currency: str, month: date, units_per_usd: Decimal) -> ExchangeRate:
+def parse_month(text: str) -> date | None:
+    """``YYYY-MM`` as the first of that month, or None when it is not a month JOF
+    accepts (core's calendar: 2000-01 to 2099-12; ``0000-01`` names no month at all)."""
+    try:
+        return calendar.parse_month(text)
+    except ValidationFailed:
+        return None
+
+
+def set_rate(actor: User, currency: str, month: date | str, units_per_usd: Decimal) -> ExchangeRate:
+    """Set one month's rate; ``month`` is a date or ``YYYY-MM``, read only once the actor
+    is known to be the administrator (nobody else learns what is wrong with the data)."""
     _admin(actor)
     errors = _rate_errors(currency, units_per_usd)
+    if isinstance(month, str):
+        month = parse_month(month)
+        if month is None:
+            errors["month"] = [calendar.MONTH_MESSAGE]
     if errors:
         raise ValidationFailed(errors)
     month = month.replace(day=1)
@@ -283,11 +298,9 @@ def import_rates_csv(actor: User, text: str) -> ImportReport:
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         currency = row["currency"].upper()
         errors = _rate_errors(currency, row["units_per_usd"])
-        try:
-            year, month = (int(x) for x in row["month"].split("-"))
-            month_date = date(year, month, 1)
-        except ValueError:
-            errors["month"] = ["Expected YYYY-MM."]
+        month_date = parse_month(row["month"])
+        if month_date is None:
+            errors["month"] = [calendar.MONTH_MESSAGE]
         if errors:
             report.rejected.append({"line": lineno, "errors": errors})
             continue

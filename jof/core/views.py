@@ -118,7 +118,7 @@ def login():
             g.commit_on_error = True  # the failure must count even though the page says no
             return render_template("core/login.html", form=form, error=exc.detail), 401
         except TooManyRequests as exc:
-            return render_template("core/login.html", form=form, error=exc.detail), 429
+            return render_template("core/login.html", form=form, error=exc.detail), 429, exc.headers()
         auth.start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("core/login.html", form=form, error=None)
@@ -502,9 +502,8 @@ def rates():
     data, errors = _load(s.RateIn(), form)
     status = 422
     if not errors:
-        year, month = (int(x) for x in data["month"].split("-"))
         try:
-            services.set_rate(user, data["currency"], date(year, month, 1), data["units_per_usd"])
+            services.set_rate(user, data["currency"], data["month"], data["units_per_usd"])
         except DomainError as exc:
             errors, status = _failed(exc)
         else:

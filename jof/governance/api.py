@@ -8,7 +8,7 @@ from flask import send_file
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.errors import NotFound
 from jof.core.paging import page_of
 from jof.governance import attachments, cost_sharing, decisions, votes
@@ -44,8 +44,10 @@ class DecisionItem(MethodView):
     @blp.arguments(s.DecisionUpdate)
     @blp.response(200, s.DecisionOut)
     def patch(self, data, decision_id):
-        """Edit a draft; open and closed decisions never change (409)."""
-        return decisions.update_draft(authz.require_user(), decisions.get_decision(decision_id), data)
+        """Edit a draft; open and closed decisions never change (409). A stale If-Match is 409."""
+        decision = decisions.get_decision(decision_id)
+        with if_match(decision, s.DecisionOut):
+            return decisions.update_draft(authz.require_user(), decision, data)
 
 
 @blp.route("/decisions/<int:decision_id>/attachments")
@@ -76,7 +78,10 @@ def attachment_download(decision_id, attachment_id):
 
 
 def send_attachment(attachment):
-    response = send_file(io.BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=True,
+    # The stored type may carry its charset ("text/plain; charset=utf-8"); Flask adds the
+    # charset of text types itself, so give it the bare type (one charset, not two).
+    mimetype = attachment.content_type.split(";")[0].strip()
+    response = send_file(io.BytesIO(attachment.data), mimetype=mimetype, as_attachment=True,
                          download_name=attachment.filename, etag=attachment.sha256, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -152,12 +157,21 @@ class Pools(MethodView):
 
 @blp.route("/cost-pools/<int:pool_id>")
 class PoolItem(MethodView):
+    @blp.response(200, s.PoolOut)
+    @blp.errors(404)
+    def get(self, pool_id):
+        """One cost pool, with the ETag to send back as If-Match when correcting it."""
+        authz.require_user()
+        return cost_sharing.get_cost_pool(pool_id)
+
     @blp.arguments(s.PoolUpdate)
     @blp.response(200, s.PoolOut)
     @blp.errors(409)
     def patch(self, data, pool_id):
         """Correct a pool's amount or description (manager), until the month is recorded."""
-        return cost_sharing.update_cost_pool(authz.require_user(), cost_sharing.get_cost_pool(pool_id), data)
+        pool = cost_sharing.get_cost_pool(pool_id)
+        with if_match(pool, s.PoolOut):
+            return cost_sharing.update_cost_pool(authz.require_user(), pool, data)
 
     @blp.response(204)
     @blp.errors(409)

@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
+from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
 from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
 from jof.governance.states import DecisionStatus
@@ -97,10 +98,8 @@ class DecisionOut(ma.Schema):
     attachments = fields.List(fields.Nested(AttachmentOut))
 
 
-class DecisionQuery(ma.Schema):
+class DecisionQuery(PaginationQuery):
     status = fields.String(validate=validate.OneOf([s.value for s in DecisionStatus]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
 
 
 class KeyOut(ma.Schema):

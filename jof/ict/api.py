@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.db import db
 from jof.core.paging import page_of
 from jof.ict import catalogue, sla, subscriptions, tickets
@@ -58,7 +58,9 @@ class ServiceItem(MethodView):
     @blp.errors(404, 422)
     def patch(self, data, code):
         """Rename, reprice or withdraw a service (manager or administrator)."""
-        return catalogue.update_service(authz.require_user(), catalogue.get_service(code), data)
+        service = catalogue.get_service(code)
+        with if_match(service, s.IctServiceOut):
+            return catalogue.update_service(authz.require_user(), service, data)
 
 
 @blp.route("/subscriptions")

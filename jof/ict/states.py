@@ -17,6 +17,7 @@ schemas, so this module imports no service module and importing it registers not
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -99,13 +100,7 @@ def _ended(sr, _user) -> str | None:
 
 def subscription_transitions() -> list[Transition]:
     """The common lifecycle, with completion held until the last day of service."""
-    rows = []
-    for t in _common_lifecycle():
-        if t.action == "complete":
-            t = Transition(t.action, t.sources, t.target, t.actors, _ended, t.comment_required,
-                           t.label, t.stamp)
-        rows.append(t)
-    return rows
+    return [replace(t, guard=_ended) if t.action == "complete" else t for t in _common_lifecycle()]
 
 
 # --- tickets --------------------------------------------------------------------------------

@@ -17,4 +17,5 @@ def install(app: Flask) -> None:
 
     workflow.register(states.request_type(on_submit=requisitions.on_submit))
     effects.register("procurement_manual", manual.validate_manual, manual.apply_manual_decision)
+    views.register_labels()
     plugin.mount(app, api=api.blp, views=views.bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.paging import PaginationQuery, page_of
 from jof.procurement import awards, manual, requisitions
 from jof.procurement import evaluation as lot_evaluation
@@ -64,7 +64,9 @@ class SupplierItem(MethodView):
     @blp.errors(403, 404, 422)
     def patch(self, data, supplier_id):
         user = authz.require_user()
-        return supplier_register.with_rating(supplier_register.update_supplier(user, supplier_register.get_supplier(supplier_id), data))
+        supplier = supplier_register.get_supplier(supplier_id)
+        with if_match(supplier, s.SupplierOut, supplier_register.with_rating):
+            return supplier_register.with_rating(supplier_register.update_supplier(user, supplier, data))
 
 
 @blp.route("/suppliers/<int:supplier_id>/status", methods=["POST"])

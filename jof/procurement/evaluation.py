@@ -136,11 +136,6 @@ def ensure_unsealed(user: User, lot: Lot) -> None:
                        f"Tender {lot.tender.number} is not published yet.")
 
 
-def evaluation_for(user: User, lot: Lot) -> Evaluation:
-    ensure_unsealed(user, lot)
-    return evaluate(lot)
-
-
 # --- the record an award freezes ---------------------------------------------------------------
 
 _DECIMALS = ("technical_minimum", "technical_weight", "financial_weight", "lowest_considered_price",

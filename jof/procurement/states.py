@@ -93,8 +93,6 @@ def request_type(on_submit: Effect) -> RequestType:
 # --- the objects of the facility's work -------------------------------------------------------
 
 
-#: An officer may put a supplier in any status from any other (a new reason, a new date),
-#: so the table names the three moves from every status.
 #: A supplier is suspended while a question is open, debarred when sanctioned, and
 #: reinstated from either; putting a supplier in the status it has is a mistake (409),
 #: not a silent new date.

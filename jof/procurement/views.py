@@ -36,12 +36,15 @@ bp = Blueprint("procurement", __name__, url_prefix="/procurement", template_fold
 
 LINE_ROWS = 5
 
-# The words a reader sees for this line's own states, steps and request type (the core
-# knows only the spine's; without these a Portuguese page would show English codes).
-templating.STATUS_LABELS.update({states.SOURCING: _l("Sourcing"), states.ORDERED: _l("Ordered")})
-templating.ACTION_LABELS.update({"source": _l("Start sourcing"), "order": _l("Ordered")})
-templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
-templating.TYPE_LABELS.update({states.CODE: _l("Requisition")})
+
+def register_labels() -> None:
+    """The words a reader sees for this line's own states, steps and request type (the
+    core knows only the spine's; without these a Portuguese page would show English
+    codes). Called by ``jof.procurement.install``."""
+    templating.STATUS_LABELS.update({states.SOURCING: _l("Sourcing"), states.ORDERED: _l("Ordered")})
+    templating.ACTION_LABELS.update({"source": _l("Start sourcing"), "order": _l("Ordered")})
+    templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
+    templating.TYPE_LABELS.update({states.CODE: _l("Requisition")})
 
 #: Words for the codes the pages show (supplier, tender and order states, methods); the
 #: English words stay the codes' own, so a page reads the same as before in English.

@@ -61,15 +61,21 @@ def test_wrong_password_is_a_401_problem(client, demo):
     assert "Wrong e-mail or password" in problem(r, 401)["detail"]
 
 
-def test_five_wrong_passwords_then_429_even_with_the_right_one(client, demo):
+def test_five_wrong_passwords_then_429_with_retry_after_even_with_the_right_one_from_that_address(app, client, demo):
     for _ in range(5):
         r = client.post("/api/v1/auth/token", json={"email": UNDP_REQUESTER, "password": "wrong-password-1"})
         problem(r, 401)
     for password in ("wrong-password-1", TEST_PASSWORD):
         r = client.post("/api/v1/auth/token", json={"email": UNDP_REQUESTER, "password": password})
         assert "Too many failed logins" in problem(r, 429)["detail"]
-    # another account is not locked by these failures
+        assert int(r.headers["Retry-After"]) >= 1
+    # another account is not throttled by these failures
     r = client.post("/api/v1/auth/token", json={"email": UNFPA_REQUESTER, "password": TEST_PASSWORD})
+    assert r.status_code == 201
+    # and the owner, from another address, still gets a token
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    r = owner.post("/api/v1/auth/token", json={"email": UNDP_REQUESTER, "password": TEST_PASSWORD})
     assert r.status_code == 201
 
 
@@ -448,7 +454,7 @@ def test_csv_import_is_all_or_nothing_with_a_report_per_line(api):
     assert "nothing was imported" in body["detail"]
     assert set(body["errors"]) == {"line 3", "line 4"}
     assert "currency" in body["errors"]["line 3"][0]
-    assert body["errors"]["line 4"] == ["month: Expected YYYY-MM."]
+    assert body["errors"]["line 4"] == ["month: Expected a month as YYYY-MM, from 2000-01 to 2099-12."]
     assert [r["line"] for r in body["rejected"]] == [3, 4]
     assert _rates(api) == before
     assert audit_events(api, action="exchange_rate") == []

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from jof.core import auth
 from jof.core.db import db
@@ -77,15 +77,31 @@ def test_wrong_password_answers_401_and_counts_in_the_database(app, client, demo
                                  .where(LoginAttempt.email == REQUESTER)) == 1
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(app, client, demo):
+ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
+OWNER = {"REMOTE_ADDR": "198.51.100.7"}
+
+
+def _retry_after(response) -> int:
+    seconds = int(response.headers["Retry-After"])
+    assert seconds >= 1
+    return seconds
+
+
+def test_five_failures_throttle_that_address_even_for_the_right_password_but_not_the_owner_elsewhere(app, client, demo):
     for _ in range(5):
         assert _login(client, password="wrong-password-1").status_code == 401
     r = _login(client)
     assert r.status_code == 429
     assert b"Too many failed logins" in r.data
+    assert 14 * 60 <= _retry_after(r) <= 15 * 60
     assert _bounced_to_login(client.get("/"))
-    # the limit lives in the database, so a fresh client (another worker) sees it too
+    # the limit lives in the database, so a fresh client (another worker) from the same
+    # address sees it too ...
     assert _login(app.test_client()).status_code == 429
+    # ... while the owner, from another address, logs in
+    elsewhere = app.test_client()
+    elsewhere.environ_base.update(OWNER)
+    assert _login(elsewhere).status_code == 302
 
 
 def test_the_limit_counts_per_account(client, demo):
@@ -98,9 +114,9 @@ def test_the_limit_counts_per_account(client, demo):
 def test_failures_older_than_the_window_do_not_count(app, client, demo):
     with app.app_context():
         old = utcnow() - timedelta(minutes=16)
-        db.session.add_all(LoginAttempt(email=REQUESTER, at=old) for _ in range(5))
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=old, remote_addr="127.0.0.1") for _ in range(5))
         recent = utcnow() - timedelta(minutes=14)
-        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent) for _ in range(4))
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent, remote_addr="127.0.0.1") for _ in range(4))
         db.session.commit()
     assert _login(client).status_code == 302
 
@@ -108,9 +124,11 @@ def test_failures_older_than_the_window_do_not_count(app, client, demo):
 def test_failures_inside_the_window_do_count(app, client, demo):
     with app.app_context():
         recent = utcnow() - timedelta(minutes=14)
-        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent) for _ in range(5))
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=recent, remote_addr="127.0.0.1") for _ in range(5))
         db.session.commit()
-    assert _login(client).status_code == 429
+    r = _login(client)
+    assert r.status_code == 429
+    assert 30 <= _retry_after(r) <= 61  # the oldest failure leaves the window in about a minute
 
 
 def test_login_limit_is_shared_with_the_token_endpoint(client, demo):
@@ -123,6 +141,179 @@ def test_login_limit_is_shared_with_the_token_endpoint(client, demo):
     assert r.status_code == 429
     body = r.get_json()
     assert body["status"] == 429 and "Too many failed logins" in body["detail"]
+    _retry_after(r)
+
+
+def test_101_failed_logins_for_admin_from_one_address_do_not_stop_a_correct_login_from_another(app, demo):
+    """Issue 11, acceptance: the attacker is throttled (429 + Retry-After), the owner is not."""
+    attacker = app.test_client()
+    attacker.environ_base.update(ATTACKER)
+    codes = []
+    for i in range(101):
+        r = attacker.post("/api/v1/auth/token", json={"email": "admin@jof.example",
+                                                      "password": f"guess-{i}"})
+        codes.append(r.status_code)
+        if r.status_code == 429:
+            _retry_after(r)
+    assert codes[:5] == [401] * 5 and codes[5:] == [429] * 96
+    owner = app.test_client()
+    owner.environ_base.update(OWNER)
+    r = owner.post("/api/v1/auth/token", json={"email": "admin@jof.example", "password": TEST_PASSWORD})
+    assert r.status_code == 201, r.get_json()
+    # the owner's success does not clear the attacker's throttle
+    r = attacker.post("/api/v1/auth/token", json={"email": "admin@jof.example", "password": TEST_PASSWORD})
+    assert r.status_code == 429
+
+
+def test_a_throttled_attempt_verifies_nothing_and_writes_nothing(app, demo):
+    from jof.core.audit import AuditEvent
+
+    attacker = app.test_client()
+    attacker.environ_base.update(ATTACKER)
+    for _ in range(5):
+        attacker.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "wrong-password-1"})
+    with app.app_context():
+        rows = db.session.scalar(select(func.count(LoginAttempt.id)))
+        events = db.session.scalar(select(func.count(AuditEvent.id)))
+    for _ in range(20):
+        r = attacker.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "wrong-password-1"})
+        assert r.status_code == 429
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginAttempt.id))) == rows
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == events
+
+
+def test_one_address_spraying_many_accounts_is_throttled_for_all(app, demo):
+    app.config["JOF_LOGIN_MAX_FAILURES_PER_ADDRESS"], limit = 12, app.config["JOF_LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    try:
+        sprayer = app.test_client()
+        sprayer.environ_base.update(ATTACKER)
+        for i in range(12):
+            r = sprayer.post("/api/v1/auth/token", json={"email": f"user{i}@undp.jof.example",
+                                                         "password": "Summer2026!"})
+            assert r.status_code == 401
+        r = sprayer.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD})
+        assert r.status_code == 429 and "network address" in r.get_json()["detail"]
+        _retry_after(r)
+        other = app.test_client()
+        other.environ_base.update(OWNER)
+        assert other.post("/api/v1/auth/token", json={"email": REQUESTER,
+                                                      "password": TEST_PASSWORD}).status_code == 201
+    finally:
+        app.config["JOF_LOGIN_MAX_FAILURES_PER_ADDRESS"] = limit
+
+
+def test_an_account_guessed_from_many_addresses_slows_down_but_never_locks(app, demo):
+    """Past 10 failures from anywhere, each attempt waits 1, 2, 4 ... s (at most 60 s)
+    after the last failure; once that has passed, the right password gets in."""
+    free = app.config["JOF_LOGIN_ACCOUNT_FREE_FAILURES"]
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all(LoginAttempt(email=REQUESTER, at=now - timedelta(seconds=1),
+                                        remote_addr=f"203.0.113.{i}") for i in range(free + 10))
+        db.session.commit()
+    owner = app.test_client()
+    owner.environ_base.update(OWNER)
+    r = owner.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD})
+    assert r.status_code == 429
+    assert 50 <= _retry_after(r) <= 60  # 2**10 s capped at a minute, from the last failure
+    with app.app_context():
+        for row in db.session.scalars(select(LoginAttempt)):
+            row.at = row.at - timedelta(seconds=61)
+        db.session.commit()
+    r = owner.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD})
+    assert r.status_code == 201
+
+
+def test_failed_logins_for_unknown_accounts_write_no_audit_event(app, client, demo):
+    from jof.core.audit import AuditEvent
+
+    with app.app_context():
+        before = db.session.scalar(select(func.count(AuditEvent.id)))
+    for i in range(3):
+        r = client.post("/api/v1/auth/token", json={"email": f"nobody{i}@jof.example", "password": "x"})
+        assert r.status_code == 401
+    assert _login(client, email="nobody@jof.example").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == before
+        assert db.session.scalar(select(func.count(LoginAttempt.id))) == 4  # the throttle still counts
+
+
+def test_an_audited_failure_is_sealed_by_the_next_commit_without_taking_the_chain_lock(app, client, demo):
+    from jof.core import audit
+    from jof.core.audit import AuditEvent
+
+    assert _login(client, password="wrong-password-1").status_code == 401
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login_failed"))
+        assert event.seq is None and event.object_id == REQUESTER
+        assert event.after == {"remote_addr": "127.0.0.1"}
+        assert audit.verify().ok  # waiting to be sealed is not tampering
+    assert _login(client).status_code == 302  # a login writes an event: the seal takes the failure along
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login_failed"))
+        login = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login"))
+        assert event.seq is not None and event.seq < login.seq
+        assert audit.verify().ok
+
+
+@pytest.mark.postgres_only
+def test_failed_logins_go_through_while_another_transaction_holds_the_chain_lock(app, demo):
+    """A failure's audit event is deferred: it does not wait for the chain lock."""
+    from sqlalchemy import create_engine
+
+    codes: list[int] = []
+
+    def guesses():
+        c = app.test_client()
+        for _ in range(3):
+            codes.append(c.post("/api/v1/auth/token", json={"email": REQUESTER,
+                                                            "password": "wrong-password-1"}).status_code)
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.begin() as conn:
+            conn.execute(text("SELECT value FROM counter WHERE key = 'audit_chain' FOR UPDATE"))
+            worker = threading.Thread(target=guesses)
+            worker.start()
+            worker.join(30)
+            finished_under_the_lock = not worker.is_alive()
+        worker.join(30)
+    finally:
+        other.dispose()
+    assert finished_under_the_lock and codes == [401, 401, 401]
+
+
+def test_trusted_proxies_give_the_client_address_from_x_forwarded_for(database_url, demo):
+    from jof import create_app
+
+    behind = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k", "TESTING": True,
+                         "TRUSTED_PROXIES": 1})
+    c = behind.test_client()
+    for _ in range(5):
+        r = c.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "wrong-password-1"},
+                   headers={"X-Forwarded-For": "203.0.113.66"})
+        assert r.status_code == 401
+    r = c.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD},
+               headers={"X-Forwarded-For": "203.0.113.66"})
+    assert r.status_code == 429
+    r = c.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD},
+               headers={"X-Forwarded-For": "198.51.100.7"})
+    assert r.status_code == 201
+    with behind.app_context():
+        assert set(db.session.scalars(select(LoginAttempt.remote_addr))) == {"203.0.113.66"}
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, demo):
+    """Anyone can send the header: believing it would let an attacker pick a fresh
+    address for every guess."""
+    for i in range(5):
+        r = client.post("/api/v1/auth/token", json={"email": REQUESTER, "password": "wrong-password-1"},
+                        headers={"X-Forwarded-For": f"203.0.113.{i}"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/token", json={"email": REQUESTER, "password": TEST_PASSWORD},
+                    headers={"X-Forwarded-For": "203.0.113.99"})
+    assert r.status_code == 429
 
 
 def _parallel_wrong_guesses(app, n: int, send) -> list[int]:
@@ -151,7 +342,7 @@ def _parallel_wrong_guesses(app, n: int, send) -> list[int]:
 
 
 @pytest.mark.postgres_only
-def test_thirty_parallel_wrong_guesses_get_at_most_five_401s(app, demo):
+def test_thirty_parallel_wrong_guesses_from_one_address_get_exactly_five_401s_and_the_owner_still_gets_in(app, demo):
     def send(c, i):
         return c.post("/api/v1/auth/token", json={"email": REQUESTER,
                                                   "password": f"wrong-password-{i}"}).status_code
@@ -162,6 +353,10 @@ def test_thirty_parallel_wrong_guesses_get_at_most_five_401s(app, demo):
     with app.app_context():
         assert db.session.scalar(select(func.count(LoginAttempt.id))
                                  .where(LoginAttempt.email == REQUESTER)) == 5
+    owner = app.test_client()
+    owner.environ_base.update(OWNER)
+    assert owner.post("/api/v1/auth/token", json={"email": REQUESTER,
+                                                  "password": TEST_PASSWORD}).status_code == 201
 
 
 @pytest.mark.postgres_only

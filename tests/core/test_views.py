@@ -447,7 +447,7 @@ def test_rates_csv_with_a_bad_row_shows_the_report_and_imports_nothing(app, web,
     assert r.status_code == 422
     html = text(r)
     assert "1 line(s) rejected; nothing was imported." in html
-    assert "Line 3" in html and "Expected YYYY-MM." in html and "Unknown or base currency" in html
+    assert "Line 3" in html and "Expected a month as YYYY-MM, from 2000-01 to 2099-12." in html and "Unknown or base currency" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(ExchangeRate.id))) == before
         assert db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.currency == "ARS")) is None
@@ -469,7 +469,7 @@ def test_a_bad_single_rate_re_renders_with_the_message_and_input(web, demo):
     r = post_form(c, "/rates", {"currency": "BRL", "month": "2026/02", "units_per_usd": "5.1"})
     assert r.status_code == 422
     html = text(r)
-    assert "Expected YYYY-MM." in html and 'value="2026/02"' in html and 'value="5.1"' in html
+    assert "Expected a month as YYYY-MM, from 2000-01 to 2099-12." in html and 'value="2026/02"' in html and 'value="5.1"' in html
 
 
 def test_manager_and_auditor_read_rates_without_the_forms(web, demo):
