@@ -349,3 +349,11 @@ def test_a_user_email_longer_than_any_login_is_refused(api):
         "password": "long-enough-password"})
     assert r.status_code == 422
     assert "email" in r.get_json()["errors"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/requests", "/api/v1/governance/decisions",
+                                  "/api/v1/procurement/suppliers", "/api/v1/ict/tickets"])
+@pytest.mark.parametrize("page", ["0", "abc", "1.5", "1000001"])
+def test_a_bad_page_in_any_api_list_is_the_same_422(api, path, page):
+    body = _problem(api(MANAGER).get(f"{path}?page={page}"), 422)
+    assert body["errors"] == {"page": ["Page must be a whole number from 1 to 1000000."]}
