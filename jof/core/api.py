@@ -192,7 +192,7 @@ def import_rates(data):
     """Import rates from CSV, all or nothing (administrator).
 
     When any line is wrong nothing is written and the 422 names each rejected line:
-    ``errors`` has one entry per line (``"line 3": ["month: Expected YYYY-MM."]``) and
+    ``errors`` has one entry per line (``"line 3": ["month: Expected a month as YYYY-MM, from 2000-01 to 2099-12."]``) and
     ``rejected`` the same report as data.
     """
     actor = authz.require_user()

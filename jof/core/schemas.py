@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from jof.core.apikit import DecimalString
+from jof.core.calendar import MONTH_MESSAGE
 from jof.core.paging import PaginationQuery
 from jof.core.people import AGENCY_ROLES, FACILITY_ROLES, SERVICE_LINES, Membership
 
@@ -112,7 +113,9 @@ class MeUpdate(ma.Schema):
 
 class RateIn(ma.Schema):
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="ISO 4217 code, e.g. BRL."))
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Expected YYYY-MM."))
+    #: The shape only: the range (2000-01..2099-12, core's calendar) is checked by the
+    #: service once the caller is known to be the administrator.
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=MONTH_MESSAGE))
     units_per_usd = DecimalString(places=6, required=True)
 
 
