@@ -295,22 +295,14 @@ def _database_refusal(exc: StatementError):
 
 
 def _field_errors(exc: HTTPException) -> dict:
-    from jof.core.errors import flatten_field_errors
+    from jof.core.apikit import merge_locations
 
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if not messages:
         return {}
     # webargs nests by location ("json", "query"); the field names are what users need.
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "headers", "view_args"}:
-        merged = {}
-        for sub in messages.values():
-            if isinstance(sub, dict):
-                merged.update(sub)
-            else:
-                merged.setdefault("_schema", []).extend(sub if isinstance(sub, list) else [sub])
-        messages = merged
-    return flatten_field_errors(messages)
+    return merge_locations(messages)
 
 
 def _error_response(status: int, detail: str, errors: dict | None = None, **extra):
