@@ -1,0 +1,220 @@
+"""Every role × every route, each object belonging to another agency (issue 11; DESIGN §9).
+
+Routes are discovered from ``app.url_map``. Every path parameter names a real row of
+UNFPA (a request, a travel request, an ICT ticket and subscription, a requisition, a
+notification of UNFPA's requester), and the callers are UNDP's requester, head and
+alternate, every facility role, and nobody. What each caller should get is written below
+as a small table (role kind × route family), not read from the code under test:
+
+- an agency user gets **404** for another agency's object, on every method, and no
+  listing of theirs names it; a route the role may not use at all may answer 403 first;
+- facility staff see every agency: they read the object (200); the auditor changes nothing
+  (403, checked in test_access_matrix.py);
+- a change to another agency's object answers exactly what the same change to an object
+  that does not exist answers, so nothing tells the two apart;
+- a notification is its user's only: 404 for everyone else, staff included;
+- nobody signed in gets 401 (checked in test_access_matrix.py);
+- and no cell, whoever asks, answers 5xx.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from jof.core import auth
+from jof.core.db import db
+from jof.core.notifications import Notification
+from jof.core.people import Agency, Role, User, UserRole
+from jof.core.timeutil import utcnow
+from tests.conftest import TEST_PASSWORD, csrf_from
+from tests.test_access_matrix import ARG, CHANGES, call, is_api, routes
+
+FOREIGN_REQUESTER = "requester@unfpa.jof.example"
+ALTERNATE = "alternate@undp.jof.example"
+ROLES = {
+    "anonymous": None,
+    "requester": "requester@undp.jof.example",
+    "agency head": "head@undp.jof.example",
+    "alternate head": ALTERNATE,
+    "procurement officer": "procurement@jof.example",
+    "travel officer": "travel@jof.example",
+    "ict officer": "ict@jof.example",
+    "manager": "manager@jof.example",
+    "auditor": "auditor@jof.example",
+    "admin": "admin@jof.example",
+}
+AGENCY_ROLES = {"requester", "agency head", "alternate head"}
+FACILITY_ROLES = set(ROLES) - AGENCY_ROLES - {"anonymous"}
+
+#: Route families whose object belongs to one agency, by the rule's path prefix.
+AGENCY_SCOPED = {
+    "/api/v1/requests/<reference>": "request",
+    "/api/v1/travel/requests/<reference>": "travel",
+    "/api/v1/ict/tickets/<reference>": "ticket",
+    "/api/v1/ict/subscriptions/<int:subscription_id>": "subscription",
+    "/api/v1/procurement/requisitions/<reference>": "requisition",
+    "/requests/<reference>": "request",
+    "/travel/requests/<reference>": "travel",
+    "/ict/tickets/<reference>": "ticket",
+    "/ict/subscriptions/<reference>": "subscription",
+    "/procurement/requisitions/<reference>": "requisition",
+}
+#: A user's own rows: nobody else sees them, facility staff included.
+PERSONAL = ("/api/v1/notifications/<int:notification_id>", "/notifications/<int:notification_id>")
+#: Sub-resources that may not exist yet on a fresh object: staff reading them may get 404.
+MAY_BE_ABSENT = {"travel_api.Claim", "travel_api.Ticket"}
+
+
+def family(rule) -> str | None:
+    for prefix, name in AGENCY_SCOPED.items():
+        if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
+            return name
+    if rule.rule.startswith(PERSONAL):
+        return "personal"
+    return None
+
+
+def expected(role: str, fam: str | None, endpoint: str, method: str, api: bool) -> set[int] | None:
+    """The table: the statuses allowed for a cell, or None when only "no 5xx" is asserted."""
+    if fam is None:
+        return None
+    if fam == "personal":
+        # the auditor's read-only refusal comes first, and says nothing about the row
+        return {403} if role == "auditor" and method in CHANGES else {404}
+    if role in AGENCY_ROLES:
+        # another agency's object does not exist for them. A change is refused for the
+        # role (403) or its body (422, checked before any row is read) or the object (404),
+        # and test_a_foreign_object_answers_a_change_as_a_missing_one shows it cannot tell
+        return {404} if method == "GET" else {403, 404, 422}
+    if method == "GET" and api:
+        return {200, 404} if endpoint in MAY_BE_ABSENT else {200}
+    if method == "GET":
+        return {200}
+    return None
+
+
+@pytest.fixture
+def foreign(app, api, make):
+    """One UNFPA object of every agency-scoped kind, and UNDP's alternate head."""
+    with app.app_context():
+        undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+        alternate = User(email=ALTERNATE, name="UNDP Alternate", agency_id=undp.id,
+                         password_hash=auth.hash_password(TEST_PASSWORD), locale="en", active=True,
+                         session_version=1, created_at=utcnow())
+        alternate.role_rows.append(UserRole(role=Role.REQUESTER))
+        db.session.add(alternate)
+        db.session.flush()
+        undp.alternate_id = alternate.id
+        db.session.commit()
+    them = api(FOREIGN_REQUESTER)
+    request_ref = make.request(FOREIGN_REQUESTER, status="approved")  # notifies the requester
+    d0, d1 = _days(30), _days(33)
+    trip = them.post("/api/v1/travel/requests", json={
+        "title": "Mission", "purpose": "Review", "legs": [
+            {"origin_city": "Brasília", "origin_country": "BR", "destination_city": "São Paulo",
+             "destination_country": "BR", "depart_at": f"{d0}T08:00:00", "arrive_at": f"{d0}T09:40:00"},
+            {"origin_city": "São Paulo", "origin_country": "BR", "destination_city": "Brasília",
+             "destination_country": "BR", "depart_at": f"{d1}T18:00:00", "arrive_at": f"{d1}T19:40:00"}]})
+    ticket = them.post("/api/v1/ict/tickets", json={
+        "title": "Cannot send e-mail", "description": "Outbox stuck.", "kind": "incident",
+        "category": "email", "service": "email_account", "urgency": "high", "impact": "high"})
+    sub = them.post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": 2,
+                                                      "starts_on": str(_days(5))})
+    req = them.post("/api/v1/procurement/requisitions", json={
+        "title": "Laptops", "justification": "Replacement.", "needed_by": "2030-01-31",
+        "budget_code": "BRA-OPS-01", "lines": [{"description": "Laptop", "unspsc": "43211503",
+                                                "quantity": "2", "unit": "each", "unit_price": "1250.00",
+                                                "currency": "USD"}]})
+    for r in (trip, ticket, sub, req):
+        assert r.status_code == 201, r.get_json()
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == FOREIGN_REQUESTER))
+        notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == owner.id))
+    assert notification_id is not None
+    return {
+        "request": {"reference": request_ref},
+        "travel": {"reference": trip.get_json()["reference"]},
+        "ticket": {"reference": ticket.get_json()["reference"]},
+        "subscription": {"reference": sub.get_json()["reference"], "subscription_id": sub.get_json()["id"]},
+        "requisition": {"reference": req.get_json()["reference"]},
+        "personal": {"notification_id": notification_id},
+        None: {"reference": request_ref, "code": "UNFPA", "user_id": owner.id,
+               "notification_id": notification_id, "number": "1"},
+    }
+
+
+def _days(n: int):
+    from datetime import date, timedelta
+
+    return date.today() + timedelta(days=n)
+
+
+def url_for_cell(rule, fam, objects) -> str:
+    values = {**objects[None], **objects.get(fam, {})}
+    return ARG.sub(lambda m: str(values.get(m["name"], 1 if m["conv"] == "int" else "x")), rule.rule)
+
+
+def _client(app, api, web, email):
+    """(api client or None, browser, csrf) for a role."""
+    if email is None:
+        browser = app.test_client()
+        return None, browser, csrf_from(browser.get("/login").get_data(as_text=True))
+    browser = web(email)
+    return api(email), browser, csrf_from(browser.get("/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_route_answers_each_role_by_the_table_and_never_5xx(app, api, web, foreign, role):
+    bearer, browser, csrf = _client(app, api, web, ROLES[role])
+    foreign_refs = {v["reference"] for v in foreign.values() if v and "reference" in v}
+    failures, cells = [], 0
+    for endpoint, method, rule in routes(app):
+        if endpoint in {"core.logout", "core_api.revoke_token", "core_api.create_token"}:
+            continue  # would end the caller's own session mid-matrix (checked elsewhere)
+        fam = family(rule)
+        url = url_for_cell(rule, fam, foreign)
+        api_route = is_api(rule)
+        if api_route and bearer is not None:
+            r = call(bearer.client, method, url, True, headers=bearer.headers)
+        else:
+            r = call(browser, method, url, api_route, csrf)
+        cells += 1
+        text = r.get_data().decode(errors="replace")
+        allowed = expected(role, fam, endpoint, method, api_route) if role != "anonymous" else None
+        if r.status_code >= 500:
+            failures.append(f"{method} {url} ({endpoint}): {r.status_code}")
+        elif allowed is not None and r.status_code not in allowed:
+            failures.append(f"{method} {url} ({endpoint}): {r.status_code}, expected {sorted(allowed)}")
+        elif role in AGENCY_ROLES and method == "GET" and r.status_code == 200 and (
+                leaked := [ref for ref in foreign_refs if ref in text]):
+            failures.append(f"{method} {url} ({endpoint}): names UNFPA's {leaked}")
+    assert not failures, f"{role}:\n" + "\n".join(failures)
+    assert cells > 200
+
+
+MISSING = {"reference": "TST-1999-99999", "subscription_id": 999999, "notification_id": 999999}
+
+
+@pytest.mark.parametrize("role", sorted(AGENCY_ROLES))
+def test_a_foreign_object_answers_a_change_as_a_missing_one(app, api, web, foreign, role):
+    bearer, browser, csrf = _client(app, api, web, ROLES[role])
+    failures, cells = [], 0
+    for endpoint, method, rule in routes(app):
+        fam = family(rule)
+        if fam is None or method not in CHANGES:
+            continue
+        api_route = is_api(rule)
+        answers = []
+        for objects in (foreign, {None: MISSING}):
+            url = url_for_cell(rule, fam, objects)
+            if api_route:
+                r = call(bearer.client, method, url, True, headers=bearer.headers)
+            else:
+                r = call(browser, method, url, False, csrf)
+            answers.append(r.status_code)
+        cells += 1
+        if answers[0] != answers[1]:
+            failures.append(f"{method} {rule.rule} ({endpoint}): foreign {answers[0]}, missing {answers[1]}")
+    assert not failures, f"{role} can tell another agency's object from a missing one:\n" + "\n".join(failures)
+    assert cells >= 20
