@@ -60,6 +60,11 @@ AGENCY_SCOPED = {
     "/ict/subscriptions/<reference>": "subscription",
     "/procurement/requisitions/<reference>": "requisition",
 }
+#: Another agency's bill: hidden from agency users like any object of theirs.
+STATEMENTS = ("/api/v1/billing/statements/<code>", "/billing/statements/<code>")
+#: Accounts and agency administration: not for agency users at all (403, or 404 hiding
+#: another agency's account).
+ADMINISTRATION = ("/api/v1/users/<int:user_id>", "/admin/")
 #: A user's own rows: nobody else sees them, facility staff included.
 PERSONAL = ("/api/v1/notifications/<int:notification_id>", "/notifications/<int:notification_id>")
 #: Sub-resources that may not exist yet on a fresh object: staff reading them may get 404.
@@ -72,6 +77,10 @@ def family(rule) -> str | None:
             return name
     if rule.rule.startswith(PERSONAL):
         return "personal"
+    if rule.rule.startswith(STATEMENTS):
+        return "statement"
+    if rule.rule.startswith(ADMINISTRATION):
+        return "administration"
     return None
 
 
@@ -82,6 +91,8 @@ def expected(role: str, fam: str | None, endpoint: str, method: str, api: bool) 
     if fam == "personal":
         # the auditor's read-only refusal comes first, and says nothing about the row
         return {403} if role == "auditor" and method in CHANGES else {404}
+    if fam == "administration":
+        return {403, 404} if role in AGENCY_ROLES else None
     if role in AGENCY_ROLES:
         # another agency's object does not exist for them. A change is refused for the
         # role (403) or its body (422, checked before any row is read) or the object (404),
@@ -193,7 +204,8 @@ def test_every_route_answers_each_role_by_the_table_and_never_5xx(app, api, web,
     assert cells > 200
 
 
-MISSING = {"reference": "TST-1999-99999", "subscription_id": 999999, "notification_id": 999999}
+MISSING = {"reference": "TST-1999-99999", "subscription_id": 999999, "notification_id": 999999,
+           "user_id": 999999, "code": "NOSUCH"}
 
 
 @pytest.mark.parametrize("role", sorted(AGENCY_ROLES))
