@@ -7,7 +7,7 @@ INSTANCE := instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench translations clean
+.PHONY: run test lint bench loadtest translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; \
 	else echo "No benchmarks yet (bench/__main__.py does not exist)."; fi
+
+## make loadtest: gunicorn × 4 on a throw-away PostgreSQL database (LOAD_POSTGRES_URL, default
+## postgresql://postgres@127.0.0.1:5432/postgres; created and dropped), driven by locust on
+## 127.0.0.1 for LOAD_SECONDS (60) with LOAD_USERS (40), at most LOAD_MAX_REQUESTS (20000);
+## prints req/s and p50/p95/p99 per endpoint, then fails if an invariant in the database fails.
+loadtest: $(STAMP) translations
+	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/pip install --quiet -e ".[test,load]"
+	$(BIN)/python -m bench.loadtest
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
