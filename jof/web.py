@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import logging
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, Request, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
@@ -126,6 +126,19 @@ UPLOAD_ENDPOINTS = frozenset({
 })
 
 
+class JofRequest(Request):
+    """A request whose body limit follows its endpoint: the upload and CSV-import routes
+    take up to the attachment limit, everything else ``MAX_CONTENT_LENGTH``. It is a
+    property of the request, not set by a hook, because the CSRF check reads a form
+    before any of JOF's own hooks run."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self.endpoint in UPLOAD_ENDPOINTS:
+            return current_app.config["JOF_MAX_UPLOAD_LENGTH"]
+        return current_app.config.get("MAX_CONTENT_LENGTH")
+
+
 def limit_body_size(app: Flask) -> None:
     """Refuse a body over the limit on its declared length, before a byte is read.
 
@@ -133,8 +146,6 @@ def limit_body_size(app: Flask) -> None:
     chunked body, which declares no length); checking the declared length first means a
     100 MB body is refused without being received, parsed or held in memory.
     """
-    if request.endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = app.config["JOF_MAX_UPLOAD_LENGTH"]
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(_("The request body is too large: at most %(kb)s KB.", kb=limit // 1024))
@@ -152,6 +163,7 @@ def bearer_token() -> str | None:
 def init_app(app: Flask) -> None:
     # Before any blueprint adds its rules: every <int:...> is bounded.
     app.url_map.converters["int"] = IdConverter
+    app.request_class = JofRequest
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind that many reverse proxies, each appending to X-Forwarded-For: the client

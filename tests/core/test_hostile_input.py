@@ -52,13 +52,27 @@ def test_a_lone_surrogate_in_a_ticket_title_is_refused(api):
 
 
 def test_a_lone_surrogate_in_a_transition_comment_or_a_key_is_refused(api, make):
+    """Complete bodies (with the version), so the string itself is what is refused."""
     reference = make.request()
     c = api(UNDP_REQUESTER)
-    for body in (f'{{"action": "submit", "comment": {LONE_SURROGATE}}}',
-                 '{"action": "submit", "x\\udfff": 1}',
-                 f'{{"action": "submit", "lines": [{{"description": {LONE_SURROGATE}}}]}}'):
+    for body in (f'{{"action": "submit", "version": 1, "comment": {LONE_SURROGATE}}}',
+                 '{"action": "submit", "version": 1, "x\\udfff": 1}',
+                 f'{{"action": "submit", "version": 1, "payload": {{"note": {LONE_SURROGATE}}}}}'):
         r = c.post(f"/api/v1/requests/{reference}/transitions", data=body, content_type="application/json")
-        _problem(r, 422)
+        problem = _problem(r, 422)
+        assert "surrogate" in problem["detail"], problem
+
+
+def test_a_lone_surrogate_in_a_ticket_comment_is_refused(api):
+    """A comment with a lone surrogate used to reach the database and answer 500."""
+    c = api(UNDP_REQUESTER)
+    ticket = c.post("/api/v1/ict/tickets", json={"title": "Printer", "urgency": "low", "impact": "low"})
+    assert ticket.status_code == 201, ticket.get_data(as_text=True)
+    reference = ticket.get_json()["reference"]
+    body = f'{{"body": {LONE_SURROGATE}}}'
+    r = c.post(f"/api/v1/ict/tickets/{reference}/comments", data=body, content_type="application/json")
+    problem = _problem(r, 422)
+    assert "surrogate" in problem["detail"], problem
 
 
 def test_a_surrogate_pair_is_a_character_and_is_accepted(api):
