@@ -1,4 +1,4 @@
-"""Login throttling that slows guessing without locking anyone out (issue 11).
+"""Login throttling that slows guessing without locking anyone out.
 
 The old rule (5 failures lock an account for 15 minutes, whoever sent them) let anyone
 who knew an e-mail address deny its owner a login. The rules now are, per failure
@@ -12,7 +12,9 @@ counted in the database (so they hold across gunicorn workers):
 * **one account, any address**: after ``JOF_LOGIN_ACCOUNT_FREE_FAILURES`` (10) failures
   each next attempt must wait ``2 ** (n - 10)`` seconds after the last failure, at most
   ``JOF_LOGIN_MAX_DELAY`` (60 s): a guesser spread over many addresses is slowed down,
-  and the owner waits at most a minute, never a quarter of an hour.
+  and each wait is at most a minute, never a quarter of an hour (an attacker who keeps
+  adding failures from a few addresses keeps the owner waiting meanwhile: see
+  docs/security.md, "Known gap").
 
 A refused attempt (429) verifies no password and writes nothing, so it costs the server
 a few indexed counts. Every 429 says when to come back (``Retry-After``).
