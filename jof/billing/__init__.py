@@ -17,8 +17,8 @@ def install(app: Flask) -> None:
     - the board's ``price_list`` decisions are validated and applied by the price list;
     - the pages read billing's statuses through the ``billing_status`` filter.
     """
-    from jof.billing import api, cli, pricing, services, states, views
-    from jof.core import charges, plugin
+    from jof.billing import api, cli, pricing, services, states, todo, views
+    from jof.core import charges, home, plugin
     from jof.governance import effects
 
     charges.after_record(services.on_record)
@@ -27,4 +27,6 @@ def install(app: Flask) -> None:
     app.add_template_filter(states.label, "billing_status")
 
     charges.register_fee_quote(pricing.quote)
+    home.register_panel("billing.to_pay", todo.invoices_to_pay)
+    home.register_panel("billing.to_issue", todo.drafts_to_issue)
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.billing_cli)

@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import audit, auth, authz, services, workflow
+from jof.core import audit, auth, authz, home, services, workflow
 from jof.core import schemas as s
 from jof.core.db import db
 from jof.core.errors import (
@@ -166,7 +166,10 @@ def dashboard():
         stmt = workflow.queue_query(user, workflow.QueueFilter(open_only=True))
     else:
         stmt = workflow.queue_query(user, workflow.QueueFilter())
-    return render_template("core/dashboard.html", user=user, p=html_page(stmt))
+    return render_template("core/dashboard.html", user=user, p=html_page(stmt),
+                           waiting=home.waiting(user), panels=home.panels(user),
+                           new_requests=home.new_requests(user),
+                           partner_head=home.is_partner_head(user))
 
 
 def _status_choices() -> list[str]:

@@ -12,7 +12,9 @@ def install(app: Flask) -> None:
     monthly biller and its labels, then its blueprints and commands (see
     ``docs/architecture.md``, "How to add a service line"). Installing again, for a
     second app, replaces the same registrations."""
-    from jof.core import charges, plugin, workflow
+    from flask_babel import lazy_gettext
+
+    from jof.core import charges, home, plugin, workflow
     from jof.ict import api, cli, models, schemas, states, subscriptions, tickets, views  # noqa: F401  (models)
 
     workflow.register(workflow.RequestType(
@@ -30,4 +32,6 @@ def install(app: Flask) -> None:
     charges.register_monthly_biller("ict", subscriptions.monthly_billing_note)
     views.register_labels()
 
+    home.register_new_request("ict_ticket", "ict.ticket_new", lazy_gettext("ICT ticket"))
+    home.register_new_request("ict_subscription", "ict.subscription_new", lazy_gettext("ICT subscription"))
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.ict_cli)

@@ -119,6 +119,17 @@ def _assignee_or_manager(sr, user) -> str | None:
     return None
 
 
+def _assigned_to_sql(user: User):
+    """An assigned ticket waits for its assignee only (SQL twin of the guard above)."""
+    return select(IctTicket.id).where(IctTicket.request_id == ServiceRequest.id,
+                                      IctTicket.assignee_id == user.id).exists()
+
+
+def _being_worked_on_sql(user: User):
+    """A ticket waiting for the requester's reply does not wait for its assignee."""
+    return _assigned_to_sql(user) & (ServiceRequest.status != TicketStatus.WAITING)
+
+
 def _may_reassign(sr, user) -> str | None:
     """An unassigned ticket may be given to any ICT officer by any of them (dispatch);
     once someone has it, only they or the manager hand it on."""
@@ -153,14 +164,14 @@ def ticket_transitions() -> list[Transition]:
         Transition("assign", (S.NEW, S.ASSIGNED, S.IN_PROGRESS), S.ASSIGNED, (OFFICER, MANAGER), _may_reassign,
                    label="Assign"),
         Transition("start", (S.ASSIGNED,), S.IN_PROGRESS, (OFFICER, MANAGER), _assignee_or_manager,
-                   label="Start work", stamp="started_at"),
+                   label="Start work", stamp="started_at", waits_when=_assigned_to_sql),
         Transition("wait", (S.ASSIGNED, S.IN_PROGRESS), S.WAITING, (OFFICER, MANAGER), _assignee_or_manager,
-                   comment_required=True, label="Ask the requester"),
+                   comment_required=True, label="Ask the requester", waits_when=_assigned_to_sql),
         Transition("respond", (S.WAITING,), S.IN_PROGRESS, (REQUESTER, OFFICER, MANAGER),
                    label="Reply"),
         Transition("resolve", (S.ASSIGNED, S.IN_PROGRESS, S.WAITING), S.RESOLVED, (OFFICER, MANAGER),
                    _assignee_or_manager, comment_required=True, label="Resolve",
-                   stamp="completed_at"),
+                   stamp="completed_at", waits_when=_being_worked_on_sql),
         Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, (REQUESTER, MANAGER), _within_reopen_window,
                    comment_required=True, label="Reopen"),
         Transition("close", (S.RESOLVED,), S.CLOSED, (REQUESTER, OFFICER, MANAGER), label="Close",

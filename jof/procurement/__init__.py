@@ -11,11 +11,14 @@ def install(app: Flask) -> None:
     the board's ``procurement_manual`` decisions, then the blueprints (see
     ``docs/architecture.md``, "How to add a service line"). Installing again, for a
     second app, replaces the same registrations."""
-    from jof.core import plugin, workflow
+    from flask_babel import lazy_gettext
+
+    from jof.core import home, plugin, workflow
     from jof.governance import effects
     from jof.procurement import api, manual, requisitions, states, views
 
     workflow.register(states.request_type(on_submit=requisitions.on_submit))
     effects.register("procurement_manual", manual.validate_manual, manual.apply_manual_decision)
     views.register_labels()
+    home.register_new_request("requisition", "procurement.requisition_new", lazy_gettext("Procurement requisition"))
     plugin.mount(app, api=api.blp, views=views.bp)

@@ -10,7 +10,9 @@ def install(app: Flask) -> None:
     """Plug the line into ``app``: its request type with the effect and the payload schema
     of each step, the words of its steps, then its blueprints (see ``docs/architecture.md``,
     "How to add a service line"). Installing again (a second app) replaces the same entries."""
-    from jof.core import plugin, workflow
+    from flask_babel import lazy_gettext
+
+    from jof.core import home, plugin, workflow
     from jof.travel import api, claims, schemas, states, ticketing, trips, views
 
     effects = {
@@ -26,4 +28,5 @@ def install(app: Flask) -> None:
     }
     workflow.register(states.request_type(effects=effects, payloads=schemas.PAYLOADS))
     views.register_labels()
+    home.register_new_request("travel", "travel.new_request", lazy_gettext("Travel request"))
     plugin.mount(app, api=api.blp, views=views.bp)
