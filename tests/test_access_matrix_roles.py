@@ -67,6 +67,9 @@ STATEMENTS = ("/api/v1/billing/statements/<code>", "/billing/statements/<code>")
 ADMINISTRATION = ("/api/v1/users/<int:user_id>", "/admin/")
 #: A user's own rows: nobody else sees them, facility staff included.
 PERSONAL = ("/api/v1/notifications/<int:notification_id>", "/notifications/<int:notification_id>")
+#: Pages of an object that only the agency user who filed it may use (editing a draft):
+#: facility staff read the object but are refused these (403).
+FILER_ONLY = {"procurement.requisition_edit"}
 #: Sub-resources that may not exist yet on a fresh object: staff reading them may get 404.
 MAY_BE_ABSENT = {"travel_api.Claim", "travel_api.Ticket"}
 
@@ -98,6 +101,8 @@ def expected(role: str, fam: str | None, endpoint: str, method: str, api: bool) 
         # role (403) or its body (422, checked before any row is read) or the object (404),
         # and test_a_foreign_object_answers_a_change_as_a_missing_one shows it cannot tell
         return {404} if method == "GET" else {403, 404, 422}
+    if endpoint in FILER_ONLY:
+        return {403}
     if method == "GET" and api:
         return {200, 404} if endpoint in MAY_BE_ABSENT else {200}
     if method == "GET":

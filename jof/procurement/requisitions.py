@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from jof.core import audit, authz, workflow
 from jof.core.calendar import local_today
 from jof.core.db import db
-from jof.core.errors import Conflict, NotFound, ValidationFailed
+from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jof.core.money import CURRENCIES, MAX_AMOUNT, to_usd
 from jof.core.people import Agency, User
 from jof.core.timeutil import utcnow
@@ -45,30 +45,75 @@ def _estimate_lines(lines: list[RequisitionLine], on: date) -> Decimal:
     return total
 
 
-def create_requisition(actor: User, data: dict, agency: Agency | None = None) -> Requisition:
-    """A requester files a draft for their agency; the estimate uses this month's rate."""
+def _check(data: dict) -> None:
+    """What the schema cannot know: currencies JOF has rates for, and a date still ahead."""
     errors: dict[str, list[str]] = {}
     for i, ln in enumerate(data["lines"]):
         if ln.get("currency", "USD") not in CURRENCIES:
             errors[f"lines.{i}.currency"] = [f"JOF has no operational rates for {ln['currency']}."]
+    needed_by = data.get("needed_by")
+    if needed_by is not None and needed_by < local_today():
+        errors["needed_by"] = ["The date needed by cannot be in the past."]
     if errors:
         raise ValidationFailed(errors)
-    sr = workflow.create_request(actor, states.CODE, title=data["title"], agency=agency,
-                                 description=data.get("justification") or "")
-    day = local_today()
-    req = Requisition(request=sr, justification=data.get("justification") or "",
-                      needed_by=data.get("needed_by"), budget_code=(data.get("budget_code") or "").strip(),
-                      estimated_on=day)
+
+
+def _fill(req: Requisition, data: dict, day: date) -> None:
+    req.justification = data.get("justification") or ""
+    req.needed_by = data.get("needed_by")
+    req.budget_code = (data.get("budget_code") or "").strip()
+    req.estimated_on = day
+    if req.lines:  # a draft's lines are replaced: delete first, numbers are unique
+        req.lines.clear()
+        db.session.flush()
     for i, ln in enumerate(data["lines"], start=1):
         req.lines.append(RequisitionLine(line_no=i, description=ln["description"].strip(),
                                          unspsc=ln["unspsc"], quantity=ln["quantity"], unit=ln["unit"].strip(),
                                          unit_price=ln["unit_price"], currency=ln.get("currency") or "USD"))
     req.estimate_usd = _estimate_lines(req.lines, day)
-    sr.amount_usd = req.estimate_usd
+    req.request.amount_usd = req.estimate_usd
+
+
+def create_requisition(actor: User, data: dict, agency: Agency | None = None) -> Requisition:
+    """A requester files a draft for their agency; the estimate uses this month's rate."""
+    _check(data)
+    sr = workflow.create_request(actor, states.CODE, title=data["title"], agency=agency,
+                                 description=data.get("justification") or "")
+    req = Requisition(request=sr)
+    _fill(req, data, local_today())
     db.session.add(req)
     db.session.flush()
     audit.record(actor, "procurement.requisition.create", sr,
                  after={"estimate_usd": req.estimate_usd, "lines": len(req.lines)})
+    return req
+
+
+def _lines_snapshot(req: Requisition) -> list[dict]:
+    return [{"description": ln.description, "unspsc": ln.unspsc, "quantity": ln.quantity, "unit": ln.unit,
+             "unit_price": ln.unit_price, "currency": ln.currency} for ln in req.lines]
+
+
+def update_requisition(actor: User, req: Requisition, data: dict, version: int) -> Requisition:
+    """The requester who filed a draft completes it; once submitted it no longer changes
+    (what the manager approved is what is bought). A stale form is a 409, as for moves."""
+    sr = req.request
+    authz.ensure_can_change(actor)
+    if sr.requester_id != actor.id:
+        raise Forbidden("Only the requester who filed this draft may edit it.")
+    if sr.status != workflow.Status.DRAFT:
+        raise Conflict("Only a draft can be edited; this requisition has been submitted.")
+    if version != sr.version:
+        raise Conflict("Someone changed this requisition since you opened it; reload it and edit again.")
+    _check(data)
+    before = {"title": sr.title, "needed_by": req.needed_by, "budget_code": req.budget_code,
+              "estimate_usd": req.estimate_usd, "lines": _lines_snapshot(req)}
+    sr.title = data["title"].strip()
+    sr.description = data.get("justification") or ""
+    _fill(req, data, local_today())
+    db.session.flush()
+    audit.record(actor, "procurement.requisition.update", sr, before=before,
+                 after={"title": sr.title, "needed_by": req.needed_by, "budget_code": req.budget_code,
+                        "estimate_usd": req.estimate_usd, "lines": _lines_snapshot(req)})
     return req
 
 

@@ -12,15 +12,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from jof.core import authz, forms, templating, workflow
-from jof.core.calendar import facility_zone
+from jof.core.calendar import facility_zone, local_today
 from jof.core.db import db
-from jof.core.errors import DomainError, ValidationFailed
+from jof.core.errors import DomainError, Forbidden, ValidationFailed
 from jof.core.paging import html_page
 from jof.core.people import Agency, Role
 from jof.procurement import awards, queries, requisitions, states
 from jof.procurement import evaluation as lot_evaluation
 from jof.procurement import ltas as agreements
 from jof.procurement import orders as purchase_orders
+from jof.procurement import requisition_form as rf
 from jof.procurement import savings as savings_report
 from jof.procurement import schemas as s
 from jof.procurement import suppliers as supplier_register
@@ -80,38 +81,74 @@ def index():
                            is_officer=_is_officer(user), states=states)
 
 
-def _requisition_form_data(form) -> dict:
-    lines = []
-    for i in range(LINE_ROWS):
-        row = {k: (form.get(f"lines-{i}-{k}") or "").strip()
-               for k in ("description", "unspsc", "quantity", "unit", "unit_price", "currency")}
-        if any(v for k, v in row.items() if k != "currency"):
-            lines.append({**row, "currency": row["currency"] or "USD"})
-    data = {"title": form.get("title", ""), "justification": form.get("justification", ""),
-            "budget_code": form.get("budget_code", ""), "lines": lines}
-    if form.get("needed_by"):
-        data["needed_by"] = form["needed_by"]
-    return data
+def _requisition_form(user, req=None):
+    """New requisition or a draft's edit: save the draft, or save and submit it at once."""
+    form = request.form if request.method == "POST" else (rf.form_of(req) if req else {})
+    intent = request.form.get("intent", "draft")
+    if request.method == "GET" or intent == "add_line":
+        return _render_requisition_form(req, form, extra=1 if intent == "add_line" else 0)
+    data, rows = rf.data_of(form)
+    try:
+        data = forms.load(s.RequisitionIn(), data)
+        if req is None:
+            req = requisitions.create_requisition(user, data)
+        else:
+            requisitions.update_requisition(user, req, data, _int(form.get("version")))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        errors, summary = rf.plain_errors(exc.errors, rows, form)
+        return _render_requisition_form(req, form, errors=errors, summary=summary), 422
+    except DomainError as exc:
+        errors, status = forms.refused(exc)
+        return _render_requisition_form(req, form, summary=[exc.detail]), status
+    ref = req.request.reference
+    if intent == "submit":
+        try:
+            workflow.perform(user, req.request, "submit", version=req.request.version)
+        except DomainError as exc:  # the move is undone; the draft is kept
+            flash(_("%(ref)s is saved as a draft, but it could not be submitted: %(why)s", ref=ref,
+                    why=exc.detail), "error")
+            return redirect(url_for("procurement.requisition", reference=ref))
+        flash(_("%(ref)s is submitted; the manager (or your agency's head, above its limit) acts next.",
+                ref=ref), "success")
+    else:
+        flash(_("%(ref)s is saved as a draft; you can edit it and submit it from its page.", ref=ref),
+              "success")
+    return redirect(url_for("procurement.requisition", reference=ref))
+
+
+def _int(text) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        raise ValidationFailed({"version": [_("The form lost the draft's version; reload the page.")]}) from None
+
+
+def _render_requisition_form(req, form, *, extra: int = 0, errors: dict | None = None,
+                             summary: list | None = None):
+    return render_template("procurement/requisition_new.html", req=req, form=form, errors=errors or {},
+                           summary=summary or [], rows=rf.rows_shown(form, extra), fields=rf.FIELDS,
+                           rates=rf.rates(local_today()), min_day=local_today().isoformat())
 
 
 @bp.route("/requisitions/new", methods=["GET", "POST"])
 def requisition_new():
     user = authz.require_user()
     authz.ensure_can_change(user)
-    form = request.form if request.method == "POST" else {}
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            data = forms.load(s.RequisitionIn(), _requisition_form_data(form))
-            req = requisitions.create_requisition(user, data)
-            flash(_("Requisition %(ref)s saved as a draft. Submit it when it is complete.", ref=req.reference),
-                  "success")
-            return redirect(url_for("procurement.requisition", reference=req.reference))
-        except ValidationFailed as exc:
-            errors = exc.errors
-            db.session.rollback()
-    return render_template("procurement/requisition_new.html", form=form, errors=errors,
-                           rows=range(LINE_ROWS)), 422 if errors else 200
+    return _requisition_form(user)
+
+
+@bp.route("/requisitions/<reference>/edit", methods=["GET", "POST"])
+def requisition_edit(reference):
+    user = authz.require_user()
+    req = requisitions.get_requisition(user, reference)
+    authz.ensure_can_change(user)
+    if req.request.requester_id != user.id:
+        raise Forbidden(_("Only the requester who filed a draft may edit it, and only while it is a draft."))
+    if req.request.status != workflow.Status.DRAFT:
+        flash(_("Only the requester who filed a draft may edit it, and only while it is a draft."), "error")
+        return redirect(url_for("procurement.requisition", reference=reference))
+    return _requisition_form(user, req)
 
 
 @bp.route("/requisitions/<reference>")

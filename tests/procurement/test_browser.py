@@ -35,7 +35,7 @@ def test_three_agencies_laptops_pooled_evaluated_awarded_and_received_in_the_bro
     base = live_server
     # UNDP's requester files and submits through the pages.
     _log_in(page, base, "requester@undp.jof.example")
-    page.get_by_role("link", name="Procurement").click()
+    page.get_by_role("link", name="Procurement", exact=True).click()
     page.get_by_role("link", name="New requisition").click()
     page.fill("#title", "Laptops for the programme team")
     page.fill("#budget_code", "BRA-OPS-01")
