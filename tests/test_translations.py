@@ -235,3 +235,34 @@ def test_portuguese_readers_can_open_every_page_they_are_shown(pt_br, make):
                     continue
                 todo.append(path)
         assert len(seen) > 10
+
+
+def test_every_string_the_code_marks_for_translation_is_in_the_portuguese_catalogue():
+    """Extract the marked strings from the code and templates as ``pybabel extract`` would
+    (``babel.cfg``): a string added without its Portuguese would show in English to a
+    Portuguese reader, and the catalogue check above cannot see a string it does not hold."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = PO.parents[4]
+    with (root / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    catalog = _catalog()
+    by_id: dict[str, list] = {}
+    for entry in catalog:
+        by_id.setdefault(entry.id if isinstance(entry.id, str) else entry.id[0], []).append(entry)
+    missing = set()
+    for filename, _lineno, message, _comments, context in extract_from_dir(
+            str(root), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
+                                                             "lazy_gettext": None, "_l": None,
+                                                             "pgettext": ((1, "c"), 2),
+                                                             "lazy_pgettext": ((1, "c"), 2)}):
+        msgid = message if isinstance(message, str) else message[0]
+        if not msgid or msgid in UNTRANSLATED_ALLOWED:
+            continue
+        # a context held in a constant (``lazy_pgettext(CONTEXT, ...)``) is not extracted:
+        # any context of the catalogue then matches
+        entries = [e for e in by_id.get(msgid, []) if context is None or e.context == context]
+        if not any(all(e.string if isinstance(e.string, tuple) else (e.string,)) for e in entries):
+            missing.add(f"{filename}: {msgid}")
+    assert sorted(missing) == [], "\n".join(sorted(missing))

@@ -26,16 +26,34 @@ from jof.governance.states import DecisionStatus, EffectStatus
 bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
 
 #: How the board's pages name a decision's and an effect's status.
-DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("draft"), DecisionStatus.OPEN: _l("open"),
-                          DecisionStatus.CLOSED: _l("closed")}
-EFFECT_STATUS_LABELS = {EffectStatus.PENDING: _l("pending"), EffectStatus.SCHEDULED: _l("scheduled"),
-                        EffectStatus.APPLIED: _l("applied"), EffectStatus.FAILED: _l("failed")}
+DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("Draft"), DecisionStatus.OPEN: _l("Open"),
+                          DecisionStatus.CLOSED: _l("Closed")}
+EFFECT_STATUS_LABELS = {EffectStatus.PENDING: _l("Pending"), EffectStatus.SCHEDULED: _l("Scheduled"),
+                        EffectStatus.APPLIED: _l("Applied"), EffectStatus.FAILED: _l("Failed")}
+
+
+#: How the board's pages name the codes a decision stores (its kind, threshold, quorum,
+#: outcome) and the categories of shared costs.
+BOARD_LABELS = {
+    "kind": {"general": _l("General"), "budget": _l("Budget"), "cost_sharing_key": _l("Cost-sharing key"),
+             "price_list": _l("Price list"), "procurement_manual": _l("Procurement manual"),
+             "membership": _l("Membership")},
+    "threshold": {"simple_majority": _l("Simple majority"), "two_thirds": _l("Two-thirds majority"),
+                  "unanimity": _l("Unanimity")},
+    "quorum": {"more_than_half": _l("More than half of the members"),
+               "two_thirds": _l("Two thirds of the members"), "all": _l("All members")},
+    "outcome": {"adopted": _l("Adopted"), "rejected": _l("Rejected"), "no_quorum": _l("No quorum")},
+    "vote": {"yes": _l("Yes"), "no": _l("No"), "abstain": _l("Abstain"), "not_voted": _l("Not voted")},
+    "category": {"staff": _l("Staff"), "premises": _l("Premises"), "ict_infrastructure": _l("ICT infrastructure"),
+                 "other": _l("Other")},
+}
 
 
 @bp.context_processor
 def _status_labels() -> dict:
     return {"decision_status_label": lambda s: str(DECISION_STATUS_LABELS.get(s, s)),
-            "effect_status_label": lambda s: str(EFFECT_STATUS_LABELS.get(s, s))}
+            "effect_status_label": lambda s: str(EFFECT_STATUS_LABELS.get(s, s)),
+            "board_label": lambda group, code: str(BOARD_LABELS[group].get(code, code)) if code else "—"}
 
 
 @bp.route("/")

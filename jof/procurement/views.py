@@ -50,7 +50,7 @@ def register_labels() -> None:
 #: Words for the codes the pages show (supplier, tender and order states, methods); the
 #: English words stay the codes' own, so a page reads the same as before in English.
 WORDS = {
-    "active": _l("active"), "suspended": _l("suspended"), "debarred": _l("debarred"),
+    "active": _l("Active"), "suspended": _l("Suspended"), "debarred": _l("Debarred"),
     "draft": _l("draft"), "published": _l("published"), "awarded": _l("awarded"), "cancelled": _l("cancelled"),
     "issued": _l("issued"), "partially_received": _l("partially received"), "received": _l("received"),
     "micro_purchase": _l("micro-purchase"), "rfq": _l("RFQ"), "itb": _l("ITB"),

@@ -42,5 +42,5 @@ def test_a_head_votes_and_after_closing_the_register_shows_the_outcome(live_serv
     page.goto(f"{live_server}/governance/resolutions")
     row = page.get_by_test_id("resolutions").locator("tr", has_text=number)
     expect(row).to_contain_text("Open the facility on Saturdays")
-    expect(row).to_contain_text("no quorum")  # one vote of six
-    expect(row).to_contain_text("UNOPS: yes")
+    expect(row).to_contain_text("No quorum")  # one vote of six
+    expect(row).to_contain_text("UNOPS: Yes")

@@ -58,10 +58,11 @@ def test_the_resolution_pdf_lists_the_number_and_each_agencys_vote(pages, web):
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert r.data.startswith(b"%PDF")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
-    assert number in text and "Saturday opening" in text and "adopted" in text
+    assert number in text and "Saturday opening" in text and "Adopted" in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
+    label = {"yes": "Yes", "no": "No", "abstain": "Abstain", "not_voted": "Not voted"}
     for code in MEMBERS:
-        assert f"{code} {votes[code]}" in lines, (code, votes[code], lines)
+        assert f"{code} {label[votes[code]]}" in lines, (code, votes[code], lines)
     assert votes["UNWOMEN"] == "not_voted"
 
 
@@ -80,7 +81,7 @@ def test_the_register_shows_number_outcome_and_votes(pages, web):
     number = pages(decide)
     page = _text(web("requester@unfpa.jof.example").get("/governance/resolutions"))
     assert number in page and "Saturday opening" in page
-    assert "rejected" in page and "UNDP: no" in page and "UNWOMEN: not_voted" in page
+    assert "Rejected" in page and "UNDP: No" in page and "UNWOMEN: Not voted" in page
 
 
 def test_the_manager_previews_and_records_an_allocation_on_the_costs_page(web):
