@@ -27,8 +27,8 @@ def demo_load(password: str | None):
 
 
 @demo_cli.command("history")
-@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 36),
-              help="Whole months of activity to generate, ending with last month.")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(0, 36),
+              help="Whole months of activity to generate, ending with last month (0: none).")
 @click.option("--password", default=None, help="Password for every demo user it creates (as `demo load`).")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the generator: the same seed, the same history.")
 def demo_history_command(months: int, password: str | None, seed: int):
@@ -39,8 +39,14 @@ def demo_history_command(months: int, password: str | None, seed: int):
     from jof import demo, demo_history
     from jof.core.calendar import local_today
 
-    first = demo_history.history_months(months, local_today())[0]
-    result = demo.load(password, since=first)
+    today = local_today()
+    first = demo_history.history_months(months, today)[0] if months else today
+    if months and demo_history.is_fresh():
+        # The facility is founded (users, key, price list) as its history begins.
+        with demo_history.founding_clock(first):
+            result = demo.load(password, since=first, until=today)
+    else:
+        result = demo.load(password)
     db.session.commit()
     click.echo(demo.describe(result))
     started = time.monotonic()
@@ -49,6 +55,8 @@ def demo_history_command(months: int, password: str | None, seed: int):
         db.session.commit()
         click.echo(f"  {month:%Y-%m} done ({time.monotonic() - started:.0f} s)")
 
+    if not months:
+        return
     try:
         click.echo(f"Generating {months} month(s) of demo history from {first:%Y-%m} (seed {seed})…")
         made = demo_history.generate(months, seed=seed, on_month=commit_month)

@@ -68,10 +68,14 @@ def _user(email: str, name: str, agency: Agency | None, roles, lines, pw_hash: s
     created.append(email)
 
 
-def load(password: str | None = None, since: date | None = None) -> DemoResult:
-    """The facility, its agencies, users and founding data; with ``since`` (the demo
-    history's first month) the dated data (founding key, price list, exchange rates,
-    headcounts, DSA rates, holidays) starts in that month's year instead of this one."""
+def load(password: str | None = None, since: date | None = None, until: date | None = None) -> DemoResult:
+    """The facility, its agencies, users and founding data; loading twice changes nothing.
+
+    The dated data (founding key, price list, exchange rates, headcounts, DSA rates,
+    holidays) covers the years from ``since`` to ``until`` (each default: today). The
+    demo history passes its first month and today, and loads with the clock held at the
+    start of its first month, so the facility is founded before its history begins.
+    """
     password = password or secrets.token_urlsafe(12)
     pw_hash = auth.hash_password(password)
     if db.session.get(Facility, 1) is None:
@@ -80,8 +84,9 @@ def load(password: str | None = None, since: date | None = None) -> DemoResult:
                                 local_currency="BRL", invoice_prefix="JOF",
                                 work_start_minute=8 * 60, work_end_minute=18 * 60,
                                 address="Casa da ONU, Setor de Embaixadas Norte, Brasília - DF"))
-    year = local_today().year
-    first_year = min(since.year, year) if since else year
+    today = local_today()
+    first_year = (since or today).year
+    year = max((until or today).year, first_year)
     years = range(first_year, year + 1)
     for code, name, membership, headcount in AGENCIES:
         agency = db.session.scalar(select(Agency).where(Agency.code == code))
@@ -120,7 +125,7 @@ def load(password: str | None = None, since: date | None = None) -> DemoResult:
     procurement_demo.load_demo()
     from jof.ict import catalogue as ict
 
-    ict.load_demo_catalogue(first_year)
+    ict.load_demo_catalogue(first_year, year)
     from jof.travel import rates as travel
 
     for y in years:

@@ -18,31 +18,37 @@ so the clock only moves forward and stories interleave as real work does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from jof.core import workflow
-from jof.core.calendar import local_today, next_month
+from jof.core.calendar import facility_zone, next_month
 from jof.core.db import db
+from jof.core.timeutil import utcnow
 from jof.demo_history import stories as s
 from jof.demo_history.agenda import (
     History,
     HistoryError,
     HistoryResult,
     ensure_fresh,
+    founding_clock,
     history_months,
+    is_fresh,
 )
 
-__all__ = ["HistoryError", "HistoryResult", "generate", "history_months"]
+__all__ = ["HistoryError", "HistoryResult", "founding_clock", "generate", "history_months", "is_fresh"]
 
 
 def plan(h: History) -> None:
-    """Every story of the history, drawn month by month from the seeded generator."""
+    """Every story of the history, drawn month by month from the seeded generator: the
+    whole months, each closed on the next month's first working day, then the current
+    month up to now, whose stories stop at the present and leave their work open."""
     first = h.months[0]
     h.add(s.ict_subscriptions(h, first))
     h.add(s.office_supplies_lta(h, first))
-    for i, month in enumerate(h.months):
+    current = next_month(h.months[-1])
+    for i, month in enumerate([*h.months, current]):
         days = h.working_days(month)
         h.add(s.cost_pools(h, month))
         h.add(s.joint_tender(h, month, days))
@@ -52,6 +58,8 @@ def plan(h: History) -> None:
             h.add(s.trip(h, h.rng.choice(days[:-9])))
         for _ in range(h.rng.randint(6, 11)):
             h.add(s.ticket(h, h.rng.choice(days[:-3])))
+        if month == current:
+            break
         h.add(s.close_month(h, month))
         if i == len(h.months) // 2 - 1 or (len(h.months) == 1 and i == 0):
             h.add(s.key_change(h, days[3], next_month(month)))
@@ -65,9 +73,10 @@ def plan(h: History) -> None:
             h.add(s.seat_change(h, days[2]))
 
 
-def generate(months: int, *, seed: int = 2026, end: date | None = None,
+def generate(months: int, *, seed: int = 2026, now: datetime | None = None,
              on_month: Callable[[date], None] | None = None) -> HistoryResult:
-    """Generate ``months`` whole months of activity before ``end`` (default: this month).
+    """Generate ``months`` whole months of activity before ``now``'s month, and that
+    month up to ``now`` (default: JOF's clock).
 
     The demo's base data (``jof.demo.load``) must be there, dated from the first month
     on; the database must hold no request yet. Nothing is committed here: ``on_month``
@@ -76,8 +85,9 @@ def generate(months: int, *, seed: int = 2026, end: date | None = None,
     if not 1 <= months <= 36:
         raise HistoryError("Give between 1 and 36 months of history.")
     ensure_fresh()
-    span = history_months(months, end or local_today())
-    h = History(span, seed)
+    now = now or utcnow()
+    span = history_months(months, now.astimezone(facility_zone()).date())
+    h = History(span, seed, now)
     plan(h)
     h.run(on_month)
     from jof.billing.models import Invoice
@@ -86,5 +96,3 @@ def generate(months: int, *, seed: int = 2026, end: date | None = None,
         span,
         requests=db.session.scalar(select(func.count()).select_from(workflow.ServiceRequest)),
         invoices=db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.number.is_not(None))))
-
-

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from jof.core import workflow
 from jof.core.calendar import (
@@ -20,7 +21,7 @@ from jof.core.calendar import (
 )
 from jof.core.db import db
 from jof.core.people import Agency, Membership, User
-from jof.core.timeutil import clock_at, utcnow
+from jof.core.timeutil import clock_at
 
 #: The pilot's member agencies (codes as in :mod:`jof.demo`) and its partner.
 MEMBERS = ("UNDP", "UNFPA", "UNESCO", "UNWOMEN", "UNOPS", "UNEP")
@@ -28,6 +29,7 @@ PARTNER = "UNAIDS"
 #: How busy each agency is (relative weights of its requests).
 ACTIVITY = {"UNDP": 6, "UNFPA": 3, "UNESCO": 3, "UNWOMEN": 2, "UNOPS": 4, "UNEP": 2, "UNAIDS": 1}
 HOME = ("Brasília", "BR")
+FACILITY_ZONE = "America/Sao_Paulo"  # the demo facility's (jof.demo), before it exists
 DESTINATIONS = [("São Paulo", "BR"), ("Rio de Janeiro", "BR"), ("Salvador", "BR"), ("Recife", "BR"),
                 ("Buenos Aires", "AR"), ("Santiago", "CL"), ("Montevideo", "UY")]
 CARRIERS = ["LATAM", "GOL", "Azul", "Aerolíneas Argentinas"]
@@ -86,8 +88,19 @@ def history_months(months: int, end: date) -> list[date]:
     return out[::-1]
 
 
+def is_fresh() -> bool:
+    """No request was ever filed here: the history may be generated."""
+    return db.session.scalar(select(workflow.ServiceRequest.id).limit(1)) is None
+
+
+def founding_clock(first: date):
+    """The clock held at 08:00 at the facility on the history's first day, when the demo
+    facility is set up (before any story of the first month)."""
+    return clock_at(datetime.combine(first, time(8, 0), ZoneInfo(FACILITY_ZONE)))
+
+
 def ensure_fresh() -> None:
-    if db.session.scalar(select(func.count()).select_from(workflow.ServiceRequest)):
+    if not is_fresh():
         raise HistoryError("The database holds requests already; the demo history is generated only "
                            "on a fresh database (delete instance/jof.db to start again).")
 
@@ -98,12 +111,14 @@ Story = Iterator[datetime]
 class History:
     """The agenda of stories, the cast and the calendar of one generated history."""
 
-    def __init__(self, months: list[date], seed: int):
+    def __init__(self, months: list[date], seed: int, now: datetime):
         self.months = months
         self.rng = random.Random(seed)
         self.cal = WorkingCalendar.of_facility()
         self.tz = facility_zone()
-        self.limit = utcnow()  # the real now: the history never reaches the future
+        #: The history's present: a step planned after it has not happened yet, so its
+        #: story stops there and leaves its request open (the queues of today).
+        self.limit = now
         self._agenda: list[tuple[datetime, int, Story]] = []
         self._n = 0
         self._users: dict[str, User] = {}
@@ -151,8 +166,10 @@ class History:
             self._push(first, story)
 
     def _push(self, moment: datetime, story: Story) -> None:
+        if moment > self.limit:
+            return  # still to come: the story's request stays open
         self._n += 1
-        heapq.heappush(self._agenda, (min(moment, self.limit), self._n, story))
+        heapq.heappush(self._agenda, (moment, self._n, story))
 
     def run(self, on_month: Callable[[date], None] | None = None) -> None:
         """Play every step in time order; ``on_month(month)`` when the clock leaves a month."""

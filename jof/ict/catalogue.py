@@ -32,14 +32,14 @@ DEMO_CATALOGUE = [
 ]
 
 
-def load_demo_catalogue(first_year: int | None = None) -> None:
+def load_demo_catalogue(first_year: int | None = None, last_year: int | None = None) -> None:
     """Add the demo services that are missing, and the public holidays the service desk's
-    SLA clocks skip (``jof demo load`` calls this; the demo history from ``first_year``)."""
+    SLA clocks skip (``jof demo load`` calls this; the demo history names its years)."""
     for code, name, kind, price, description in DEMO_CATALOGUE:
         if db.session.scalar(select(IctService.id).where(IctService.code == code)) is None:
             db.session.add(IctService(code=code, name=name, kind=kind, unit_price_usd=Decimal(price),
                                       description=description, active=True))
-    load_demo_holidays(first_year)
+    load_demo_holidays(first_year, last_year)
     db.session.flush()
 
 
@@ -77,12 +77,13 @@ def brazil_holidays(year: int) -> list[tuple[date, str]]:
     return sorted(days)
 
 
-def load_demo_holidays(first_year: int | None = None) -> None:
-    """Brazil's national holidays from ``first_year`` (default: this year) to the next
-    year, those not there already (the facility adds its local ones on the holiday list)."""
+def load_demo_holidays(first_year: int | None = None, last_year: int | None = None) -> None:
+    """Brazil's national holidays from ``first_year`` to the year after ``last_year``
+    (both default: this year), those not there already (the facility adds its local ones
+    on the holiday list)."""
     year = local_today().year
     known = set(db.session.scalars(select(Holiday.day)))
-    for y in range(min(first_year or year, year), year + 2):
+    for y in range(min(first_year or year, year), max(last_year or year, year) + 2):
         for day, name in brazil_holidays(y):
             if day in known:
                 continue
