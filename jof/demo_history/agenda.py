@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from jof.core.calendar import (
     previous_month,
 )
 from jof.core.db import db
-from jof.core.people import Agency, Membership, User
+from jof.core.people import User
 from jof.core.timeutil import clock_at
 
 #: The pilot's member agencies (codes as in :mod:`jof.demo`) and its partner.
@@ -75,7 +75,6 @@ class HistoryResult:
     months: list[date]
     requests: int
     invoices: int
-    events: dict[str, int] = field(default_factory=dict)
 
 
 def history_months(months: int, end: date) -> list[date]:
@@ -202,11 +201,6 @@ class History:
             self.move(head(sr.agency.code), sr, "certify")
         yield self.later(moment, self.rng.uniform(0.5, 5))
         self.move(MANAGER, sr, "approve")
-
-
-def members() -> list[Agency]:
-    return list(db.session.scalars(select(Agency).where(Agency.membership == Membership.MEMBER)
-                                   .order_by(Agency.code)))
 
 
 def money(value: float | Decimal, places: str = "0.01") -> Decimal:
