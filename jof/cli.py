@@ -57,6 +57,10 @@ def demo_history_command(months: int, password: str | None, seed: int):
 
     if not months:
         return
+    if not demo_history.is_fresh():
+        click.echo("Demo history not generated: the database holds requests already "
+                   "(delete instance/jof.db to start again).")
+        return
     try:
         click.echo(f"Generating {months} month(s) of demo history from {first:%Y-%m} (seed {seed})…")
         made = demo_history.generate(months, seed=seed, on_month=commit_month)

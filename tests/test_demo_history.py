@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -65,69 +66,119 @@ def _figures(app) -> dict:
         return figures
 
 
-def test_two_months_of_history_load_through_every_line_in_bounded_time(app):
+@dataclass
+class Seen:
+    """What one generated history left in the database, read before the tables are emptied."""
+
+    seconds: float
+    result: demo_history.HistoryResult
+    figures: dict
+    by_type: dict
+    completed: dict
+    unresolved_tickets_before_end: int
+    late_tickets: int
+    charge_lines: set
+    last_audit_at: datetime
+    verify_exit: int
+    verify_output: str
+    invoice_numbers: list
+    periods: dict = field(default_factory=dict)
+    keys: list = field(default_factory=list)
+    key_of_month: dict = field(default_factory=dict)
+    this_month_statuses: list = field(default_factory=list)
+    this_month_period: str | None = None
+
+
+@pytest.fixture(scope="module")
+def history(app) -> Seen:
+    """One history, generated once for the tests that only read it (it takes a while)."""
+    empty_tables(app)
     started = time.monotonic()
     result = _generate(app)
-    assert time.monotonic() - started < CEILING_SECONDS
-    assert result.months == MONTHS
+    seconds = time.monotonic() - started
+    figures = _figures(app)
+    verify = app.test_cli_runner().invoke(args=["audit", "verify"])
     with app.app_context():
-        by_type = dict(db.session.execute(select(ServiceRequest.request_type, func.count())
-                                          .group_by(ServiceRequest.request_type)).all())
-        assert set(by_type) == {"procurement", "travel", "ict_ticket", "ict_subscription"}
-        completed = dict(db.session.execute(
-            select(ServiceRequest.request_type, func.count()).where(ServiceRequest.status == "completed")
-            .group_by(ServiceRequest.request_type)).all())
-        assert completed["procurement"] >= 2 and completed["travel"] >= 3
-        # Every ticket of the whole months was resolved, and some after their SLA target.
-        assert db.session.scalar(select(func.count()).select_from(IctTicket).join(IctTicket.request).where(
-            IctTicket.resolved_at.is_(None), ServiceRequest.created_at < BEFORE_END)) == 0
-        assert db.session.scalar(select(func.count()).select_from(IctTicket).where(IctTicket.resolve_breached)) >= 1
-        lines = set(db.session.scalars(select(Charge.service_line).distinct()))
-        assert lines == {"procurement", "travel", "ict"}
-        # Acting in the past: nothing happened after the history's present.
-        assert db.session.scalar(select(func.max(AuditEvent.at))) <= NOW
-
-
-def test_the_current_month_is_played_up_to_now_and_leaves_work_open(app):
-    _generate(app)
-    with app.app_context():
-        this_month = select(ServiceRequest).where(ServiceRequest.created_at >= BEFORE_END)
-        filed = db.session.scalars(this_month).all()
-        assert filed
-        assert any(sr.status not in ("completed", "closed", "rejected", "cancelled") for sr in filed)
-        assert db.session.scalar(select(BillingPeriod.status).where(BillingPeriod.month == END)) != "closed"
-
-
-def test_the_same_seed_gives_the_same_history_twice(app):
-    _generate(app)
-    first = _figures(app)
+        s = db.session
+        count = select(func.count())
+        seen = Seen(
+            seconds, result, figures,
+            by_type=dict(s.execute(select(ServiceRequest.request_type, func.count())
+                                   .group_by(ServiceRequest.request_type)).all()),
+            completed=dict(s.execute(select(ServiceRequest.request_type, func.count())
+                                     .where(ServiceRequest.status == "completed")
+                                     .group_by(ServiceRequest.request_type)).all()),
+            unresolved_tickets_before_end=s.scalar(count.select_from(IctTicket).join(IctTicket.request).where(
+                IctTicket.resolved_at.is_(None), ServiceRequest.created_at < BEFORE_END)),
+            late_tickets=s.scalar(count.select_from(IctTicket).where(IctTicket.resolve_breached)),
+            charge_lines=set(s.scalars(select(Charge.service_line).distinct())),
+            last_audit_at=s.scalar(select(func.max(AuditEvent.at))),
+            verify_exit=verify.exit_code, verify_output=verify.output,
+            invoice_numbers=s.scalars(select(Invoice.number).where(Invoice.number.is_not(None))).all(),
+        )
+        for month in MONTHS:
+            invoices = s.scalars(select(Invoice).where(Invoice.period == month)).all()
+            seen.periods[month] = {
+                "status": s.scalar(select(BillingPeriod.status).where(BillingPeriod.month == month)),
+                "invoiced": {i.agency_id for i in invoices},
+                "all_issued": all(i.status != "draft" and i.number for i in invoices),
+                "billed": set(s.scalars(select(Charge.agency_id).where(Charge.period == month))),
+                "shares": s.scalar(count.select_from(AllocationShare).join(CostPool).where(CostPool.period == month)),
+            }
+        seen.keys = [(k.id, k.effective_from) for k in
+                     s.scalars(select(CostSharingKey).order_by(CostSharingKey.effective_from))]
+        seen.key_of_month = dict(s.execute(select(CostPool.period, func.min(AllocationShare.key_id))
+                                           .join(AllocationShare.cost_pool).group_by(CostPool.period)).all())
+        seen.this_month_statuses = s.scalars(select(ServiceRequest.status)
+                                             .where(ServiceRequest.created_at >= BEFORE_END)).all()
+        seen.this_month_period = s.scalar(select(BillingPeriod.status).where(BillingPeriod.month == END))
+        db.session.remove()
     empty_tables(app)
-    _generate(app)
-    assert _figures(app) == first
-    assert first["invoices"] and first["requests"]
+    return seen
 
 
-def test_another_seed_gives_another_history(app):
+def test_two_months_of_history_load_through_every_line_in_bounded_time(history):
+    assert history.seconds < CEILING_SECONDS
+    assert history.result.months == MONTHS
+    assert set(history.by_type) == {"procurement", "travel", "ict_ticket", "ict_subscription"}
+    assert history.completed["procurement"] >= 2 and history.completed["travel"] >= 3
+    assert history.charge_lines == {"procurement", "travel", "ict"}
+
+
+def test_every_ticket_of_the_whole_months_is_resolved_and_some_after_their_sla_target(history):
+    assert history.unresolved_tickets_before_end == 0
+    assert history.late_tickets >= 1
+
+
+def test_nothing_happens_after_the_history_s_present(history):
+    assert history.last_audit_at <= NOW
+
+
+def test_the_current_month_is_played_up_to_now_and_leaves_work_open(history):
+    assert history.this_month_statuses
+    assert set(history.this_month_statuses) - {"completed", "closed", "rejected", "cancelled"}
+    assert history.this_month_period != "closed"
+
+
+def test_the_same_seed_gives_the_same_history_twice(app, history):
     _generate(app)
-    first = _figures(app)
-    empty_tables(app)
+    assert _figures(app) == history.figures
+    assert history.figures["invoices"] and history.figures["requests"]
+
+
+def test_another_seed_gives_another_history(app, history):
     _generate(app, seed=7)
-    assert _figures(app)["requests"] != first["requests"]
+    assert _figures(app)["requests"] != history.figures["requests"]
 
 
-def test_the_audit_trail_verifies_after_the_history(app):
-    _generate(app)
-    result = app.test_cli_runner().invoke(args=["audit", "verify"])
-    assert result.exit_code == 0, result.output
-    assert "audit trail intact" in result.output
+def test_the_audit_trail_verifies_after_the_history(history):
+    assert history.verify_exit == 0, history.verify_output
+    assert "audit trail intact" in history.verify_output
 
 
-def test_invoice_numbers_are_gapless_per_year(app):
-    _generate(app)
-    with app.app_context():
-        numbers = db.session.scalars(select(Invoice.number).where(Invoice.number.is_not(None))).all()
+def test_invoice_numbers_are_gapless_per_year(history):
     by_year: dict[str, list[int]] = {}
-    for number in numbers:
+    for number in history.invoice_numbers:
         found = re.fullmatch(r"JOF-(\d{4})-(\d{5})", number)
         assert found, number
         by_year.setdefault(found[1], []).append(int(found[2]))
@@ -136,29 +187,20 @@ def test_invoice_numbers_are_gapless_per_year(app):
         assert sorted(seqs) == list(range(1, len(seqs) + 1)), year
 
 
-def test_every_month_is_closed_with_an_issued_invoice_per_agency_billed(app):
-    _generate(app)
-    with app.app_context():
-        for month in MONTHS:
-            period = db.session.scalar(select(BillingPeriod).where(BillingPeriod.month == month))
-            assert period is not None and period.status == "closed", month
-            invoices = db.session.scalars(select(Invoice).where(Invoice.period == month)).all()
-            billed = set(db.session.scalars(select(Charge.agency_id).where(Charge.period == month)))
-            assert billed and {i.agency_id for i in invoices} >= billed
-            assert all(i.status != "draft" and i.number for i in invoices)
-            # Every month also shares its pools (the manager enters them on its first day).
-            assert db.session.scalar(select(func.count()).select_from(AllocationShare).join(CostPool)
-                                     .where(CostPool.period == month)) > 0
+def test_every_month_is_closed_with_an_issued_invoice_per_agency_billed(history):
+    for month in MONTHS:
+        period = history.periods[month]
+        assert period["status"] == "closed", month
+        assert period["billed"] and period["invoiced"] >= period["billed"], month
+        assert period["all_issued"], month
+        # Every month also shares its pools (the manager enters them on its first day).
+        assert period["shares"] > 0, month
 
 
-def test_the_board_changes_the_cost_sharing_key_in_the_middle_of_the_history(app):
-    _generate(app)
-    with app.app_context():
-        keys = db.session.scalars(select(CostSharingKey).order_by(CostSharingKey.effective_from)).all()
-        assert [k.effective_from for k in keys][-1] == MONTHS[1]
-        used = dict(db.session.execute(select(CostPool.period, func.min(AllocationShare.key_id))
-                                       .join(AllocationShare.cost_pool).group_by(CostPool.period)).all())
-        assert used[MONTHS[0]] != used[MONTHS[1]] == keys[-1].id
+def test_the_board_changes_the_cost_sharing_key_in_the_middle_of_the_history(history):
+    newest_id, newest_from = history.keys[-1]
+    assert newest_from == MONTHS[1]
+    assert history.key_of_month[MONTHS[0]] != history.key_of_month[MONTHS[1]] == newest_id
 
 
 def test_the_command_loads_the_demo_and_history_once_and_then_changes_nothing(app):

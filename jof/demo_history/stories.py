@@ -63,7 +63,7 @@ def ict_subscriptions(h: History, first: date) -> Story:
     day = h.working_day(first)
     moment = h.at(day, 9, 15)
     for agency in db.session.scalars(select(Agency).order_by(Agency.code)).all():
-        seats = HEADCOUNT.get(agency.code) or h.rng.randint(10, 60)
+        seats = HEADCOUNT[agency.code]
         for service in ("email_account", "connectivity"):
             moment = h.later(moment, 0.2)
             yield moment
@@ -79,8 +79,7 @@ def ict_subscriptions(h: History, first: date) -> Story:
 def seat_change(h: History, day: date) -> Story:
     """An agency that grew adds e-mail seats from the first of next month."""
     yield h.at(day, 11, 0)
-    sub = db.session.scalars(select(IctSubscription).join(IctSubscription.service)
-                             .order_by(IctSubscription.id)).first()
+    sub = db.session.scalars(select(IctSubscription).order_by(IctSubscription.id)).first()
     current = sub.periods[-1].seats
     subscriptions.change_seats(h.user(requester(sub.request.agency.code)), sub, current + h.rng.randint(3, 9),
                                next_month(day))
