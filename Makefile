@@ -21,13 +21,15 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 translations: $(STAMP)
 	@$(BIN)/pybabel -q compile --use-fuzzy -d jof/translations
 
-## make run: install, migrate, load the demo (idempotent), print the demo logins, serve on
-## 127.0.0.1:5000. The demo password is generated once into instance/demo-password.
+## make run: install, migrate, load the demo and, on a fresh database, DEMO_MONTHS (12)
+## months of its history (idempotent), print the demo logins, serve on 127.0.0.1:5000.
+## The demo password is generated once into instance/demo-password.
+DEMO_MONTHS ?= 12
 run: $(STAMP) translations
 	@mkdir -p $(INSTANCE)
 	@test -s $(INSTANCE)/demo-password || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > $(INSTANCE)/demo-password
 	$(BIN)/jof db upgrade
-	@$(BIN)/jof demo load --password "$$(cat $(INSTANCE)/demo-password)"
+	@$(BIN)/jof demo history --months $(DEMO_MONTHS) --password "$$(cat $(INSTANCE)/demo-password)"
 	@echo "Serving JOF at http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/jof run --host $(HOST) --port $(PORT)
 

@@ -26,6 +26,53 @@ def demo_load(password: str | None):
     click.echo(demo.describe(result))
 
 
+@demo_cli.command("history")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(0, 36),
+              help="Whole months of activity to generate, ending with last month (0: none).")
+@click.option("--password", default=None, help="Password for every demo user it creates (as `demo load`).")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the generator: the same seed, the same history.")
+def demo_history_command(months: int, password: str | None, seed: int):
+    """Load the demo (as `demo load`) and, on a database without requests yet, play MONTHS
+    months of the pilot's activity through the real services; safe to run twice."""
+    import time
+
+    from jof import demo, demo_history
+    from jof.core.calendar import local_today
+
+    today = local_today()
+    first = demo_history.history_months(months, today)[0] if months else today
+    if months and demo_history.is_fresh():
+        # The facility is founded (users, key, price list) as its history begins.
+        with demo_history.founding_clock(first):
+            result = demo.load(password, since=first, until=today)
+    else:
+        result = demo.load(password)
+    db.session.commit()
+    click.echo(demo.describe(result))
+    started = time.monotonic()
+
+    def commit_month(month) -> None:
+        db.session.commit()
+        click.echo(f"  {month:%Y-%m} done ({time.monotonic() - started:.0f} s)")
+
+    if not months:
+        return
+    if not demo_history.is_fresh():
+        click.echo("Demo history not generated: the database holds requests already "
+                   "(delete instance/jof.db to start again).")
+        return
+    try:
+        click.echo(f"Generating {months} month(s) of demo history from {first:%Y-%m} (seed {seed})…")
+        made = demo_history.generate(months, seed=seed, on_month=commit_month)
+    except demo_history.HistoryError as exc:
+        db.session.rollback()
+        click.echo(f"Demo history not generated: {exc}")
+        return
+    db.session.commit()
+    click.echo(f"Demo history: {made.requests} requests, {made.invoices} issued invoices, "
+               f"{made.months[0]:%Y-%m} to {made.months[-1]:%Y-%m}, in {time.monotonic() - started:.0f} s.")
+
+
 @user_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from jof.core import audit, auth
+from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.money import ExchangeRate
 from jof.core.people import Agency, AgencyHeadcount, Facility, Membership, Role, User, UserRole
@@ -67,7 +68,14 @@ def _user(email: str, name: str, agency: Agency | None, roles, lines, pw_hash: s
     created.append(email)
 
 
-def load(password: str | None = None) -> DemoResult:
+def load(password: str | None = None, since: date | None = None, until: date | None = None) -> DemoResult:
+    """The facility, its agencies, users and founding data; loading twice changes nothing.
+
+    The dated data (founding key, price list, exchange rates, headcounts, DSA rates,
+    holidays) covers the years from ``since`` to ``until`` (each default: today). The
+    demo history passes its first month and today, and loads with the clock held at the
+    start of its first month, so the facility is founded before its history begins.
+    """
     password = password or secrets.token_urlsafe(12)
     pw_hash = auth.hash_password(password)
     if db.session.get(Facility, 1) is None:
@@ -76,18 +84,21 @@ def load(password: str | None = None) -> DemoResult:
                                 local_currency="BRL", invoice_prefix="JOF",
                                 work_start_minute=8 * 60, work_end_minute=18 * 60,
                                 address="Casa da ONU, Setor de Embaixadas Norte, Brasília - DF"))
-    year = date.today().year
+    today = local_today()
+    first_year = (since or today).year
+    year = max((until or today).year, first_year)
+    years = range(first_year, year + 1)
     for code, name, membership, headcount in AGENCIES:
         agency = db.session.scalar(select(Agency).where(Agency.code == code))
         if agency is None:
             agency = Agency(code=code, name=name, country="BR", membership=membership,
                             joined_on=date(2024, 1, 1), approval_limit_usd=Decimal("10000.00"),
                             address=f"{name}, Brasília - DF, Brazil")
-            agency.headcounts.append(AgencyHeadcount(year=year, headcount=headcount))
+            agency.headcounts.extend(AgencyHeadcount(year=y, headcount=headcount) for y in years)
             db.session.add(agency)
     db.session.flush()
-    for month, rate in DEMO_BRL_RATES.items():
-        day = date(year, month, 1)
+    for day in (date(y, month, 1) for y in years for month in DEMO_BRL_RATES):
+        rate = DEMO_BRL_RATES[day.month]
         if not db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.currency == "BRL",
                                                                ExchangeRate.month == day)):
             db.session.add(ExchangeRate(currency="BRL", month=day, units_per_usd=Decimal(rate),
@@ -106,21 +117,22 @@ def load(password: str | None = None) -> DemoResult:
     db.session.flush()
     from jof.governance import cost_sharing
 
-    if cost_sharing.key_in_force(date(year, 1, 1)) is None:
+    if cost_sharing.key_in_force(date(first_year, 1, 1)) is None:
         # The facility starts with a key its members adopted when they created it.
-        cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, date(year, 1, 1))
+        cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, date(first_year, 1, 1))
     from jof.procurement import demo as procurement_demo
 
     procurement_demo.load_demo()
     from jof.ict import catalogue as ict
 
-    ict.load_demo_catalogue()
+    ict.load_demo_catalogue(first_year, year)
     from jof.travel import rates as travel
 
-    travel.load_demo_rates()
+    for y in years:
+        travel.load_demo_rates(y)
     from jof.billing import pricing
 
-    pricing.load_demo_prices(date(year, 1, 1))
+    pricing.load_demo_prices(date(first_year, 1, 1))
     if created:
         audit.record(None, "demo.load", object_type="demo", object_id="brazil-pilot",
                      after={"users": created})

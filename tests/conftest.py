@@ -96,7 +96,11 @@ def _empty_tables(request):
     yield
     if "app" not in request.fixturenames:
         return
-    application = request.getfixturevalue("app")
+    empty_tables(request.getfixturevalue("app"))
+
+
+def empty_tables(application) -> None:
+    """Delete every row of every table the migrations made (the schema stays)."""
     with application.app_context():
         db.session.remove()
         # Only tables the migrations made: a model whose migration is still being

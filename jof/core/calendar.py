@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
 from jof.core.people import Facility
+from jof.core.timeutil import utcnow
 
 #: Months JOF accepts anywhere.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
@@ -38,7 +39,8 @@ def facility_zone() -> ZoneInfo:
 
 
 def local_now() -> datetime:
-    return datetime.now(UTC).astimezone(facility_zone())
+    """Now at the facility, read from JOF's one clock (:func:`jof.core.timeutil.utcnow`)."""
+    return utcnow().astimezone(facility_zone())
 
 
 def local_today() -> date:

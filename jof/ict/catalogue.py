@@ -32,14 +32,14 @@ DEMO_CATALOGUE = [
 ]
 
 
-def load_demo_catalogue() -> None:
+def load_demo_catalogue(first_year: int | None = None, last_year: int | None = None) -> None:
     """Add the demo services that are missing, and the public holidays the service desk's
-    SLA clocks skip (``jof demo load`` calls this)."""
+    SLA clocks skip (``jof demo load`` calls this; the demo history names its years)."""
     for code, name, kind, price, description in DEMO_CATALOGUE:
         if db.session.scalar(select(IctService.id).where(IctService.code == code)) is None:
             db.session.add(IctService(code=code, name=name, kind=kind, unit_price_usd=Decimal(price),
                                       description=description, active=True))
-    load_demo_holidays()
+    load_demo_holidays(first_year, last_year)
     db.session.flush()
 
 
@@ -77,13 +77,16 @@ def brazil_holidays(year: int) -> list[tuple[date, str]]:
     return sorted(days)
 
 
-def load_demo_holidays() -> None:
-    """Brazil's national holidays of this year and the next, those not there already
-    (the facility adds its local ones on the holiday list)."""
+def load_demo_holidays(first_year: int | None = None, last_year: int | None = None) -> None:
+    """Brazil's national holidays from ``first_year`` to the year after ``last_year``
+    (both default: this year), those not there already (the facility adds its local ones
+    on the holiday list)."""
     year = local_today().year
     known = set(db.session.scalars(select(Holiday.day)))
-    for day, name in brazil_holidays(year) + brazil_holidays(year + 1):
-        if day not in known:
+    for y in range(min(first_year or year, year), max(last_year or year, year) + 2):
+        for day, name in brazil_holidays(y):
+            if day in known:
+                continue
             db.session.add(Holiday(day=day, name=name))
             known.add(day)
 
