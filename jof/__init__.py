@@ -46,6 +46,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof import web
 
     web.init_app(app)
+    from jof.core import alerts
+
+    alerts.init_app(app)
 
     _register_core_models()
     from jof.core.apikit import api
@@ -70,7 +73,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_core_models() -> None:
     """Import core's model modules so the metadata (and Alembic) sees their tables; each
     line's ``install`` imports its own."""
-    from jof.core import audit, calendar, charges, counters, money, notifications, people, workflow  # noqa: F401
+    from jof.core import (  # noqa: F401
+        alerts,
+        audit,
+        calendar,
+        charges,
+        counters,
+        money,
+        notifications,
+        people,
+        workflow,
+    )
 
 
 def _migrations_dir() -> str:
