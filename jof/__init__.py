@@ -58,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.views import bp as core_views
 
     plugin.mount(app, api=core_api, views=core_views)
+    from jof.core.profile import bp as profile_views
+
+    plugin.mount(app, views=profile_views)
     for line in LINES:
         line.install(app)
 

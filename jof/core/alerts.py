@@ -22,16 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import force_locale, format_date, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jof.core import audit, mail
+from jof.core import audit, authz, mail
 from jof.core.calendar import local_date
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
@@ -132,6 +132,13 @@ def users_with_roles(*roles: str) -> list[User]:
         .order_by(User.id)))
 
 
+def heads_of(agency_ids: Iterable[int]) -> list[User]:
+    """The heads of these agencies and the alternates they named."""
+    ids = list(agency_ids)
+    users = db.session.scalars(select(User).where(User.agency_id.in_(ids), User.active).order_by(User.id))
+    return [u for u in users if authz.is_head_of(u, u.agency)]
+
+
 def governance_watchers() -> list[User]:
     """Who is told of every board event besides the voting heads: the facility manager
     and the Resident Coordinator, who chairs the board."""
@@ -200,6 +207,8 @@ def _render(message: str, params: dict) -> str:
     for name, value in params.items():
         if isinstance(value, datetime):
             shown[name] = format_datetime(value, "short")
+        elif isinstance(value, date):
+            shown[name] = format_date(value, "medium")
         elif isinstance(value, T):
             shown[name] = gettext(str(value))
         else:
@@ -225,15 +234,16 @@ def _claim(kind: str, object_key: str, recipient: User, occasion: str) -> bool:
 
 
 def raise_alert(kind: str, recipients: Iterable[User | None], message: str, params: dict | None = None,
-                link: str = "", *, object_key: str = "", occasion: str = "") -> int:
+                link: str = "", *, object_key: str = "", occasion: str = "", actor: User | None = None) -> int:
     """Tell each recipient (once, whatever the duplicates): an in-app notification and,
     as they chose, an e-mail after the commit. With ``occasion``, the alert is once-only
-    per recipient (see :class:`SentAlert`). Returns how many people were told."""
+    per recipient (see :class:`SentAlert`). ``actor``, who caused the event, is not told
+    of it. Returns how many people were told."""
     if kind not in KINDS:
         raise ValueError(f"unknown alert kind {kind!r}")
     params = params or {}
     told = 0
-    seen: set[int] = set()
+    seen: set[int] = {actor.id} if actor is not None else set()
     for user in recipients:
         if user is None or not user.active or user.id in seen:
             continue

@@ -69,8 +69,14 @@ def send_now(message: Outgoing | dict) -> None:
     """Hand one message to the SMTP server (needs an app context)."""
     if isinstance(message, dict):
         message = Outgoing(**message)
+    cfg = current_app.config
+    # The settings as they are now (not as Flask-Mailman read them at start-up).
+    connection = mail.get_connection(
+        backend="smtp", host=cfg["MAIL_SERVER"], port=cfg.get("MAIL_PORT", 25),
+        username=cfg.get("MAIL_USERNAME"), password=cfg.get("MAIL_PASSWORD"),
+        use_tls=bool(cfg.get("MAIL_USE_TLS")), timeout=cfg.get("MAIL_TIMEOUT", 10))
     EmailMessage(subject=message.subject, body=message.body, to=[message.to],
-                 from_email=current_app.config.get("MAIL_DEFAULT_SENDER")).send()
+                 from_email=cfg.get("MAIL_DEFAULT_SENDER"), connection=connection).send()
 
 
 def _deliver(messages: list[Outgoing]) -> None:

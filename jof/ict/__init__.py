@@ -12,8 +12,8 @@ def install(app: Flask) -> None:
     monthly biller and its labels, then its blueprints and commands (see
     ``docs/architecture.md``, "How to add a service line"). Installing again, for a
     second app, replaces the same registrations."""
-    from jof.core import charges, plugin, workflow
-    from jof.ict import api, cli, models, schemas, states, subscriptions, tickets, views  # noqa: F401  (models)
+    from jof.core import alerts, charges, plugin, workflow
+    from jof.ict import api, cli, models, schemas, sla_alerts, states, subscriptions, tickets, views  # noqa: F401  (models)
 
     workflow.register(workflow.RequestType(
         code=states.SUBSCRIPTION, prefix="ICS", label="ICT subscription", service_line=states.SERVICE_LINE,
@@ -28,6 +28,8 @@ def install(app: Flask) -> None:
         final_states=frozenset({states.TicketStatus.CLOSED}),
     ))
     charges.register_monthly_biller("ict", subscriptions.monthly_billing_note)
+    alerts.register_timed(alerts.SLA_AT_RISK, sla_alerts.at_risk, name="ict.sla_at_risk")
+    alerts.register_timed(alerts.SLA_BREACHED, sla_alerts.breached, name="ict.sla_breached")
     views.register_labels()
 
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.ict_cli)
