@@ -55,7 +55,7 @@ KINDS = {
     VOTE_CLOSING: _l("A vote closes within 24 hours"),
     VOTE_CLOSED: _l("A vote closed, with its outcome"),
     INVOICE_ISSUED: _l("An invoice was issued"),
-    SLA_AT_RISK: _l("A service level is at risk (80% of the target used)"),
+    SLA_AT_RISK: _l("A service level is at risk (80 percent of its target used)"),
     SLA_BREACHED: _l("A service level was breached"),
 }
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from flask import current_app, has_app_context
 from flask_mailman import EmailMessage, Mail
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,18 @@ def queue(session: Session, to: str, subject: str, body: str) -> Outgoing | None
     if not enabled() or not to:
         return None
     message = Outgoing(to=to, subject=subject, body=body)
+    session = _real(session)
     # Tagged with the innermost savepoint (or None): its rollback drops the message.
     session.info.setdefault(OUTBOX, []).append((session.get_nested_transaction(), message))
     return message
 
 
 def pending(session: Session) -> list[Outgoing]:
-    return [m for _tx, m in session.info.get(OUTBOX, [])]
+    return [m for _tx, m in _real(session).info.get(OUTBOX, [])]
+
+
+def _real(session):
+    return session() if isinstance(session, scoped_session) else session
 
 
 def send_now(message: Outgoing | dict) -> None:
