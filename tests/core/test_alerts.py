@@ -3,12 +3,9 @@ port), in-app, and once-only timed alerts (issue 12, DESIGN §8)."""
 
 from __future__ import annotations
 
-import email
-import socket
 import time
 import uuid
 from datetime import timedelta
-from email.policy import default as default_policy
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,6 +19,7 @@ from jof.core.timeutil import utcnow
 from jof.governance import decisions
 from jof.ict.models import IctTicket
 from tests.conftest import csrf_from
+from tests.smtp import body, smtp_server
 
 MEMBERS = ["UNDP", "UNEP", "UNESCO", "UNFPA", "UNOPS", "UNWOMEN"]
 MANAGER = "manager@jof.example"
@@ -32,52 +30,10 @@ def head(code: str) -> str:
     return f"head@{code.lower()}.jof.example"
 
 
-class Inbox:
-    """What the SMTP server received: one entry per recipient of each message."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.content, policy=default_policy)
-        for rcpt in envelope.rcpt_tos:
-            self.messages.append((rcpt, parsed))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for rcpt, m in self.messages if rcpt == address]
-
-    def recipients(self) -> list[str]:
-        return sorted(rcpt for rcpt, _m in self.messages)
-
-    def wait_for(self, n: int, seconds: float = 10) -> None:
-        deadline = time.monotonic() + seconds
-        while len(self.messages) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def inbox(app, demo, monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
-    monkeypatch.setitem(app.config, "REDIS_URL", None)
-    yield handler
-    controller.stop()
+    with smtp_server(app, monkeypatch) as handler:
+        yield handler
 
 
 @pytest.fixture
