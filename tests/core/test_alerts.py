@@ -358,3 +358,30 @@ def test_with_redis_the_e_mails_wait_on_the_queue_until_a_worker_sends_them(app,
         queue.empty()
         queue.delete(delete_jobs=True)
         conn.close()
+
+
+def test_an_sla_at_80_percent_is_at_risk_once_and_then_breached_once(app, api, inbox):
+    """A P1 ticket (4 working hours to resolve) with 30 working minutes left is at risk;
+    once past its due time it is breached; each is raised once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    ref = _breached_ticket(app, api)
+    now = datetime(2030, 3, 6, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))  # a Wednesday
+    with app.app_context():
+        from jof.core.workflow import ServiceRequest
+
+        ticket = db.session.scalar(select(IctTicket).join(
+            ServiceRequest, ServiceRequest.id == IctTicket.request_id).where(ServiceRequest.reference == ref))
+        assert ticket.priority == "P1"
+        ticket.resolve_due_at = now + timedelta(minutes=30)
+        db.session.commit()
+        assert alerts.run_timed(now - timedelta(hours=2)).get(alerts.SLA_AT_RISK, 0) == 0  # 2.5 h left
+        told = alerts.run_timed(now)
+        assert told.get(alerts.SLA_AT_RISK) == 1 and not told.get(alerts.SLA_BREACHED)
+        assert not alerts.run_timed(now + timedelta(minutes=10)).get(alerts.SLA_AT_RISK)
+        assert alerts.run_timed(now + timedelta(hours=1)).get(alerts.SLA_BREACHED) == 1
+        db.session.commit()
+        kinds = list(db.session.scalars(select(Notification.kind).where(
+            Notification.user_id == user(MANAGER).id, Notification.link == f"/requests/{ref}")))
+        assert kinds.count(alerts.SLA_AT_RISK) == 1 and kinds.count(alerts.SLA_BREACHED) == 1
