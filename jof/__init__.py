@@ -46,6 +46,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof import web
 
     web.init_app(app)
+    from jof.core import alerts
+
+    alerts.init_app(app)
 
     _register_core_models()
     from jof.core.apikit import api
@@ -55,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.views import bp as core_views
 
     plugin.mount(app, api=core_api, views=core_views)
+    from jof.core.profile import bp as profile_views
+
+    plugin.mount(app, views=profile_views)
     for line in LINES:
         line.install(app)
 
@@ -70,7 +76,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_core_models() -> None:
     """Import core's model modules so the metadata (and Alembic) sees their tables; each
     line's ``install`` imports its own."""
-    from jof.core import audit, calendar, charges, counters, money, notifications, people, workflow  # noqa: F401
+    from jof.core import (  # noqa: F401
+        alerts,
+        audit,
+        calendar,
+        charges,
+        counters,
+        money,
+        notifications,
+        people,
+        workflow,
+    )
 
 
 def _migrations_dir() -> str:

@@ -13,6 +13,7 @@ from jof.core.db import db
 demo_cli = AppGroup("demo", help="Demo data of the Brazil pilot.")
 user_cli = AppGroup("user", help="User accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+monitoring_cli = AppGroup("monitoring", help="Monitoring: the time-based alerts.")
 
 
 @demo_cli.command("load")
@@ -157,6 +158,22 @@ def audit_anchor(output: str | None):
         click.echo(text, nl=False)
 
 
+@monitoring_cli.command("run")
+def monitoring_run():
+    """Raise the time-based alerts now due (votes closing within 24 h, SLAs at risk or
+    breached, daily digests), each once: running it twice, or twice at the same time,
+    sends nothing new. Schedule it every few minutes (deploy/systemd/jof-monitoring.timer)."""
+    from jof.core import alerts
+
+    try:
+        told = alerts.run_timed()
+        db.session.commit()  # the e-mails go out after this commit
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo("alerts raised: " + (", ".join(f"{k} {n}" for k, n in sorted(told.items()) if n) or "none due"))
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
@@ -205,7 +222,7 @@ def restore_command(file: str, force: bool):
 
 def init_app(app: Flask) -> None:
     """Core's commands; each line adds its own group in its ``install(app)``."""
-    for group in (demo_cli, user_cli, audit_cli, backup_command, restore_command):
+    for group in (demo_cli, user_cli, audit_cli, monitoring_cli, backup_command, restore_command):
         app.cli.add_command(group)
 
 

@@ -76,6 +76,14 @@ def load(app, overrides: dict | None = None) -> None:
         PER_PAGE_MAX=200,
         #: Of the root logger; INFO also shows every library's chatter on each command.
         LOG_LEVEL="WARNING",
+        #: E-mail (jof/core/mail.py, docs/alerts.md): nothing is sent while MAIL_SERVER is unset.
+        MAIL_SERVER=os.environ.get("MAIL_SERVER") or None,
+        MAIL_PORT=int(os.environ.get("MAIL_PORT", "25") or 25),
+        MAIL_USERNAME=os.environ.get("MAIL_USERNAME") or None,
+        MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD") or None,
+        MAIL_USE_TLS=os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "on"),
+        MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER") or "jof@localhost",
+        MAIL_TIMEOUT=int(os.environ.get("MAIL_TIMEOUT", "10") or 10),
     )
     config_file = os.environ.get("JOF_CONFIG")
     if config_file:

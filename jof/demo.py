@@ -34,6 +34,7 @@ FACILITY_USERS = [
     ("ict@jof.example", "ICT Officer", [Role.OFFICER], ["ict"]),
     ("auditor@jof.example", "Auditor", [Role.AUDITOR], []),
     ("admin@jof.example", "Administrator", [Role.ADMIN], []),
+    ("rc@jof.example", "Resident Coordinator", [Role.RESIDENT_COORDINATOR], []),
 ]
 
 #: Illustrative BRL operational rates (units per USD) for the demo year.

@@ -32,7 +32,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 #: What a read-only user (the auditor) may still post: their own session and settings.
 READ_ONLY_MAY_POST = {
     "core_api.create_token", "core_api.revoke_token", "core_api.Me",
-    "core.login", "core.logout", "core.password", "core.language",
+    "core.login", "core.logout", "core.password", "core.language", "profile.profile",
 }
 
 

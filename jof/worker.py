@@ -17,3 +17,16 @@ def run_billing_job(job_id: int) -> str:
 
     with create_app().app_context():
         return jobs.execute(job_id)
+
+
+def send_mail(message: dict) -> None:
+    """Send one e-mail queued by ``jof.core.mail`` after its transaction committed."""
+    from jof.core import mail
+
+    if has_app_context():
+        mail.send_now(message)
+        return
+    from jof import create_app
+
+    with create_app().app_context():
+        mail.send_now(message)

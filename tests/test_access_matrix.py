@@ -35,6 +35,7 @@ ANONYMOUS_MAY = {
 AUDITOR_MAY_CHANGE = {
     "core_api.create_token", "core_api.revoke_token", "core_api.Me",
     "core.login", "core.logout", "core.password", "core.language",
+    "profile.profile",  # their own alert preferences
 }
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 ARG = re.compile(r"<(?:(?P<conv>[^:>]+):)?(?P<name>[^>]+)>")

@@ -43,6 +43,7 @@ ROLES = {
     "manager": "manager@jof.example",
     "auditor": "auditor@jof.example",
     "admin": "admin@jof.example",
+    "resident coordinator": "rc@jof.example",
 }
 AGENCY_ROLES = {"requester", "agency head", "alternate head"}
 FACILITY_ROLES = set(ROLES) - AGENCY_ROLES - {"anonymous"}
@@ -235,3 +236,27 @@ def test_a_foreign_object_answers_a_change_as_a_missing_one(app, api, web, forei
             failures.append(f"{method} {rule.rule} ({endpoint}): foreign {answers[0]}, missing {answers[1]}")
     assert not failures, f"{role} can tell another agency's object from a missing one:\n" + "\n".join(failures)
     assert cells >= 20
+
+
+def test_the_resident_coordinator_reads_every_page_the_auditor_reads(app, api, web, foreign):
+    """The RC chairs the board and reads what the auditor reads: every GET the auditor is
+    answered 200 is a 200 for the RC too (own rows such as notifications aside)."""
+    auditor = _client(app, api, web, ROLES["auditor"])
+    rc = _client(app, api, web, ROLES["resident coordinator"])
+    failures, cells = [], 0
+    for endpoint, method, rule in routes(app):
+        fam = family(rule)
+        if method != "GET" or fam == "personal":
+            continue
+        url = url_for_cell(rule, fam, foreign)
+        answers = []
+        for bearer, browser, csrf in (auditor, rc):
+            if is_api(rule):
+                answers.append(call(bearer.client, method, url, True, headers=bearer.headers).status_code)
+            else:
+                answers.append(call(browser, method, url, False, csrf).status_code)
+        cells += 1
+        if answers[0] == 200 and answers[1] != 200:
+            failures.append(f"GET {url} ({endpoint}): auditor 200, resident coordinator {answers[1]}")
+    assert not failures, "\n".join(failures)
+    assert cells > 80

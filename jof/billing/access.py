@@ -7,7 +7,7 @@ from jof.core import authz
 from jof.core.people import Role
 
 #: The facility's own people follow periods, jobs and their ZIPs; agencies see invoices.
-FACILITY = (Role.MANAGER, Role.AUDITOR, Role.ADMIN)
+FACILITY = (Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.RESIDENT_COORDINATOR)
 
 
 def ensure_manager(user, why: str) -> None:

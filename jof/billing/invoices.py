@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jof.billing import access, balances, documents
 from jof.billing.models import CreditNote, Invoice, Payment
 from jof.billing.states import INVOICE, InvoiceStatus
-from jof.core import audit, authz
+from jof.core import alerts, audit, authz
 from jof.core.calendar import local_today
 from jof.core.counters import next_value
 from jof.core.db import db
@@ -95,6 +95,10 @@ def issue(actor, invoice_id: int) -> Invoice:
         inv.issued_by_id = actor.id
     audit.record(actor, "invoice.issue", inv, after={"number": inv.number, "total_usd": inv.total_usd,
                                                      "due_on": inv.due_on})
+    alerts.raise_alert(alerts.INVOICE_ISSUED, alerts.heads_of([inv.agency_id]),
+                       "Invoice %(number)s to %(agency)s issued: USD %(total)s, due %(due)s.",
+                       {"number": inv.number, "agency": inv.agency.code, "total": f"{inv.total_usd:,.2f}",
+                        "due": inv.due_on}, f"/billing/invoices/{inv.id}", actor=actor)
     return inv
 
 

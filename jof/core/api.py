@@ -25,7 +25,7 @@ blp = Blueprint("core_api", __name__, url_prefix="/api/v1",
                 description="Tokens, people, exchange rates, the request spine, notifications, audit")
 
 #: The trail is for oversight: the auditor, the administrator and the facility manager.
-READERS_OF_AUDIT = (Role.AUDITOR, Role.ADMIN, Role.MANAGER)
+READERS_OF_AUDIT = (Role.AUDITOR, Role.ADMIN, Role.MANAGER, Role.RESIDENT_COORDINATOR)
 
 
 # --- tokens and the caller ----------------------------------------------------------------

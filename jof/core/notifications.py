@@ -1,4 +1,5 @@
-"""In-app notifications (the list under the bell); e-mail is sent only when configured."""
+"""In-app notifications (the list under the bell). Alerts (``jof.core.alerts``) write
+them, in the recipient's language, and send the e-mail their owner asked for."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The alert kind that raised it (``jof.core.alerts.KINDS``); empty for other news.
+    kind: Mapped[str] = mapped_column(String(30), default="", server_default="")
 
 
-def notify(user, message: str, link: str = "") -> Notification | None:
+def notify(user, message: str, link: str = "", kind: str = "") -> Notification | None:
     if user is None or not user.active:
         return None
-    n = Notification(user_id=user.id, message=message, link=link, created_at=utcnow())
+    n = Notification(user_id=user.id, message=message, link=link, kind=kind, created_at=utcnow())
     db.session.add(n)
     return n
 

@@ -29,10 +29,15 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    #: One per facility: chairs the board (proposes, opens and closes decisions), reads
+    #: what the auditor reads, and never votes (DESIGN §1).
+    RESIDENT_COORDINATOR = "resident_coordinator"
 
 
 AGENCY_ROLES = {Role.REQUESTER, Role.AGENCY_HEAD}
-FACILITY_ROLES = {Role.OFFICER, Role.MANAGER, Role.AUDITOR, Role.ADMIN}
+FACILITY_ROLES = {Role.OFFICER, Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.RESIDENT_COORDINATOR}
+#: Roles a facility has at most one holder of (an active user).
+SINGLE_HOLDER_ROLES = {Role.RESIDENT_COORDINATOR}
 SERVICE_LINES = ("procurement", "travel", "ict")
 
 

@@ -19,6 +19,7 @@ from jof.core.people import (
     AGENCY_ROLES,
     FACILITY_ROLES,
     SERVICE_LINES,
+    SINGLE_HOLDER_ROLES,
     Agency,
     AgencyHeadcount,
     Membership,
@@ -106,7 +107,7 @@ def get_user(actor: User, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if not actor.has_role(Role.ADMIN, Role.AUDITOR, Role.MANAGER) and user.id != actor.id:
+    if not actor.has_role(Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.RESIDENT_COORDINATOR) and user.id != actor.id:
         authz.ensure_visible(actor, user.agency_id, "user")
     return user
 
@@ -118,8 +119,15 @@ def users_query(actor: User):
     return stmt
 
 
-def _check_roles(agency_id: int | None, roles: list[str], lines: list[str]) -> dict:
+def _check_roles(agency_id: int | None, roles: list[str], lines: list[str], user_id: int | None = None) -> dict:
     errors: dict[str, list[str]] = {}
+    for role in SINGLE_HOLDER_ROLES & set(roles):
+        holder = db.session.scalar(select(User).where(
+            User.active, User.id != (user_id or 0),
+            User.id.in_(select(UserRole.user_id).where(UserRole.role == role))))
+        if holder is not None:
+            errors["roles"] = [f"The facility has one {role.replace('_', ' ')}: {holder.email}. "
+                               "Remove the role from that account first."]
     if not roles:
         errors["roles"] = ["Give the user at least one role."]
     allowed = AGENCY_ROLES if agency_id else FACILITY_ROLES
@@ -198,7 +206,7 @@ def update_user(actor: User, user: User, data: dict) -> User:
     if "roles" in data or "service_lines" in data:
         roles = list(data.get("roles", user.roles))
         lines = list(data.get("service_lines", user.service_lines))
-        errors = _check_roles(user.agency_id, roles, lines)
+        errors = _check_roles(user.agency_id, roles, lines, user.id)
         if errors:
             raise ValidationFailed(errors)
         _apply_roles(user, roles, lines)

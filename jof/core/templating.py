@@ -68,6 +68,7 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
     Role.AUDITOR: _l("Auditor"),
     Role.ADMIN: _l("Administrator"),
+    Role.RESIDENT_COORDINATOR: _l("Resident Coordinator"),
 }
 
 SERVICE_LINE_LABELS = {
@@ -182,9 +183,9 @@ def nav_items(user) -> list[tuple[str, str]]:
     if user.has_role(Role.ADMIN):
         items += [("core.admin_agencies", _("Agencies")), ("core.admin_users", _("Users")),
                   ("core.rates", _("Exchange rates"))]
-    elif user.has_role(Role.MANAGER, Role.AUDITOR):
+    elif user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR):
         items.append(("core.rates", _("Exchange rates")))
-    if user.has_role(Role.AUDITOR, Role.ADMIN, Role.MANAGER):
+    if user.has_role(Role.AUDITOR, Role.ADMIN, Role.MANAGER, Role.RESIDENT_COORDINATOR):
         items.append(("core.audit_page", _("Audit trail")))
     return items
 

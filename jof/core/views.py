@@ -44,8 +44,8 @@ from jof.core.people import SERVICE_LINES, Agency, Membership, Role, User
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
-RATE_READERS = (Role.ADMIN, Role.MANAGER, Role.AUDITOR)
-AUDIT_READERS = (Role.AUDITOR, Role.ADMIN, Role.MANAGER)
+RATE_READERS = (Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR)
+AUDIT_READERS = (Role.AUDITOR, Role.ADMIN, Role.MANAGER, Role.RESIDENT_COORDINATOR)
 #: The user list's agency filter value for facility staff (who have no agency).
 FACILITY = "_facility"
 

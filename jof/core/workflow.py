@@ -30,7 +30,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from jof.core import audit, authz
+from jof.core import alerts, audit, authz
 from jof.core.calendar import local_date
 from jof.core.counters import next_value
 from jof.core.db import db
@@ -388,7 +388,41 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     if sr.requester_id != user.id:
         notify(sr.requester, f"{sr.reference} “{sr.title}”: {chosen.label or action} by {user.name}, "
                              f"now {sr.status.replace('_', ' ')}.", f"/requests/{sr.reference}")
+    _alert_waiting(sr, user, action)
     return entry
+
+
+#: Moves that end or refuse a request: nobody "waits" to take them.
+NOT_WAITING = {"reject", "cancel"}
+
+
+def waiting_for(sr: ServiceRequest) -> list[User]:
+    """Who can move the request on from where it stands (the requester's own moves and
+    refusals aside): the people a "waiting for your action" alert goes to."""
+    open_moves = [t for t in sr.type.transitions if sr.status in t.sources and t.action not in NOT_WAITING]
+    tokens = {a for t in open_moves for a in t.actors} - {REQUESTER}
+    roles = {MANAGER: Role.MANAGER, OFFICER: Role.OFFICER, AGENCY_HEAD: Role.AGENCY_HEAD}
+    candidates = alerts.users_with_roles(*(roles[t] for t in tokens)) if tokens else []
+    if AGENCY_HEAD in tokens and sr.agency.alternate is not None:
+        candidates.append(sr.agency.alternate)
+    return [u for u in candidates
+            if any(_permitted(u, sr, t) and not (t.guard and t.guard(sr, u)) for t in open_moves)]
+
+
+def _alert_waiting(sr: ServiceRequest, actor: User, action: str) -> None:
+    """Tell whoever must act next; the manager hears of every new submission (DESIGN §8)."""
+    params = {"reference": sr.reference, "title": sr.title, "agency": sr.agency.code}
+    link = f"/requests/{sr.reference}"
+    people = waiting_for(sr)
+    if action == "submit":
+        managers = alerts.users_with_roles(Role.MANAGER)
+        alerts.raise_alert(alerts.REQUEST_WAITING, managers,
+                           "New submission: %(reference)s “%(title)s” from %(agency)s.", params, link,
+                           actor=actor)
+        people = [u for u in people if u not in managers]
+    alerts.raise_alert(alerts.REQUEST_WAITING, people,
+                       "%(reference)s “%(title)s” (%(agency)s) waits for your action.", params, link,
+                       actor=actor)
 
 
 def load_payload(schema: type, payload: Any) -> dict:

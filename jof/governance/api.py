@@ -30,7 +30,7 @@ class Decisions(MethodView):
     @blp.arguments(s.DecisionIn)
     @blp.response(201, s.DecisionOut)
     def post(self, data):
-        """Propose a decision (manager or head of a member agency); it starts as a draft."""
+        """Propose a decision (manager, Resident Coordinator or head of a member agency); it starts as a draft."""
         return decisions.propose(authz.require_user(), data)
 
 
@@ -62,7 +62,7 @@ class Attachments(MethodView):
     @blp.response(201, s.AttachmentOut)
     @blp.errors(404, 409, 413, 422)
     def post(self, files, decision_id):
-        """Attach a document to a draft (multipart ``file``; its proposer or the manager)."""
+        """Attach a document to a draft (multipart ``file``; its proposer, the manager or the Resident Coordinator)."""
         user = authz.require_user()
         upload = files["file"]
         data = upload.stream.read(attachments.MAX_ATTACHMENT_BYTES + 1)
@@ -100,7 +100,7 @@ def open_decision(data, decision_id):
 @blp.route("/decisions/<int:decision_id>/close", methods=["POST"])
 @blp.response(200, s.DecisionOut)
 def close_decision(decision_id):
-    """Close a decision whose time has come (or that every member voted on): manager only."""
+    """Close a decision whose time has come (or that every member voted on): manager or Resident Coordinator."""
     return decisions.close_by_hand(authz.require_user(), decision_id)
 
 

@@ -53,8 +53,9 @@ def add_attachment(actor: User, decision: Decision, filename: str, data: bytes) 
     """Attach a document to a draft (its proposer or the manager); PDF, PNG, JPEG, plain
     text, DOCX, XLSX or ODT, checked by extension and by its first bytes."""
     authz.ensure_can_change(actor)
-    if decision.proposed_by_id != actor.id and not actor.has_role(Role.MANAGER):
-        raise Forbidden("Only the proposer or the facility manager attaches documents to this decision.")
+    if decision.proposed_by_id != actor.id and not actor.has_role(Role.MANAGER, Role.RESIDENT_COORDINATOR):
+        raise Forbidden("Only the proposer, the facility manager or the Resident Coordinator attaches documents "
+                        "to this decision.")
     if decision.status != DecisionStatus.DRAFT:
         raise Conflict("Documents are attached while the decision is a draft; an open or closed decision "
                        "never changes.")

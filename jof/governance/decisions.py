@@ -15,11 +15,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from jof.core import audit, authz
+from jof.core import alerts, audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User
 from jof.core.timeutil import utcnow
 from jof.governance import effects
@@ -27,6 +26,11 @@ from jof.governance.models import KINDS, QUORUM_RULES, THRESHOLDS, Decision, Dec
 from jof.governance.states import DECISIONS, DecisionStatus, Outcome, ensure_allowed
 
 log = logging.getLogger(__name__)
+
+#: Who chairs the board besides the proposer: edit drafts, open, close by hand (DESIGN §1).
+CHAIRS = (Role.MANAGER, Role.RESIDENT_COORDINATOR)
+#: An outcome as the alerts say it (translated for each recipient).
+OUTCOME_WORDS = {Outcome.ADOPTED: "adopted", Outcome.REJECTED: "rejected", Outcome.NO_QUORUM: "no quorum"}
 
 
 def get_decision(decision_id: int, *, lock: bool = False) -> Decision:
@@ -44,11 +48,12 @@ def get_decision(decision_id: int, *, lock: bool = False) -> Decision:
 
 def _may_propose(actor: User) -> None:
     authz.ensure_can_change(actor)
-    if actor.has_role(Role.MANAGER):
+    if actor.has_role(Role.MANAGER, Role.RESIDENT_COORDINATOR):
         return
     if actor.agency is not None and authz.is_head_of(actor, actor.agency) and actor.agency.is_member:
         return
-    raise Forbidden("Only the facility manager or the head of a member agency may propose decisions.")
+    raise Forbidden("Only the facility manager, the Resident Coordinator or the head of a member agency "
+                    "may propose decisions.")
 
 
 def _validate(data: dict) -> dict:
@@ -86,8 +91,8 @@ def update_draft(actor: User, decision: Decision, data: dict) -> Decision:
     _may_propose(actor)
     if decision.status != DecisionStatus.DRAFT:
         raise Conflict("Only a draft can be edited; an open or closed decision never changes.")
-    if decision.proposed_by_id != actor.id and not actor.has_role(Role.MANAGER):
-        raise Forbidden("Only the proposer or the facility manager may edit this draft.")
+    if decision.proposed_by_id != actor.id and not actor.has_role(*CHAIRS):
+        raise Forbidden("Only the proposer, the facility manager or the Resident Coordinator may edit this draft.")
     before = audit.snapshot(decision)
     merged = {k: getattr(decision, k) for k in ("title", "text", "kind", "threshold", "quorum_rule", "payload")}
     merged.update({k: v for k, v in data.items() if k in merged})
@@ -109,8 +114,8 @@ def voting_members(on: date) -> list[Agency]:
 def open_decision(actor: User, decision: Decision, closes_at: datetime) -> Decision:
     """Open for voting: the member agencies active today become its voting members."""
     authz.ensure_can_change(actor)
-    if not actor.has_role(Role.MANAGER) and decision.proposed_by_id != actor.id:
-        raise Forbidden("Only the proposer or the facility manager may open this decision.")
+    if not actor.has_role(*CHAIRS) and decision.proposed_by_id != actor.id:
+        raise Forbidden("Only the proposer, the facility manager or the Resident Coordinator may open this decision.")
     ensure_allowed(DECISIONS, decision, "open")
     now = utcnow()
     if closes_at.tzinfo is not None and closes_at.year >= 9999:
@@ -129,16 +134,11 @@ def open_decision(actor: User, decision: Decision, closes_at: datetime) -> Decis
         decision.voters.append(DecisionVoter(agency_id=agency.id))
     audit.record(actor, "decision.open", decision,
                  after={"closes_at": closes_at, "voters": [a.code for a in members]})
-    for head in _heads_of(members):
-        notify(head, f"Decision open for your vote: {decision.title!r} (closes {closes_at:%Y-%m-%d %H:%M} UTC).",
-               f"/governance/decisions/{decision.id}")
+    alerts.raise_alert(alerts.VOTE_OPENED, alerts.heads_of(a.id for a in members) + alerts.governance_watchers(),
+                       "Decision open for your vote: “%(title)s” (closes %(closes)s).",
+                       {"title": decision.title, "closes": closes_at}, f"/governance/decisions/{decision.id}",
+                       actor=actor)
     return decision
-
-
-def _heads_of(agencies: list[Agency]) -> list[User]:
-    ids = [a.id for a in agencies]
-    users = db.session.scalars(select(User).where(User.agency_id.in_(ids), User.active)).all()
-    return [u for u in users if authz.is_head_of(u, u.agency)]
 
 
 # --- the tally and the close ---------------------------------------------------------------
@@ -227,13 +227,22 @@ def close(decision_id: int, actor: User | None = None, *, now: datetime | None =
         "resolution_number": decision.resolution_number})
     if tally.outcome == Outcome.ADOPTED:
         effects.apply_adopted(decision, actor, today=now.date())
+    alerts.raise_alert(alerts.VOTE_CLOSED, alerts.heads_of(v.agency_id for v in decision.voters)
+                       + alerts.governance_watchers(),
+                       "Vote closed on “%(title)s”: %(outcome)s, %(resolution)s (yes %(yes)s, no %(no)s, "
+                       "abstain %(abstain)s).",
+                       {"title": decision.title, "outcome": alerts.T(OUTCOME_WORDS[tally.outcome]),
+                        "resolution": decision.resolution_number, "yes": tally.yes, "no": tally.no,
+                        "abstain": tally.abstain}, f"/governance/decisions/{decision.id}", actor=actor)
     return decision
 
 
 def close_by_hand(actor: User, decision_id: int) -> Decision:
-    """The manager closes a decision whose time has come, or that every member voted on."""
+    """The manager or the Resident Coordinator closes a decision whose time has come, or
+    that every member voted on."""
     authz.ensure_can_change(actor)
-    authz.require_roles(actor, Role.MANAGER, why="Only the facility manager closes decisions by hand.")
+    authz.require_roles(actor, *CHAIRS,
+                        why="Only the facility manager or the Resident Coordinator closes decisions by hand.")
     return close(decision_id, actor)
 
 
@@ -314,8 +323,8 @@ def decisions_query(status: str | None = None):
 
 
 def drafts_shown_to(actor: User) -> list[Decision]:
-    """The drafts on the board page: for those who propose (the manager, agency heads)."""
-    if not actor.has_role(Role.MANAGER, Role.AGENCY_HEAD):
+    """The drafts on the board page: for those who propose (the chairs, agency heads)."""
+    if not actor.has_role(*CHAIRS, Role.AGENCY_HEAD):
         return []
     return list(db.session.scalars(decisions_query(DecisionStatus.DRAFT)))
 

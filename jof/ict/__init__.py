@@ -14,8 +14,8 @@ def install(app: Flask) -> None:
     second app, replaces the same registrations."""
     from flask_babel import lazy_gettext
 
-    from jof.core import charges, home, plugin, workflow
-    from jof.ict import api, cli, models, schemas, states, subscriptions, tickets, views  # noqa: F401  (models)
+    from jof.core import alerts, charges, home, plugin, workflow
+    from jof.ict import api, cli, models, schemas, sla_alerts, states, subscriptions, tickets, views  # noqa: F401  (models)
 
     workflow.register(workflow.RequestType(
         code=states.SUBSCRIPTION, prefix="ICS", label="ICT subscription", service_line=states.SERVICE_LINE,
@@ -30,6 +30,8 @@ def install(app: Flask) -> None:
         final_states=frozenset({states.TicketStatus.CLOSED}),
     ))
     charges.register_monthly_biller("ict", subscriptions.monthly_billing_note)
+    alerts.register_timed(alerts.SLA_AT_RISK, sla_alerts.at_risk, name="ict.sla_at_risk")
+    alerts.register_timed(alerts.SLA_BREACHED, sla_alerts.breached, name="ict.sla_breached")
     views.register_labels()
 
     home.register_new_request("ict_ticket", "ict.ticket_new", lazy_gettext("ICT ticket"))

@@ -205,7 +205,7 @@ def clock_of(ticket: IctTicket, clock: sla.Clock | None = None, now=None) -> Tic
 
 def is_desk(user: User) -> bool:
     """The ICT officers, the manager and the auditor work from the queue."""
-    return authz.is_officer_for(user, LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+    return authz.is_officer_for(user, LINE) or user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR)
 
 
 def queue_query(user: User, *, mine: bool = False):

@@ -112,7 +112,7 @@ def travel_query(user: User, status: str | None = None):
 def ticketing_queue_query(user: User):
     """The travel officer's work: approved or started trips still to ticket, then the rest
     of the trips in progress, the earliest departure first."""
-    if not (authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)):
+    if not (authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR)):
         raise Forbidden("The ticketing queue is for the travel officer and the manager.")
     return (select(TravelRequest).join(ServiceRequest, ServiceRequest.id == TravelRequest.request_id)
             .where(ServiceRequest.status.in_((Status.APPROVED, Status.IN_PROGRESS)))

@@ -62,7 +62,7 @@ FLAGS = ("needs_ticket", "needs_visa", "needs_dsa", "advance_requested")
 
 
 def _is_desk(user) -> bool:
-    return authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+    return authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR)
 
 
 @bp.app_template_filter("travel_input_dt")

@@ -118,11 +118,15 @@ def test_request_below_the_limit_walks_the_whole_lifecycle(file_request, session
 def test_requester_is_notified_when_someone_else_acts(file_request, session):
     sr = file_request()
     act(REQUESTER, sr, "submit")
-    assert db.session.scalar(select(func.count(Notification.id))) == 0  # own action: no notice
+    mine = select(Notification).where(Notification.user_id == user(REQUESTER).id)
+    assert db.session.scalars(mine).all() == []  # own action: no notice to the requester
     act(MANAGER, sr, "approve")
-    notes = db.session.scalars(select(Notification)).all()
-    assert [n.user_id for n in notes] == [user(REQUESTER).id]
+    notes = db.session.scalars(mine).all()
+    assert len(notes) == 1
     assert sr.reference in notes[0].message and "approve" in notes[0].message.lower()
+    # The others told meanwhile are those whose action the request waited for (alerts).
+    others = db.session.scalars(select(Notification).where(Notification.user_id != user(REQUESTER).id)).all()
+    assert others and all(n.kind == "request_waiting" for n in others)
     assert notes[0].link == f"/requests/{sr.reference}"
 
 

@@ -329,14 +329,14 @@ def test_close_due_takes_a_given_time(board):
     assert db.session.get(Decision, second.id).status == "open"
 
 
-def test_heads_are_notified_when_a_decision_opens(board):
+def test_heads_and_the_resident_coordinator_are_notified_when_a_decision_opens(board):
     from jof.core.notifications import Notification
 
-    decision = board.open()
+    decision = board.open()  # by the manager, who is not told of their own move
     notified = db.session.scalars(select(Notification).where(
         Notification.link == f"/governance/decisions/{decision.id}")).all()
     heads = {board.head(c).id for c in MEMBERS}
-    assert sorted(n.user_id for n in notified) == sorted(heads)
+    assert sorted(n.user_id for n in notified) == sorted(heads | {board.user("rc@jof.example").id})
 
 
 def test_only_the_manager_or_a_member_head_proposes(board, api):
