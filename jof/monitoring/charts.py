@@ -11,6 +11,7 @@ so nothing on it is only visual.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -88,6 +89,7 @@ def stylesheet() -> str:
     chart.x_labels = ["a"]
     for i in range(len(STYLE.colors)):
         chart.add(str(i), [1])
-    css = "\n".join(_STYLE.findall(chart.render(is_unicode=True)))
+    # The rules come out of the SVG's XML text, so ">" arrives as "&gt;".
+    css = html.unescape("\n".join(_STYLE.findall(chart.render(is_unicode=True))))
     return _PREFIX.sub(".pygal-chart", css) + (
         "\n.pygal-chart .tooltip{display:none}\nsvg.pygal-chart{width:100%;height:auto;max-width:640px}\n")
