@@ -13,11 +13,14 @@ import hashlib
 from datetime import date
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from jof.core import audit, authz
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.people import Agency, Role, User
+from jof.governance.attachments import safe_filename
+from jof.monitoring.access import sees_every_agency
 from jof.monitoring.models import ServiceLevelAgreement, SlaTarget
 from jof.monitoring.targets import KINDS
 
@@ -101,8 +104,6 @@ def end(actor: User, sla: ServiceLevelAgreement, valid_to: date) -> ServiceLevel
 
 def _attach(sla: ServiceLevelAgreement, filename: str, data: bytes) -> None:
     check_document(filename, data)
-    from jof.governance.attachments import safe_filename
-
     sla.document_name = safe_filename(filename)
     sla.document = data
     sla.document_size = len(data)
@@ -132,13 +133,9 @@ def listing(user: User) -> list[ServiceLevelAgreement]:
     q = select(ServiceLevelAgreement).order_by(ServiceLevelAgreement.agency_id, ServiceLevelAgreement.valid_from)
     if not _sees_all(user):
         q = q.where(or_(ServiceLevelAgreement.agency_id.is_(None), ServiceLevelAgreement.agency_id == user.agency_id))
-    from sqlalchemy.orm import selectinload
-
     return list(db.session.scalars(q.options(selectinload(ServiceLevelAgreement.targets),
                                               selectinload(ServiceLevelAgreement.agency))))
 
 
 def _sees_all(user: User) -> bool:
-    from jof.monitoring.access import sees_every_agency
-
     return sees_every_agency(user)

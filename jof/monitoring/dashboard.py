@@ -23,7 +23,20 @@ from jof.monitoring import finances, measures
 from jof.monitoring.access import scope_agency, sees_every_agency
 from jof.monitoring.charts import Chart, bar_svg, stacked_svg
 from jof.monitoring.measures import BANDS, Filters
-from jof.monitoring.targets import KINDS, targets_for
+from jof.monitoring.targets import DAYS, HOURS, KINDS, targets_for
+
+UNITS = {DAYS: _l("working days"), HOURS: _l("working hours")}
+
+
+def cause_text(code: str, resolution: str) -> str:
+    """The reason a share moved, in the reader's language."""
+    words = {
+        "": "", "first_share": _l("First share recorded"), "no_share": _l("No share recorded this month"),
+        "key_changed": _l("Cost-sharing key changed by resolution %(resolution)s", resolution=resolution),
+        "unchanged": _l("Unchanged"), "shared_costs_changed": _l("Shared costs changed (same key)"),
+        "usage_or_headcount": _l("Usage or headcount changed (same key)"),
+    }
+    return str(words[code])
 
 
 @dataclass
@@ -146,15 +159,16 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
          "share_change_usd", "share_cause", "share_resolution", "invoiced_usd", "balance_usd",
          "price_list_cost_usd", "fixed_cost_share_usd"],
         [[a["agency"], a["fees_usd"], a["pass_through_usd"], a["cost_share_usd"], a["share_usd"],
-          a["share_previous_usd"], a["share_change_usd"], a["share_cause"], a["share_resolution"],
+          a["share_previous_usd"], a["share_change_usd"], cause_text(a["share_cause"], a["share_resolution"]),
+          a["share_resolution"],
           a["invoiced_usd"], a["balance_usd"], a["price_list_cost_usd"], a["fixed_cost_share_usd"]] for a in money])
 
     targets, sla = targets_for(f.agency_id, f.end)
     tables["sla"] = Table(
         "sla", _l("Service-level targets in force"), [_l("Service"), _l("Target"), _l("Unit"), _l("Set by")],
         ["kind", "target", "unit", "source"],
-        [[k, targets[k], KINDS[k].unit, (sla.reference or f"SLA {sla.id}") if sla else "DESIGN §8 default"]
-         for k in sorted(targets)])
+        [[k, targets[k], str(UNITS[KINDS[k].unit]), (sla.reference or f"SLA {sla.id}") if sla
+          else str(_l("Facility default"))] for k in sorted(targets)])
 
     agencies = list(db.session.scalars(select(Agency).order_by(Agency.code))) if everyone else []
     return Dashboard(f, agency, everyone, tables, charts(tables), agencies)

@@ -45,21 +45,26 @@ def _pool_totals(months: tuple) -> dict:
     return {p: amt or ZERO for p, amt in db.session.execute(stmt)}
 
 
+#: Why a share moved, as a code the dashboard words in the reader's language.
+CAUSES = ("", "first_share", "no_share", "key_changed", "unchanged", "shared_costs_changed", "usage_or_headcount")
+
+
 def cause_of_change(before: tuple | None, now: tuple | None, pool_before: Decimal, pool_now: Decimal) -> str:
-    """Why a share moved: a new key (by resolution), else the shared costs themselves."""
+    """Why a share moved: a new key (by resolution), else the shared costs themselves,
+    else what the key weighs (usage, headcount) under the same key."""
     if before is None and now is None:
         return ""
     if before is None:
-        return "first share recorded"
+        return "first_share"
     if now is None:
-        return "no share recorded this month"
+        return "no_share"
     if before[1] != now[1]:
-        return f"cost-sharing key changed by resolution {now[2]}"
+        return "key_changed"
     if before[0] == now[0]:
         return "unchanged"
     if pool_before != pool_now:
-        return "shared costs changed (same key)"
-    return "usage or headcount under the same key"
+        return "shared_costs_changed"
+    return "usage_or_headcount"
 
 
 def agencies(f: Filters) -> list[dict]:

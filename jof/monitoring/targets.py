@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from jof.core.calendar import WorkingCalendar
 from jof.core.db import db
+from jof.ict.sla import SLA_TARGETS
 from jof.monitoring.models import ServiceLevelAgreement
 
 DAYS = "working_days"
@@ -28,27 +30,26 @@ class Kind:
     line: str
     unit: str
     default: int
-    label: str
+    label: object  #: lazy: worded in the reader's language
 
 
 def _ict_defaults() -> list[Kind]:
     """The ICT desk's priority matrix (DESIGN §5) is the default: time to resolve."""
-    from jof.ict.sla import SLA_TARGETS
-
-    return [Kind(f"ict.{p}", "ict", HOURS, int(resolve.total_seconds() // 3600), f"ICT ticket {p} (resolve)")
+    return [Kind(f"ict.{p}", "ict", HOURS, int(resolve.total_seconds() // 3600),
+                 _l("ICT ticket %(priority)s: opened to resolved", priority=p))
             for p, (_own, resolve) in SLA_TARGETS.items()]
 
 
 #: Every kind an agreement may set, with the facility default (DESIGN §8).
 KINDS: dict[str, Kind] = {k.code: k for k in [
-    Kind("procurement.micro_purchase", "procurement", DAYS, 5, "Micro-purchase: submission to purchase order"),
-    Kind("procurement.rfq", "procurement", DAYS, 15, "Request for quotation: submission to purchase order"),
-    Kind("procurement.itb", "procurement", DAYS, 45, "Invitation to bid or request for proposal: submission to purchase order"),
-    Kind("procurement.lta", "procurement", DAYS, 3, "LTA call-off: submission to purchase order"),
-    Kind("travel.ticket", "travel", HOURS, 16, "Travel: approval to ticket"),
-    Kind("travel.claim", "travel", DAYS, 10, "Travel: return to claim settled"),
+    Kind("procurement.micro_purchase", "procurement", DAYS, 5, _l("Micro-purchase: submission to purchase order")),
+    Kind("procurement.rfq", "procurement", DAYS, 15, _l("Request for quotation: submission to purchase order")),
+    Kind("procurement.itb", "procurement", DAYS, 45, _l("Invitation to bid or request for proposal: submission to purchase order")),
+    Kind("procurement.lta", "procurement", DAYS, 3, _l("LTA call-off: submission to purchase order")),
+    Kind("travel.ticket", "travel", HOURS, 16, _l("Travel: approval to ticket")),
+    Kind("travel.claim", "travel", DAYS, 10, _l("Travel: return to claim settled")),
     *_ict_defaults(),
-    Kind("billing.invoices", "billing", DAYS, 5, "Billing: period end to invoices issued"),
+    Kind("billing.invoices", "billing", DAYS, 5, _l("Billing: period end to invoices issued")),
 ]}
 
 

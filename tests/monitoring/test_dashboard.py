@@ -149,3 +149,13 @@ def test_dashboard_costs_the_same_statements_for_10_and_1000_requests(app, demo,
         assert c.get(f"/monitoring/?{NOV}").status_code == 200
     assert large.count == small.count, (small.count, large.count)
     assert small.count < 40, small.statements
+
+
+def test_portuguese_reader_gets_the_dashboard_in_portuguese(app, month, web):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == UNDP_REQUESTER))
+        user.locale = "pt_BR"
+        db.session.commit()
+    html = web(UNDP_REQUESTER).get(f"/monitoring/?{NOV}").get_data(as_text=True)
+    assert "Parcela dentro da meta" in html and "Metas de nível de serviço em vigor" in html
+    assert "dias úteis" in html

@@ -69,10 +69,10 @@ def test_share_change_names_the_key_resolution_and_the_counterfactual(app, month
         assert (r["share_usd"], r["share_previous_usd"], r["share_change_usd"]) == (
             Decimal("400.00"), Decimal("300.00"), Decimal("100.00"))
         assert r["share_resolution"] == "RES-2026-902"
-        assert r["share_cause"] == "cost-sharing key changed by resolution RES-2026-902"
+        assert r["share_cause"] == "key_changed"
         assert (r["fees_usd"], r["pass_through_usd"]) == (Decimal("150.00"), Decimal("900.00"))
         assert (r["price_list_cost_usd"], r["fixed_cost_share_usd"]) == (Decimal("150.00"), Decimal("400.00"))
-        assert rows["UNOPS"]["share_cause"] == "usage or headcount under the same key"
+        assert rows["UNOPS"]["share_cause"] == "usage_or_headcount"
         assert rows["UNFPA"]["share_cause"] == "" and rows["UNFPA"]["share_usd"] == Decimal("0.00")
 
         (cost,) = measures.cost_per_transaction(NOVEMBER.with_agency(undp))
@@ -80,3 +80,10 @@ def test_share_change_names_the_key_resolution_and_the_counterfactual(app, month
         assert (cost["fees_usd"], cost["completed"], cost["per_transaction_usd"]) == (
             Decimal("150.00"), 3, Decimal("50.00"))
         assert [r["agency"] for r in finances.agencies(NOVEMBER.with_agency(unfpa))] == ["UNFPA"]
+
+
+def test_the_dashboard_words_the_cause_with_the_resolution(app, month, api):
+    test_share_change_names_the_key_resolution_and_the_counterfactual(app, month)
+    body = api("manager@jof.example").get("/api/v1/monitoring/dashboard?start=2026-11-01&end=2026-11-30").get_json()
+    rows = {r["agency"]: r for r in {t["key"]: t for t in body["tables"]}["agencies"]["rows"]}
+    assert rows["UNDP"]["share_cause"] == "Cost-sharing key changed by resolution RES-2026-902"
