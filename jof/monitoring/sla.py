@@ -37,6 +37,8 @@ class Rule:
     start: Callable[[Session, ServiceRequest], datetime | None]
     stop_action: str | None = None
     stop_status: str | None = None
+    #: Working seconds the clock stood still (an ICT ticket waiting on its requester).
+    paused: Callable[[Session, ServiceRequest], int] | None = None
 
     def stops_at(self, entry: TimelineEntry) -> bool:
         return ((self.stop_action is not None and entry.action == self.stop_action)
@@ -47,14 +49,26 @@ def _submitted(_s, r: ServiceRequest) -> datetime | None:
     return r.submitted_at
 
 
+# The line's record is read as an object (from the session's identity map, with the
+# changes of the flush under way), never as a bare column (the database's older value).
 def _procurement_kind(s: Session, r: ServiceRequest) -> str | None:
-    method = s.scalars(select(Requisition.method).where(Requisition.request_id == r.id)).first()
-    return f"procurement.{method}" if method else None
+    req = s.scalars(select(Requisition).where(Requisition.request_id == r.id)).first()
+    return f"procurement.{req.method}" if req is not None and req.method else None
+
+
+def _ticket(s: Session, r: ServiceRequest) -> IctTicket | None:
+    return s.scalars(select(IctTicket).where(IctTicket.request_id == r.id)).first()
 
 
 def _ict_kind(s: Session, r: ServiceRequest) -> str | None:
-    priority = s.scalars(select(IctTicket.priority).where(IctTicket.request_id == r.id)).first()
-    return f"ict.{priority}" if priority else None
+    ticket = _ticket(s, r)
+    return f"ict.{ticket.priority}" if ticket is not None and ticket.priority else None
+
+
+def _ict_paused(s: Session, r: ServiceRequest) -> int:
+    """The desk's own clock stops while a ticket waits on the requester (DESIGN §5)."""
+    ticket = _ticket(s, r)
+    return (ticket.paused_seconds or 0) if ticket is not None else 0
 
 
 def _travel(s: Session, r: ServiceRequest) -> TravelRequest | None:
@@ -71,7 +85,7 @@ RULES: dict[str, list[Rule]] = {
     "procurement": [Rule(_procurement_kind, _submitted, stop_status="ordered")],
     "travel": [Rule(lambda s, r: "travel.ticket", lambda s, r: r.approved_at, stop_action="ticket"),
                Rule(lambda s, r: "travel.claim", _trip_end, stop_action="settle")],
-    "ict_ticket": [Rule(_ict_kind, _submitted, stop_status="resolved")],
+    "ict_ticket": [Rule(_ict_kind, _submitted, stop_status="resolved", paused=_ict_paused)],
 }
 
 
@@ -89,11 +103,11 @@ def late_step(cal: WorkingCalendar, start: datetime, entries: list[TimelineEntry
 
 
 def measure(session: Session, request: ServiceRequest, kind: str, start: datetime, end: datetime,
-            cal: WorkingCalendar) -> RequestClock:
+            cal: WorkingCalendar, paused: int = 0) -> RequestClock:
     """The clock row of one request and kind, against the agreement in force on the day
-    the clock started."""
+    the clock started; ``paused`` working seconds, when the clock stood still, do not count."""
     targets, _sla = targets_for(request.agency_id, local_date(start))
-    took = cal.between(start, end)
+    took = max(cal.between(start, end) - timedelta(seconds=paused), timedelta(0))
     amount = targets.get(kind)
     target = to_duration(kind, amount, cal) if amount is not None else None
     within = None if target is None else took <= target
@@ -125,7 +139,8 @@ def capture(session: Session, flush_context=None, instances=None) -> None:
                         RequestClock.request_id == request.id, RequestClock.kind == kind)).first():
                     continue
                 cal = cal or WorkingCalendar.of_facility()
-                session.add(measure(session, request, kind, start, max(entry.at, start), cal))
+                paused = rule.paused(session, request) if rule.paused and request.id is not None else 0
+                session.add(measure(session, request, kind, start, max(entry.at, start), cal, paused))
 
 
 def listen() -> None:
@@ -185,6 +200,8 @@ def clocks(session: Session, now: datetime) -> list[OpenClock]:
             amount = targets_cache[key].get(kind)
             if amount is None:
                 continue
-            result.append(OpenClock(request, kind, start, to_duration(kind, amount, cal), cal.between(start, now)))
+            paused = timedelta(seconds=rule.paused(session, request)) if rule.paused else timedelta(0)
+            used = max(cal.between(start, now) - paused, timedelta(0))
+            result.append(OpenClock(request, kind, start, to_duration(kind, amount, cal), used))
             break
     return result

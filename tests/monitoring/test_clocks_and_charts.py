@@ -33,3 +33,25 @@ def test_the_same_chart_svg_renders_in_a_pdf(app):
         pdf = render_pdf(f"<html><body><h1>Monthly report</h1>{svg}</body></html>")
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "Requests per line" in text and "procurement" in text
+
+
+def test_an_ict_ticket_resolved_through_the_desk_stops_its_priority_clock(app, api):
+    from sqlalchemy import select
+
+    from jof.core.workflow import ServiceRequest
+    from jof.monitoring.models import RequestClock
+
+    requester, ict = api("requester@undp.jof.example"), api("ict@jof.example")
+    ref = requester.post("/api/v1/ict/tickets", json={
+        "title": "Cannot send e-mail", "description": "Outbox stuck.", "kind": "incident", "category": "email",
+        "service": "email_account", "urgency": "high", "impact": "high"}).get_json()["reference"]
+    for action, comment in (("take", ""), ("start", ""), ("resolve", "Rebuilt the mail profile.")):
+        version = ict.get(f"/api/v1/requests/{ref}").get_json()["version"]
+        r = ict.post(f"/api/v1/requests/{ref}/transitions", json={"action": action, "comment": comment,
+                                                                   "version": version})
+        assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        clock = db.session.scalar(select(RequestClock).join(ServiceRequest, ServiceRequest.id == RequestClock.request_id)
+                                  .where(ServiceRequest.reference == ref))
+        assert (clock.kind, clock.line, clock.target_seconds) == ("ict.P1", "ict", 4 * 3600)
+        assert clock.working_seconds <= 4 * 3600 and clock.within_target is True
