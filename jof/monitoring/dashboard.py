@@ -163,6 +163,15 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
           a["share_resolution"],
           a["invoiced_usd"], a["balance_usd"], a["price_list_cost_usd"], a["fixed_cost_share_usd"]] for a in money])
 
+    tables["invoicing"] = Table(
+        "invoicing", _l("Invoices issued after the period's end"),
+        [_l("Month"), _l("Agency"), _l("Issued on"), _l("Working days"), _l("Target (working days)"),
+         _l("Within target")],
+        ["period", "agency", "issued_on", "working_days", "target_days", "within_target"],
+        [[i["period"].strftime("%Y-%m"), i["agency"], i["issued_on"], i["working_days"], i["target_days"],
+          str(_l("yes") if i["within_target"] else _l("no")) if i["within_target"] is not None else None]
+         for i in finances.invoice_timeliness(f, cal)])
+
     targets, sla = targets_for(f.agency_id, f.end)
     tables["sla"] = Table(
         "sla", _l("Service-level targets in force"), [_l("Service"), _l("Target"), _l("Unit"), _l("Set by")],

@@ -9,17 +9,19 @@ A fixed number of grouped queries, whatever the number of agencies or charges.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
 from jof.billing.models import Charge, Invoice, Payment
 from jof.billing.states import InvoiceStatus
-from jof.core.calendar import previous_month
+from jof.core.calendar import WorkingCalendar, next_month, previous_month
 from jof.core.db import db
 from jof.core.people import Agency
 from jof.governance.models import AllocationShare, CostPool, CostSharingKey, Decision
 from jof.monitoring.measures import ZERO, Filters
+from jof.monitoring.targets import targets_for
 
 #: An issued invoice counts; a draft is not billed yet.
 BILLED = (InvoiceStatus.ISSUED,)
@@ -117,4 +119,38 @@ def agencies(f: Filters) -> list[dict]:
             # of the facility's fixed costs in the same months.
             "price_list_cost_usd": fee, "fixed_cost_share_usd": cs,
         })
+    return out
+
+
+def working_days_between(cal: WorkingCalendar, after: date, until: date) -> int:
+    """Working days after ``after`` up to and including ``until`` (0 when not later)."""
+    days, day = 0, after
+    while day < until:
+        day += timedelta(days=1)
+        days += cal.is_working_day(day)
+    return days
+
+
+def invoice_timeliness(f: Filters, cal: WorkingCalendar) -> list[dict]:
+    """Billing's service level: working days from a period's end to the day the agency's
+    invoice for it was issued, against the ``billing.invoices`` target in force. One
+    grouped query; the working days are counted per period and agency (a few dozen rows
+    a year), not per request."""
+    m0, m1 = f.start.replace(day=1), f.end.replace(day=1)
+    stmt = (select(Invoice.period, Agency.id, Agency.code, func.min(Invoice.issued_on))
+            .join(Agency, Agency.id == Invoice.agency_id)
+            .where(Invoice.status.in_(BILLED), Invoice.period >= m0, Invoice.period <= m1)
+            .group_by(Invoice.period, Agency.id, Agency.code).order_by(Invoice.period, Agency.code))
+    if f.agency_id is not None:
+        stmt = stmt.where(Invoice.agency_id == f.agency_id)
+    out = []
+    targets: dict = {}
+    for period, agency_id, code, issued in db.session.execute(stmt):
+        period_end = next_month(period) - timedelta(days=1)
+        if agency_id not in targets:
+            targets[agency_id] = targets_for(agency_id, period_end)[0]["billing.invoices"]
+        took = working_days_between(cal, period_end, issued) if issued else None
+        out.append({"period": period, "agency": code, "issued_on": issued, "working_days": took,
+                    "target_days": targets[agency_id],
+                    "within_target": None if took is None else took <= targets[agency_id]})
     return out

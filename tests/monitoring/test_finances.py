@@ -87,3 +87,21 @@ def test_the_dashboard_words_the_cause_with_the_resolution(app, month, api):
     body = api("manager@jof.example").get("/api/v1/monitoring/dashboard?start=2026-11-01&end=2026-11-30").get_json()
     rows = {r["agency"]: r for r in {t["key"]: t for t in body["tables"]}["agencies"]["rows"]}
     assert rows["UNDP"]["share_cause"] == "Cost-sharing key changed by resolution RES-2026-902"
+
+
+def test_invoices_are_timed_in_working_days_from_the_period_end(app, month):
+    from jof.billing.models import Invoice
+    from jof.core.calendar import WorkingCalendar
+
+    with app.app_context():
+        undp, unfpa = (db.session.scalar(select(Agency.id).where(Agency.code == c)) for c in ("UNDP", "UNFPA"))
+        for agency, number, issued in ((undp, "T-INV-1", date(2026, 11, 6)), (unfpa, "T-INV-2", date(2026, 11, 10))):
+            db.session.add(Invoice(number=number, agency_id=agency, period=date(2026, 10, 1), status="issued",
+                                   total_usd=Decimal("10.00"), issued_on=issued))
+        db.session.commit()
+        rows = {r["agency"]: r for r in finances.invoice_timeliness(
+            Filters(date(2026, 10, 1), date(2026, 10, 31)), WorkingCalendar.of_facility())}
+        # October ends on a Saturday; 2 November is a holiday: the 6th is 4 working days on.
+        assert (rows["UNDP"]["working_days"], rows["UNDP"]["within_target"]) == (4, True)
+        assert (rows["UNFPA"]["working_days"], rows["UNFPA"]["within_target"]) == (6, False)
+        assert rows["UNDP"]["target_days"] == 5
