@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from jof.core.calendar import WorkingCalendar, local_date
+from jof.core.calendar import Holiday, WorkingCalendar, local_date
+from jof.core.people import Facility
 from jof.core.workflow import FINAL_STATES, ServiceRequest, TimelineEntry, get_type
 from jof.ict.models import IctTicket
 from jof.monitoring.models import RequestClock
@@ -106,7 +107,7 @@ def measure(session: Session, request: ServiceRequest, kind: str, start: datetim
             cal: WorkingCalendar, paused: int = 0) -> RequestClock:
     """The clock row of one request and kind, against the agreement in force on the day
     the clock started; ``paused`` working seconds, when the clock stood still, do not count."""
-    targets, _sla = targets_for(request.agency_id, local_date(start))
+    targets, _sla = targets_for(request.agency_id, start.astimezone(cal.tz).date(), session)
     took = max(cal.between(start, end) - timedelta(seconds=paused), timedelta(0))
     amount = targets.get(kind)
     target = to_duration(kind, amount, cal) if amount is not None else None
@@ -138,9 +139,19 @@ def capture(session: Session, flush_context=None, instances=None) -> None:
                 if request.id is not None and session.scalars(select(RequestClock.id).where(
                         RequestClock.request_id == request.id, RequestClock.kind == kind)).first():
                     continue
-                cal = cal or WorkingCalendar.of_facility()
+                cal = cal or calendar_of(session)
                 paused = rule.paused(session, request) if rule.paused and request.id is not None else 0
                 session.add(measure(session, request, kind, start, max(entry.at, start), cal, paused))
+
+
+def calendar_of(session: Session) -> WorkingCalendar:
+    """The facility calendar read through the flushing session itself (a flush may run in
+    a session other than the app's, e.g. on a connection of its own)."""
+    facility = session.get(Facility, 1)
+    holidays = set(session.scalars(select(Holiday.day)))
+    if facility is None:
+        return WorkingCalendar("UTC", 8 * 60, 18 * 60, holidays)
+    return WorkingCalendar(facility.time_zone, facility.work_start_minute, facility.work_end_minute, holidays)
 
 
 def listen() -> None:

@@ -73,13 +73,14 @@ def in_force_query(agency_id: int | None, day: date):
             .order_by(ServiceLevelAgreement.valid_from.desc()).limit(1))
 
 
-def targets_for(agency_id: int | None, day: date) -> tuple[dict[str, int], ServiceLevelAgreement | None]:
+def targets_for(agency_id: int | None, day: date, session=None) -> tuple[dict[str, int], ServiceLevelAgreement | None]:
     """The targets that apply to an agency on a day, kind by kind: its own agreement's,
     else the recorded facility default's, else DESIGN §8's defaults; and the agreement
     that set them (None when only the built-in defaults apply)."""
+    session = session or db.session
     result = {code: k.default for code, k in KINDS.items()}
-    facility = db.session.scalars(in_force_query(None, day)).first()
-    own = db.session.scalars(in_force_query(agency_id, day)).first() if agency_id is not None else None
+    facility = session.scalars(in_force_query(None, day)).first()
+    own = session.scalars(in_force_query(agency_id, day)).first() if agency_id is not None else None
     for sla in (facility, own):
         if sla is not None:
             result.update({t.kind: t.amount for t in sla.targets})
