@@ -123,6 +123,7 @@ UPLOAD_ENDPOINTS = frozenset({
     "governance_api.Attachments", "governance.attach",
     "core_api.import_rates", "core.rates_import",
     "travel_api.import_rates", "travel.import_rates",
+    "monitoring_api.SlaDocument", "monitoring.sla_new",
 })
 
 

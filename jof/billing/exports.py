@@ -45,6 +45,10 @@ def _text_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+#: The same guard under a public name, for the other exports of JOF (monitoring's tables).
+formula_safe = _text_cell
+
+
 def _text(cell, value: str) -> None:
     cell.value = value
     cell.data_type = "s"  # openpyxl would store "=..." as a formula

@@ -180,6 +180,7 @@ def nav_items(user) -> list[tuple[str, str]]:
     items.append(("governance.costs", _("Shared costs")))
     items.append(("procurement.index", _("Procurement")))
     items.append(("billing.invoice_list", _("Invoices")))
+    items.append(("monitoring.dashboard_page", _("Monitoring")))
     if user.has_role(Role.ADMIN):
         items += [("core.admin_agencies", _("Agencies")), ("core.admin_users", _("Users")),
                   ("core.rates", _("Exchange rates"))]

@@ -1,0 +1,19 @@
+"""Monitoring (DESIGN §8): service-level agreements per agency, the SLA clock of each
+request, measures computed in SQL, dashboards per role with SVG charts, and exports.
+
+Monitoring sits above the service lines: it reads their models to measure them, and no
+line imports it (``.importlinter``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def install(app: Flask) -> None:
+    """Plug monitoring into ``app``: its models, the clock capture on every flush, its
+    blueprints. Installing again (a second app) listens once and mounts anew."""
+    from jof.core import plugin
+    from jof.monitoring import api, models, sla, views  # noqa: F401  (models)
+
+    sla.listen()
+    plugin.mount(app, api=api.blp, views=views.bp)

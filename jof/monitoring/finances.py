@@ -1,0 +1,156 @@
+"""Each agency's money over a period (DESIGN §8): fees, pass-through, its share of the
+shared costs with the key and the resolution that set it, how that share moved from the
+previous month and why, invoices and balance, and the counterfactual the smaller agencies
+ask for: what its own volume costs at the price list against what it pays as a share of
+the facility's fixed costs.
+
+A fixed number of grouped queries, whatever the number of agencies or charges.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+
+from jof.billing.models import Charge, Invoice, Payment
+from jof.billing.states import InvoiceStatus
+from jof.core.calendar import WorkingCalendar, next_month, previous_month
+from jof.core.db import db
+from jof.core.people import Agency
+from jof.governance.models import AllocationShare, CostPool, CostSharingKey, Decision
+from jof.monitoring.measures import ZERO, Filters
+from jof.monitoring.targets import targets_for
+
+#: An issued invoice counts; a draft is not billed yet.
+BILLED = (InvoiceStatus.ISSUED,)
+
+
+def _shares(months: tuple, agency_id: int | None) -> dict:
+    """(agency, month) → (amount, key id, resolution number) of its recorded shares."""
+    stmt = (select(AllocationShare.agency_id, CostPool.period, func.sum(AllocationShare.amount),
+                   func.max(AllocationShare.key_id), func.max(Decision.resolution_number))
+            .join(CostPool, CostPool.id == AllocationShare.cost_pool_id)
+            .join(CostSharingKey, CostSharingKey.id == AllocationShare.key_id)
+            .join(Decision, Decision.id == CostSharingKey.decision_id)
+            .where(CostPool.period.in_(months))
+            .group_by(AllocationShare.agency_id, CostPool.period))
+    if agency_id is not None:
+        stmt = stmt.where(AllocationShare.agency_id == agency_id)
+    return {(a, p): (amt or ZERO, key, res) for a, p, amt, key, res in db.session.execute(stmt)}
+
+
+def _pool_totals(months: tuple) -> dict:
+    stmt = select(CostPool.period, func.sum(CostPool.amount)).where(CostPool.period.in_(months)) \
+        .group_by(CostPool.period)
+    return {p: amt or ZERO for p, amt in db.session.execute(stmt)}
+
+
+#: Why a share moved, as a code the dashboard words in the reader's language.
+CAUSES = ("", "first_share", "no_share", "key_changed", "unchanged", "shared_costs_changed", "usage_or_headcount")
+
+
+def cause_of_change(before: tuple | None, now: tuple | None, pool_before: Decimal, pool_now: Decimal) -> str:
+    """Why a share moved: a new key (by resolution), else the shared costs themselves,
+    else what the key weighs (usage, headcount) under the same key."""
+    if before is None and now is None:
+        return ""
+    if before is None:
+        return "first_share"
+    if now is None:
+        return "no_share"
+    if before[1] != now[1]:
+        return "key_changed"
+    if before[0] == now[0]:
+        return "unchanged"
+    if pool_before != pool_now:
+        return "shared_costs_changed"
+    return "usage_or_headcount"
+
+
+def agencies(f: Filters) -> list[dict]:
+    """One row per agency (or the one asked for): the month of the period's end compared
+    with the month before for the shared-cost share; the other sums cover the period."""
+    m0, m1 = f.start.replace(day=1), f.end.replace(day=1)
+    prev = previous_month(m1)
+    agency_q = select(Agency.id, Agency.code, Agency.name).order_by(Agency.code)
+    if f.agency_id is not None:
+        agency_q = agency_q.where(Agency.id == f.agency_id)
+    rows = db.session.execute(agency_q).all()
+
+    charge_q = (select(Charge.agency_id,
+                       func.sum(case((Charge.kind == "fee", Charge.amount), else_=0)),
+                       func.sum(case((Charge.kind == "pass_through", Charge.amount), else_=0)),
+                       func.sum(case((Charge.kind == "cost_share", Charge.amount), else_=0)))
+                .where(Charge.period >= m0, Charge.period <= m1).group_by(Charge.agency_id))
+    charges = {a: (fee or ZERO, pt or ZERO, cs or ZERO) for a, fee, pt, cs in db.session.execute(charge_q)}
+
+    inv_q = (select(Invoice.agency_id, func.sum(Invoice.total_usd))
+             .where(Invoice.status.in_(BILLED), Invoice.period >= m0, Invoice.period <= m1)
+             .group_by(Invoice.agency_id))
+    invoiced = {a: amt or ZERO for a, amt in db.session.execute(inv_q)}
+    # Balance: everything billed up to the period's end less everything paid on it.
+    due_q = (select(Invoice.agency_id, func.sum(Invoice.total_usd))
+             .where(Invoice.status.in_(BILLED), Invoice.period <= m1).group_by(Invoice.agency_id))
+    due = {a: amt or ZERO for a, amt in db.session.execute(due_q)}
+    paid_q = (select(Invoice.agency_id, func.sum(Payment.amount)).join(Invoice, Invoice.id == Payment.invoice_id)
+              .where(Invoice.period <= m1).group_by(Invoice.agency_id))
+    paid = {a: amt or ZERO for a, amt in db.session.execute(paid_q)}
+
+    shares = _shares((prev, m1), f.agency_id)
+    pools = _pool_totals((prev, m1))
+    out = []
+    for agency_id, code, name in rows:
+        fee, pt, cs = charges.get(agency_id, (ZERO, ZERO, ZERO))
+        now, before = shares.get((agency_id, m1)), shares.get((agency_id, prev))
+        share_now = now[0] if now else ZERO
+        share_before = before[0] if before else ZERO
+        out.append({
+            "agency_id": agency_id, "agency": code, "name": name,
+            "fees_usd": fee, "pass_through_usd": pt, "cost_share_usd": cs,
+            "share_month": m1, "share_usd": share_now, "share_previous_usd": share_before,
+            "share_change_usd": share_now - share_before,
+            "share_key_id": now[1] if now else None, "share_resolution": (now[2] if now else None) or "",
+            "share_cause": cause_of_change(before, now, pools.get(prev, ZERO), pools.get(m1, ZERO)),
+            "invoiced_usd": invoiced.get(agency_id, ZERO),
+            "balance_usd": due.get(agency_id, ZERO) - paid.get(agency_id, ZERO),
+            # Counterfactual: its own volume at the price list (the fees) against its share
+            # of the facility's fixed costs in the same months.
+            "price_list_cost_usd": fee, "fixed_cost_share_usd": cs,
+        })
+    return out
+
+
+def working_days_between(cal: WorkingCalendar, after: date, until: date) -> int:
+    """Working days after ``after`` up to and including ``until`` (0 when not later)."""
+    days, day = 0, after
+    while day < until:
+        day += timedelta(days=1)
+        days += cal.is_working_day(day)
+    return days
+
+
+def invoice_timeliness(f: Filters, cal: WorkingCalendar) -> list[dict]:
+    """Billing's service level: working days from a period's end to the day the agency's
+    invoice for it was issued, against the ``billing.invoices`` target in force. One
+    grouped query; the working days are counted per period and agency (a few dozen rows
+    a year), not per request."""
+    m0, m1 = f.start.replace(day=1), f.end.replace(day=1)
+    stmt = (select(Invoice.period, Agency.id, Agency.code, func.min(Invoice.issued_on))
+            .join(Agency, Agency.id == Invoice.agency_id)
+            .where(Invoice.status.in_(BILLED), Invoice.period >= m0, Invoice.period <= m1)
+            .group_by(Invoice.period, Agency.id, Agency.code).order_by(Invoice.period, Agency.code))
+    if f.agency_id is not None:
+        stmt = stmt.where(Invoice.agency_id == f.agency_id)
+    out = []
+    targets: dict = {}
+    for period, agency_id, code, issued in db.session.execute(stmt):
+        period_end = next_month(period) - timedelta(days=1)
+        if agency_id not in targets:
+            targets[agency_id] = targets_for(agency_id, period_end)[0]["billing.invoices"]
+        took = working_days_between(cal, period_end, issued) if issued else None
+        out.append({"period": period, "agency": code, "issued_on": issued, "working_days": took,
+                    "target_days": targets[agency_id],
+                    "within_target": None if took is None else took <= targets[agency_id]})
+    return out

@@ -1,0 +1,135 @@
+"""Monitoring pages: the dashboard (filters in the URL, charts beside their tables, CSV
+and XLSX exports of every table) and the service-level agreements.
+
+Thin handlers: the filters go through the API's schema, :func:`dashboard.build` scopes
+and computes, the templates show; a refused agreement re-renders the form with its
+messages and the input kept (422).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from jof.core import authz, forms
+from jof.core.db import db
+from jof.core.errors import DomainError, NotFound, ValidationFailed
+from jof.core.people import Agency, Role
+from jof.monitoring import agreements, dashboard, exports
+from jof.monitoring import schemas as s
+from jof.monitoring.api import send_document
+from jof.monitoring.charts import stylesheet
+from jof.monitoring.targets import KINDS
+
+bp = Blueprint("monitoring", __name__, url_prefix="/monitoring", template_folder="templates")
+
+FILTERS = ("start", "end", "line", "agency")
+
+
+def _query() -> dict:
+    raw = {k: request.args[k].strip() for k in FILTERS if request.args.get(k, "").strip()}
+    return forms.load(s.DashboardQuery(), raw)
+
+
+@bp.route("/")
+def dashboard_page():
+    user = authz.require_user()
+    try:
+        query = _query()
+    except ValidationFailed as exc:
+        return render_template("monitoring/dashboard.html", board=None, errors=exc.errors,
+                               form=request.args.to_dict()), 422
+    board = dashboard.build(user, query)
+    args = {k: v for k, v in request.args.items() if k in FILTERS}
+    return render_template("monitoring/dashboard.html", board=board, errors={}, args=args,
+                           form={"start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
+                                 "line": board.filters.line or "",
+                                 "agency": board.agency.code if board.agency else ""})
+
+
+@bp.route("/charts.css")
+def charts_css():
+    return Response(stylesheet(), mimetype="text/css")
+
+
+@bp.route("/export/<key>.<fmt>")
+def export(key, fmt):
+    user = authz.require_user()
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("No such export.")
+    board = dashboard.build(user, _query())
+    table = board.tables.get(key)
+    if table is None:
+        raise NotFound("No such table.")
+    name = f"jof-{key}-{board.filters.start.isoformat()}-{board.filters.end.isoformat()}"
+    if board.agency:
+        name += f"-{board.agency.code}"
+    if fmt == "csv":
+        return Response(exports.table_csv(table), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(exports.table_xlsx(board, table), mimetype=exports.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+@bp.route("/slas")
+def sla_list():
+    user = authz.require_user()
+    return render_template("monitoring/slas.html", slas=agreements.listing(user), kinds=KINDS,
+                           can_record=user.has_role(Role.MANAGER))
+
+
+def _agency_options():
+    return [("", _("Facility-wide default"))] + [
+        (a.id, f"{a.code} — {a.name}") for a in db.session.scalars(select(Agency).order_by(Agency.code))]
+
+
+def _sla_form(form: dict, errors: dict, status: int = 200):
+    return render_template("monitoring/sla_form.html", form=form, errors=errors, kinds=KINDS,
+                           agencies=_agency_options()), status
+
+
+@bp.route("/slas/new", methods=["GET", "POST"])
+def sla_new():
+    user = authz.require_user()
+    authz.require_roles(user, Role.MANAGER, why=_("Only the facility manager records service-level agreements."))
+    if request.method == "GET":
+        return _sla_form({}, {})
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    data = {k: form[k] for k in ("valid_from", "valid_to", "reference", "notes") if form.get(k)}
+    if form.get("agency_id"):
+        data["agency_id"] = form["agency_id"]
+    targets, errors = {}, {}
+    for kind in KINDS:
+        value = form.get(f"target_{kind}", "")
+        if value:
+            if not value.isdigit():
+                errors[f"target_{kind}"] = [_("A whole number of working days or hours.")]
+            else:
+                targets[kind] = int(value)
+    upload = request.files.get("document")
+    document = None
+    if upload is not None and upload.filename:
+        document = (upload.filename, upload.stream.read(agreements.MAX_DOCUMENT_BYTES + 1))
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        if "agency_id" in data:
+            if not data["agency_id"].isdigit():
+                raise ValidationFailed({"agency_id": [_("No such agency.")]})
+            data["agency_id"] = int(data["agency_id"])
+        loaded = forms.load(s.SlaIn(), {**data, "targets": targets})
+        sla = agreements.record(user, loaded, document)
+    except DomainError as exc:
+        errors, status = forms.refused(exc)
+        for key in list(errors):
+            if key.startswith("targets"):
+                errors.setdefault("targets", []).extend(errors.pop(key) if key != "targets" else [])
+        return _sla_form(form, errors, status)
+    flash(_("Service-level agreement recorded."), "success")
+    return redirect(url_for("monitoring.sla_list", _anchor=f"sla-{sla.id}"))
+
+
+@bp.route("/slas/<int:sla_id>/document")
+def sla_document(sla_id):
+    return send_document(agreements.get(authz.require_user(), sla_id))
