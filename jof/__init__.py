@@ -70,7 +70,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_core_models() -> None:
     """Import core's model modules so the metadata (and Alembic) sees their tables; each
     line's ``install`` imports its own."""
-    from jof.core import audit, calendar, charges, counters, money, notifications, people, workflow  # noqa: F401
+    from jof.core import (  # noqa: F401
+        audit,
+        calendar,
+        charges,
+        counters,
+        money,
+        notifications,
+        once,
+        people,
+        workflow,
+    )
 
 
 def _migrations_dir() -> str:
