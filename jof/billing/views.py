@@ -32,7 +32,7 @@ from jof.billing import (
 from jof.core import authz
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
-from jof.core.errors import DomainError, NotFound, ValidationFailed
+from jof.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from jof.core.paging import html_page
 
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
@@ -62,6 +62,10 @@ def _period_action(user, action: str | None, month) -> Response:
             return redirect(url_for("billing.job", job_id=job.id))
         flash(job.message, "success" if job.status == "done" else "danger")
     elif action == "issue":
+        expected = request.form.get("first_number")
+        if expected is not None and invoices.issue_plan(user, month).first != (expected or None):
+            raise Conflict(_("The invoice numbers changed since you confirmed (someone issued invoices "
+                             "meanwhile). Review the confirmation again."))
         issued = invoices.issue_period(user, month)
         flash(_("%(n)s invoice(s) issued.", n=len(issued)), "success")
     else:
@@ -91,6 +95,27 @@ def periods():
                            invoices=db.session.scalars(invoices.invoices_query(user, period=month)).all(),
                            standing=balances.standing, zip_ready=documents.zip_path(month).is_file(),
                            is_manager=access.may_manage(user)), status
+
+
+#: The period actions that cannot be undone, and so are confirmed first.
+CONFIRMED_ACTIONS = ("close", "issue")
+
+
+@bp.route("/periods/<period>/confirm/<action>")
+def confirm_period_action(period, action):
+    """Says what closing the month, or issuing its drafts, will do before the manager
+    does it: a page whose form posts the action (it works without JavaScript)."""
+    user = authz.require_user()
+    if action not in CONFIRMED_ACTIONS:
+        abort(404)
+    access.ensure_manager(user, _("Only the facility manager closes periods and issues invoices."))
+    month = parse_month(period, "period")
+    context = {"period": f"{month:%Y-%m}", "action": action, "preview": None, "plan": None}
+    if action == "close":
+        context["preview"] = services.preview(user, month)
+    else:
+        context["plan"] = invoices.issue_plan(user, month)
+    return render_template("billing/confirm.html", **context)
 
 
 @bp.route("/periods/<period>.zip")
