@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -28,6 +29,7 @@ from jof.billing import (
     pricing,
     services,
     statements,
+    states,
 )
 from jof.core import authz
 from jof.core.calendar import local_today, parse_month, previous_month
@@ -130,9 +132,16 @@ def job(job_id: int):
     response = make_response(render_template(
         "billing/job.html", job=job,
         zip_ready=job.kind == "render_period" and job.status == "done" and documents.zip_path(job.period).is_file()))
-    if job.status in ("queued", "running"):
-        response.headers["Refresh"] = "2"  # the browser reloads until the job ends
     return response
+
+
+@bp.route("/jobs/<int:job_id>.json")
+def job_progress(job_id: int):
+    """What the job page polls (jof/static/progress.js) to move its progress bar."""
+    job = jobs.get(authz.require_user(), job_id)
+    return jsonify({"id": job.id, "status": str(job.status), "status_label": str(states.label(job.status)),
+                    "done": job.done, "total": job.total, "message": job.message,
+                    "finished": job.status not in ("queued", "running")})
 
 
 def _invoice_page(inv, errors=None, message=None, status=200):
