@@ -220,9 +220,8 @@ def confirm_transition(reference, action):
     user = authz.require_user()
     sr = workflow.get_by_reference(user, reference)
     move = next((t for t in workflow.available_transitions(user, sr) if t.action == action), None)
-    if action not in FINAL_ACTIONS or move is None:
-        flash(_("That action is not open to you on this request now."), "warning")
-        return redirect(url_for("core.request_page", reference=sr.reference))
+    if action not in FINAL_ACTIONS or move is None:  # the request as it is now, and why
+        return _render_request(user, sr, error=_("That action is not open to you on this request now."))
     return render_template("core/confirm_transition.html", sr=sr, t=move,
                            comment=request.args.get("comment", ""))
 

@@ -55,11 +55,13 @@ def test_rejecting_is_confirmed_too(app, web, make):
     assert "ends as rejected" in html and _hidden(html)["action"] == "reject"
 
 
-def test_a_confirmation_for_a_move_not_open_now_goes_back_to_the_request(app, web, make):
+def test_a_confirmation_for_a_move_not_open_now_shows_the_request_and_why(app, web, make):
     ref = make.request(REQUESTER, status="completed")
-    r = web(REQUESTER).get(f"/requests/{ref}/confirm/cancel")
-    assert r.status_code == 302 and r.headers["Location"].endswith(f"/requests/{ref}")
-    assert web(REQUESTER).get(f"/requests/{make.request(REQUESTER)}/confirm/submit").status_code == 302
+    for url in (f"/requests/{ref}/confirm/cancel", f"/requests/{make.request(REQUESTER)}/confirm/submit"):
+        r = web(REQUESTER).get(url)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and "That action is not open to you on this request now." in html
+        assert 'data-testid="consequence"' not in html
 
 
 def test_another_agencys_request_has_no_confirmation_page(app, web, make):
