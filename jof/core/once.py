@@ -182,7 +182,13 @@ def begin(user, *, is_api: bool) -> Response | None:
 
 
 def _purge(now: datetime) -> None:
-    db.session.execute(delete(Submission).where(Submission.expires_at <= now))
+    """Delete some expired rows, skipping rows another transaction is deleting: a long
+    request that purged a row must not make every other request wait for its commit."""
+    expired = (select(Submission.id).where(Submission.expires_at <= now)
+               .limit(100).with_for_update(skip_locked=True))
+    ids = db.session.scalars(expired).all()
+    if ids:
+        db.session.execute(delete(Submission).where(Submission.id.in_(ids)))
 
 
 def _replay(earlier: Submission, fingerprint: str) -> Response:

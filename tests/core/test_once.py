@@ -227,3 +227,16 @@ def test_parallel_form_posts_with_one_token_create_one_ticket_on_postgresql(app,
     assert {a.status_code for a in answers} <= {302, 409}
     assert len({a.headers["Location"] for a in answers if a.status_code == 302}) == 1
     assert _count(app) == before + 1
+
+
+def test_expired_tokens_are_deleted_as_new_ones_are_used(app, web):
+    c = web(REQUESTER)
+    c.post("/ict/tickets/new", data=_ticket_form(c))
+    with app.app_context():
+        db.session.execute(Submission.__table__.update().values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    c.post("/ict/tickets/new", data=_ticket_form(c))
+    with app.app_context():
+        rows = db.session.scalars(select(Submission)).all()
+        assert len(rows) == 1 and rows[0].expires_at > utcnow()
+        db.session.remove()
