@@ -85,6 +85,7 @@ def _register_core_models() -> None:
         counters,
         money,
         notifications,
+        once,
         people,
         workflow,
     )

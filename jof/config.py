@@ -62,6 +62,13 @@ def load(app, overrides: dict | None = None) -> None:
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
         JOF_PASSWORD_MIN_LENGTH=12,
         JOF_API_TOKEN_TTL=timedelta(days=30),
+        #: Once-only submission (jof/core/once.py): how long a used form token or
+        #: Idempotency-Key, and the answer it got, are kept.
+        JOF_ONCE_TTL=timedelta(days=1),
+        #: Without REDIS_URL, billing jobs run in a thread of the web process after the
+        #: request that started them (True), or inside that request (False: its answer
+        #: waits for the whole batch).
+        JOF_JOBS_IN_BACKGROUND=True,
         WTF_CSRF_TIME_LIMIT=None,  # bound by the session lifetime instead
         BOOTSTRAP_SERVE_LOCAL=True,
         BABEL_DEFAULT_LOCALE="en",

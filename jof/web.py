@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from jof.core import audit, auth, authz, safejson
+from jof.core import audit, auth, authz, once, safejson
 from jof.core.db import db, write_intent
 from jof.core.errors import DomainError, Forbidden, ValidationFailed, problem
 from jof.core.money import MoneyError
@@ -192,9 +192,15 @@ def init_app(app: Flask) -> None:
         if (g.user is not None and request.method not in SAFE_METHODS
                 and request.endpoint not in READ_ONLY_MAY_POST and authz.is_read_only(g.user)):
             raise Forbidden(_("Your role allows reading only; it cannot change anything."))
+        # Last, once the caller is known and allowed: a form token or Idempotency-Key
+        # seen before answers what its first use answered (jof.core.once).
+        return once.begin(g.user, is_api=is_api_request())
 
     @app.after_request
     def _commit(response):
+        if not g.get("once_replayed"):
+            once.stamp_forms(response)
+            once.remember(response)
         # A handler may ask to keep what it wrote although it answers an error (a failed
         # login must count, yet the answer is 401): g.commit_on_error = True.
         if response.status_code < 400 or g.get("commit_on_error"):

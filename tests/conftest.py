@@ -78,6 +78,8 @@ def app(database_url, tmp_path_factory):
         "SECRET_KEY": "test-secret-key",
         "TESTING": True,
         "SERVER_NAME": None,
+        # Billing tests read a job's outcome in the answer that started it.
+        "JOF_JOBS_IN_BACKGROUND": False,
     })
     # Files the app writes (rendered ZIPs) stay inside this test session.
     application.instance_path = str(tmp_path_factory.mktemp("instance"))

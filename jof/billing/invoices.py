@@ -9,6 +9,7 @@ Corrections are credit notes.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from jof.billing.models import CreditNote, Invoice, Payment
 from jof.billing.states import INVOICE, InvoiceStatus
 from jof.core import alerts, audit, authz
 from jof.core.calendar import local_today
-from jof.core.counters import next_value
+from jof.core.counters import next_value, peek
 from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.money import MoneyError, check_amount, quantize, to_decimal
@@ -102,12 +103,43 @@ def issue(actor, invoice_id: int) -> Invoice:
     return inv
 
 
+def _draft_ids(month: date) -> list[int]:
+    return db.session.scalars(select(Invoice.id).join(Agency).where(Invoice.period == month,
+                                                                   Invoice.status == InvoiceStatus.DRAFT)
+                              .order_by(Agency.code)).all()
+
+
 def issue_period(actor, month: date) -> list[Invoice]:
     access.ensure_manager(actor, _WHY)
-    ids = db.session.scalars(select(Invoice.id).join(Agency).where(Invoice.period == month,
-                                                                  Invoice.status == InvoiceStatus.DRAFT)
-                             .order_by(Agency.code)).all()
-    return [issue(actor, i) for i in ids]
+    return [issue(actor, i) for i in _draft_ids(month)]
+
+
+@dataclass(frozen=True)
+class IssuePlan:
+    """What "issue all drafts" of a month would do, for the confirmation that names it."""
+
+    count: int
+    total_usd: Decimal
+    first: str | None
+    last: str | None
+
+
+def issue_plan(actor, month: date) -> IssuePlan:
+    """The drafts :func:`issue_period` would issue and the numbers they would take, read
+    without taking any (another manager issuing meanwhile would shift them: the
+    confirmation sends ``first`` back and a mismatch is refused)."""
+    access.ensure_manager(actor, _WHY)
+    ids = _draft_ids(month)
+    if not ids:
+        return IssuePlan(0, Decimal("0.00"), None, None)
+    total = sum((inv.total_usd for inv in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)))),
+                Decimal("0.00"))
+    year = local_today().year
+    f = documents.facility()
+    prefix = f.invoice_prefix if f else "JOF"
+    start = peek(f"invoice:{year}") + 1
+    return IssuePlan(len(ids), total, f"{prefix}-{year}-{start:05d}",
+                     f"{prefix}-{year}-{start + len(ids) - 1:05d}")
 
 
 def _amount(value, field: str = "amount") -> Decimal:

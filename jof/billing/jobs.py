@@ -6,7 +6,11 @@ environment):
 
 - set: the job is recorded ``queued`` and put on an RQ queue in Redis; ``jof billing
   worker`` runs it off the request path, committing its progress as it goes;
-- unset (the embedded default): it runs in-process, inside the caller's transaction.
+- unset (the embedded default): it runs in-process: in a thread of the web process that
+  starts once the request has committed (``JOF_JOBS_IN_BACKGROUND``, the default), so the
+  page answers at once and shows the progress; or, with the setting off, inside the
+  caller's transaction (the answer then waits for the batch). A thread dies with its
+  process: a job whose worker was restarted meanwhile stays ``running``; start it again.
 
 Either way a job that fails rolls back everything it did, leaving the period as it was,
 and records why (``failed`` with the reason in ``message``).
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -91,6 +96,11 @@ def start(actor, kind: str, month: date) -> BillingJob:
     db.session.add(job)
     db.session.flush()
     if redis_url() is None:
+        if current_app.config.get("JOF_JOBS_IN_BACKGROUND"):
+            job.message = "Starting."
+            audit.record(actor, "billing.job.queued", job, after={"kind": kind, "period": month})
+            _run_in_thread(job.id)
+            return job
         _run_here(job, actor)
         return job
     try:
@@ -162,6 +172,23 @@ def _run_here(job: BillingJob, actor) -> None:
     _finish(job, actor, "finish", message, result)
 
 
+def _run_in_thread(job_id: int) -> None:
+    """Run the job as the worker would, in a thread with its own app context and session;
+    it waits for the row, which the starting request commits (see :func:`_claim`)."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                _execute(job_id)
+            except Exception:  # recorded on the job as failed; the traceback goes to the log
+                log.exception("billing job %s failed in its thread", job_id)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=run, name=f"billing-job-{job_id}", daemon=True).start()
+
+
 # --- the worker side ---------------------------------------------------------------------------
 
 
@@ -194,9 +221,11 @@ def _claim(job_id: int) -> bool:
             continue
         if claimed:
             return True
-        if db.session.scalar(select(BillingJob.status).where(BillingJob.id == job_id)) is not None:
+        status = db.session.scalar(select(BillingJob.status).where(BillingJob.id == job_id))
+        if status is not None and status not in _START.sources:
             db.session.rollback()
             return False  # ran already (RQ delivers at least once)
+        # Absent, or committed between the UPDATE and this read (then claim it next time).
         db.session.rollback()
         if time.monotonic() > deadline:
             return False  # its request rolled back: there is nothing to do

@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -28,11 +29,12 @@ from jof.billing import (
     pricing,
     services,
     statements,
+    states,
 )
 from jof.core import authz
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
-from jof.core.errors import DomainError, NotFound, ValidationFailed
+from jof.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from jof.core.paging import html_page
 
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
@@ -62,6 +64,10 @@ def _period_action(user, action: str | None, month) -> Response:
             return redirect(url_for("billing.job", job_id=job.id))
         flash(job.message, "success" if job.status == "done" else "danger")
     elif action == "issue":
+        expected = request.form.get("first_number")
+        if expected is not None and invoices.issue_plan(user, month).first != (expected or None):
+            raise Conflict(_("The invoice numbers changed since you confirmed (someone issued invoices "
+                             "meanwhile). Review the confirmation again."))
         issued = invoices.issue_period(user, month)
         flash(_("%(n)s invoice(s) issued.", n=len(issued)), "success")
     else:
@@ -93,6 +99,27 @@ def periods():
                            is_manager=access.may_manage(user)), status
 
 
+#: The period actions that cannot be undone, and so are confirmed first.
+CONFIRMED_ACTIONS = ("close", "issue")
+
+
+@bp.route("/periods/<period>/confirm/<action>")
+def confirm_period_action(period, action):
+    """Says what closing the month, or issuing its drafts, will do before the manager
+    does it: a page whose form posts the action (it works without JavaScript)."""
+    user = authz.require_user()
+    if action not in CONFIRMED_ACTIONS:
+        abort(404)
+    access.ensure_manager(user, _("Only the facility manager closes periods and issues invoices."))
+    month = parse_month(period, "period")
+    context = {"period": f"{month:%Y-%m}", "action": action, "preview": None, "plan": None}
+    if action == "close":
+        context["preview"] = services.preview(user, month)
+    else:
+        context["plan"] = invoices.issue_plan(user, month)
+    return render_template("billing/confirm.html", **context)
+
+
 @bp.route("/periods/<period>.zip")
 def period_zip(period):
     path = jobs.zip_file(authz.require_user(), parse_month(period, "period"))
@@ -105,9 +132,16 @@ def job(job_id: int):
     response = make_response(render_template(
         "billing/job.html", job=job,
         zip_ready=job.kind == "render_period" and job.status == "done" and documents.zip_path(job.period).is_file()))
-    if job.status in ("queued", "running"):
-        response.headers["Refresh"] = "2"  # the browser reloads until the job ends
     return response
+
+
+@bp.route("/jobs/<int:job_id>.json")
+def job_progress(job_id: int):
+    """What the job page polls (jof/static/progress.js) to move its progress bar."""
+    job = jobs.get(authz.require_user(), job_id)
+    return jsonify({"id": job.id, "status": str(job.status), "status_label": str(states.label(job.status)),
+                    "done": job.done, "total": job.total, "message": job.message,
+                    "finished": job.status not in ("queued", "running")})
 
 
 def _invoice_page(inv, errors=None, message=None, status=200):

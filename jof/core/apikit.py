@@ -323,6 +323,17 @@ class Blueprint(_Blueprint):
                 "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
                 "description": "The ETag of the object as last read; a stale one answers 409."})
             responses.setdefault(409, http.HTTPStatus(409).name)
+        if method == "post" and not doc_info.get("jof_public"):
+            doc.setdefault("parameters", []).append({
+                "in": "header", "name": "Idempotency-Key", "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                "description": "Makes a retry safe: a second POST with the same key and the same "
+                               "body (within a day, per user) answers the first one's status, body "
+                               "and Location with `Idempotent-Replayed: true` and does nothing again; "
+                               "the same key with another body answers 422; a failed request "
+                               "keeps no key."})
+            responses.setdefault(409, http.HTTPStatus(409).name)
+            responses.setdefault(422, http.HTTPStatus(422).name)
         if doc_info.get("jof_public"):
             doc["security"] = []
         else:

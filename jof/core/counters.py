@@ -7,7 +7,7 @@ so concurrent callers queue and a rolled-back number is handed out again.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, update
+from sqlalchemy import Integer, String, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,3 +34,9 @@ def next_value(key: str) -> int:
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     ).scalar_one()
+
+
+def peek(key: str) -> int:
+    """The last value handed out for ``key`` (0 before the first), without taking one:
+    what a confirmation shows as the numbers an action would use."""
+    return db.session.scalar(select(Counter.value).where(Counter.key == key)) or 0

@@ -213,6 +213,22 @@ def request_page(reference):
     return _render_request(user, workflow.get_by_reference(user, reference))
 
 
+#: Moves that end a request for good: the request page asks before making them.
+FINAL_ACTIONS = ("cancel", "reject")
+
+
+@bp.route("/requests/<reference>/confirm/<action>")
+def confirm_transition(reference, action):
+    """The page that names what cancelling or rejecting will do; its form makes the move."""
+    user = authz.require_user()
+    sr = workflow.get_by_reference(user, reference)
+    move = next((t for t in workflow.available_transitions(user, sr) if t.action == action), None)
+    if action not in FINAL_ACTIONS or move is None:  # the request as it is now, and why
+        return _render_request(user, sr, error=_("That action is not open to you on this request now."))
+    return render_template("core/confirm_transition.html", sr=sr, t=move,
+                           comment=request.args.get("comment", ""))
+
+
 @bp.route("/requests/<reference>/transitions", methods=["POST"])
 def request_transition(reference):
     user = authz.require_user()

@@ -167,9 +167,15 @@ def open_decision(decision_id: int):
     return redirect(url_for("governance.decision", decision_id=decision_id))
 
 
-@bp.route("/decisions/<int:decision_id>/close", methods=["POST"])
+@bp.route("/decisions/<int:decision_id>/close", methods=["GET", "POST"])
 def close_decision(decision_id: int):
+    """GET asks first (the page names what closing does); its form posts the close."""
     user = authz.require_user()
+    if request.method == "GET":
+        authz.require_roles(user, *decisions.CHAIRS,
+                            why=_("Only the facility manager or the Resident Coordinator closes decisions by hand."))
+        d = decisions.get_decision(decision_id)
+        return render_template("governance/confirm_close.html", d=d, voted=len({v.agency_id for v in d.votes}))
     try:
         decisions.close_by_hand(user, decision_id)
     except Forbidden:
