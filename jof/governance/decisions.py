@@ -19,6 +19,7 @@ from jof.core import audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jof.core.formatting import facility_time
 from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User
 from jof.core.timeutil import utcnow
@@ -130,7 +131,7 @@ def open_decision(actor: User, decision: Decision, closes_at: datetime) -> Decis
     audit.record(actor, "decision.open", decision,
                  after={"closes_at": closes_at, "voters": [a.code for a in members]})
     for head in _heads_of(members):
-        notify(head, f"Decision open for your vote: {decision.title!r} (closes {closes_at:%Y-%m-%d %H:%M} UTC).",
+        notify(head, f"Decision open for your vote: {decision.title!r} (closes {facility_time(closes_at)}).",
                f"/governance/decisions/{decision.id}")
     return decision
 
@@ -215,7 +216,7 @@ def close(decision_id: int, actor: User | None = None, *, now: datetime | None =
         return decision
     ensure_allowed(DECISIONS, decision, "close")
     if not early and now < decision.closes_at and not all_voted(decision):
-        raise Conflict(f"The decision closes at {decision.closes_at:%Y-%m-%d %H:%M} UTC, and not every "
+        raise Conflict(f"The decision closes at {facility_time(decision.closes_at)}, and not every "
                        "member has voted yet.")
     tally = count(decision)
     DECISIONS.move(decision, "close")
