@@ -55,6 +55,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.views import bp as core_views
 
     plugin.mount(app, api=core_api, views=core_views)
+    from jof.core.settings_views import bp as settings_views
+
+    plugin.mount(app, views=settings_views)
     for line in LINES:
         line.install(app)
 
