@@ -27,7 +27,7 @@ def invoicing():
     if request.method == "GET":
         return _page({k: getattr(row, k) for k in settings.FIELDS}, {},
                      can_change=not authz.is_read_only(user))
-    form = request.form.to_dict()
+    form = {k: request.form.get(k, "") for k in settings.FIELDS}
     try:
         settings.update_bank_details(user, forms.load(settings.BankDetailsInput(), form))
     except DomainError as exc:
