@@ -29,6 +29,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(words.line_description, "invoice_line")
     app.add_template_filter(words.item_name, "price_item")
     app.add_template_filter(words.unit_name, "price_unit")
+    app.add_template_filter(words.statement_entry, "statement_entry")
 
     charges.register_fee_quote(pricing.quote)
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.billing_cli)

@@ -88,3 +88,20 @@ def line_description(line) -> str:
             return gettext("%(name)s (pass-through cost, %(num)d items)", num=count, name=gettext(english))
         return line.description
     return item_name(line.item_code, line.description)
+
+
+_STATEMENT = {
+    "invoice": (re.compile(r"Invoice for (?P<month>\d{4}-\d{2})"), "Invoice for %(month)s"),
+    "credit_note": (re.compile(r"(?s)Credit note on (?P<invoice>\S+): (?P<reason>.*)"),
+                    "Credit note on %(invoice)s: %(reason)s"),
+    "payment": (re.compile(r"Payment of (?P<invoice>\S+)"), "Payment of %(invoice)s"),
+}
+
+
+def statement_entry(entry) -> str:
+    """A statement line's description in the reader's language (the ``statement_entry``
+    filter); the statement itself (API, CSV, workbook) keeps the English wording."""
+    pattern, msgid = _STATEMENT.get(entry.kind, (None, None))
+    found = pattern.fullmatch(entry.description or "") if pattern else None
+    return gettext(msgid, **found.groupdict()) if found else entry.description
+

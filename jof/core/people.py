@@ -57,10 +57,11 @@ class Facility(db.Model):
     work_end_minute: Mapped[int] = mapped_column(Integer, default=18 * 60)
     address: Mapped[str] = mapped_column(Text, default="")
     #: Where agencies pay (printed on every invoice): bank, account holder, IBAN or account
-    #: number, and SWIFT/BIC; edited by the manager or the administrator, audited.
+    #: number (an IBAN of up to 34 characters stored in groups of four), and SWIFT/BIC;
+    #: edited by the manager or the administrator, audited.
     bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     bank_account_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    bank_account: Mapped[str] = mapped_column(String(34), default="", server_default="")
+    bank_account: Mapped[str] = mapped_column(String(42), default="", server_default="")
     bank_swift: Mapped[str] = mapped_column(String(11), default="", server_default="")
     #: What a payer quotes with a transfer; ``{invoice}`` (required) and ``{agency}`` are
     #: filled in per invoice: ``JOF {invoice} / {agency}`` gives ``JOF JOF-2026-00008 / UNDP``.

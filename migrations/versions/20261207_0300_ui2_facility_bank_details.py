@@ -19,7 +19,7 @@ def upgrade():
     with op.batch_alter_table('facility', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bank_name', sa.String(length=200), server_default='', nullable=False))
         batch_op.add_column(sa.Column('bank_account_holder', sa.String(length=200), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('bank_account', sa.String(length=34), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('bank_account', sa.String(length=42), server_default='', nullable=False))
         batch_op.add_column(sa.Column('bank_swift', sa.String(length=11), server_default='', nullable=False))
         batch_op.add_column(sa.Column('payment_reference', sa.String(length=100),
                                       server_default='{invoice}', nullable=False))
