@@ -232,7 +232,7 @@ def test_invoice_pdf_prints_the_unit_price_grouped_and_the_bank_details(app, web
     assert "12,895,320.12" in large and "USD 3,333.33" in large and problems(large) == []
 
 
-def test_portuguese_invoice_page_groups_with_dots_and_decimal_comma(app, web, busy_month):
+def test_portuguese_invoice_statement_and_price_list_read_in_portuguese_with_portuguese_numbers(app, web, busy_month):
     from tests.conftest import csrf_from
 
     c = web(MANAGER)
@@ -240,6 +240,12 @@ def test_portuguese_invoice_page_groups_with_dots_and_decimal_comma(app, web, bu
     text = visible_text(c.get(f"/billing/invoices/{busy_month['UNDP']}").get_data(as_text=True))
     assert "12.895.320,12" in text and "Tarifa aérea" in text
     assert re.search(r"BRL \d{1,3}(\.\d{3})+,\d{2}", text)  # the local-currency total, grouped
+    assert "Emitida" in text and "Issued" not in text  # the invoice's standing, in Portuguese
+    assert "Parcela do fundo de custos de instalações (USD 3.333,33)" in text
+    statement = visible_text(c.get("/billing/statements/UNDP").get_data(as_text=True))
+    assert "Fatura de" in statement and "Invoice for" not in statement
+    prices = visible_text(c.get("/billing/price-list").get_data(as_text=True))
+    assert "Emissão de passagem" in prices and "por passagem" in prices and "USD 35,00" in prices
 
 
 def test_statement_exports_write_plain_decimals_and_numeric_cells(app, web, busy_month):
