@@ -77,6 +77,11 @@ SERVICE_LINE_LABELS = {
 }
 
 
+#: The formatting layer's functions under their old names here, for code that imports them.
+money = formatting.money
+local_dt = formatting.local_dt
+
+
 def status_label(status: str | None) -> str:
     if not status:
         return "—"
