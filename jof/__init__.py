@@ -62,6 +62,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.profile import bp as profile_views
 
     plugin.mount(app, views=profile_views)
+    from jof.core.settings_views import bp as settings_views
+
+    plugin.mount(app, views=settings_views)
     for line in LINES:
         line.install(app)
 

@@ -69,6 +69,10 @@ def _user(email: str, name: str, agency: Agency | None, roles, lines, pw_hash: s
     created.append(email)
 
 
+#: A made-up Brazilian IBAN whose check digits are right (bank 00000000, branch 00001).
+DEMO_IBAN = "BR15 0000 0000 0000 1093 2840 814P 2"
+
+
 def load(password: str | None = None, since: date | None = None, until: date | None = None) -> DemoResult:
     """The facility, its agencies, users and founding data; loading twice changes nothing.
 
@@ -84,7 +88,12 @@ def load(password: str | None = None, since: date | None = None, until: date | N
                                 time_zone="America/Sao_Paulo", base_currency="USD",
                                 local_currency="BRL", invoice_prefix="JOF",
                                 work_start_minute=8 * 60, work_end_minute=18 * 60,
-                                address="Casa da ONU, Setor de Embaixadas Norte, Brasília - DF"))
+                                address="Casa da ONU, Setor de Embaixadas Norte, Brasília - DF",
+                                # Fictitious account (a valid IBAN shape) for the demo invoices.
+                                bank_name="Banco Demonstração S.A., agência Brasília",
+                                bank_account_holder="Joint Operations Facility Brazil",
+                                bank_account=DEMO_IBAN, bank_swift="DEMOBRDFXXX",
+                                payment_reference="{invoice} / {agency}"))
     today = local_today()
     first_year = (since or today).year
     year = max((until or today).year, first_year)

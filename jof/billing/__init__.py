@@ -15,9 +15,10 @@ def install(app: Flask) -> None:
     - every chargeable event a line records is posted to the ledger at once;
     - governance asks before it writes a month's pools: a closed billing period is frozen;
     - the board's ``price_list`` decisions are validated and applied by the price list;
-    - the pages read billing's statuses through the ``billing_status`` filter.
+    - the pages read billing's statuses through the ``billing_status`` filter, and invoice
+      lines and price-list items through ``invoice_line``, ``price_item``, ``price_unit``.
     """
-    from jof.billing import api, cli, pricing, services, states, todo, views
+    from jof.billing import api, cli, pricing, services, states, todo, views, words
     from jof.core import charges, home, plugin
     from jof.governance import effects
 
@@ -25,6 +26,10 @@ def install(app: Flask) -> None:
     effects.register_freeze_guard(services.frozen)
     effects.register("price_list", pricing.validate_decision, pricing.apply_decision)
     app.add_template_filter(states.label, "billing_status")
+    app.add_template_filter(words.line_description, "invoice_line")
+    app.add_template_filter(words.item_name, "price_item")
+    app.add_template_filter(words.unit_name, "price_unit")
+    app.add_template_filter(words.statement_entry, "statement_entry")
 
     charges.register_fee_quote(pricing.quote)
     home.register_panel("billing.to_pay", todo.invoices_to_pay)

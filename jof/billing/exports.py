@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from jof.billing.statements import Entry
 from jof.core.calendar import local_today
+from jof.core.formatting import plain
 from jof.core.people import Agency
 
 AMOUNT_FORMAT = "#,##0.00"
@@ -35,7 +36,7 @@ def statement_csv(agency: Agency, entries: list[Entry]) -> str:
     w.writerow(CSV_HEADER)
     for e in entries:
         w.writerow([e.on.isoformat(), e.kind, _text_cell(e.reference), _text_cell(e.description),
-                    e.debit, e.credit, e.balance, e.status or ""])
+                    plain(e.debit), plain(e.credit), plain(e.balance), e.status or ""])
     return out.getvalue()
 
 

@@ -27,6 +27,7 @@ from jof.core.calendar import next_month
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound
+from jof.core.formatting import money
 from jof.core.money import CURRENCIES, quantize, rate_for
 from jof.core.people import Agency, Facility
 from jof.core.timeutil import utcnow
@@ -225,7 +226,7 @@ def _drafts(month: date, shares) -> dict[int, AgencyDraft]:
         pool = share.cost_pool
         draft.lines.append({
             "kind": "cost_share", "service_line": SHARED, "item_code": pool.category,
-            "description": f"Share of the {pool.category.replace('_', ' ')} cost pool ({pool.amount} USD)",
+            "description": f"Share of the {pool.category.replace('_', ' ')} cost pool ({money(pool.amount, locale='en')})",
             "quantity": Decimal(1), "unit_price": share.amount, "amount": share.amount,
             "explanation": {**share.explanation, "pool": pool.category, "pool_amount": str(pool.amount),
                             "key_id": share.key_id}})
@@ -358,7 +359,7 @@ def close_period(actor, month: date) -> CloseResult:
     period.closed_by_id = actor.id
     period.summary = {"invoices": len(invoices), "total_usd": str(total), "notes": notes}
     audit.record(actor, "billing.close_period", period, after=period.summary | {"month": month})
-    message = (f"Period {month:%Y-%m} closed: {len(invoices)} draft invoice(s), total USD {total}."
+    message = (f"Period {month:%Y-%m} closed: {len(invoices)} draft invoice(s), total {money(total, locale='en')}."
                + (" " + " ".join(notes) if notes else ""))
     return CloseResult(month, True, message, invoices)
 

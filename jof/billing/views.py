@@ -149,7 +149,7 @@ def _invoice_page(inv, errors=None, message=None, status=200):
     return render_template("billing/invoice.html", inv=inv, status=balances.standing(inv),
                            balance=balances.balance(inv), credited=balances.credited(inv),
                            paid=balances.paid(inv), groups=documents.grouped_lines(inv),
-                           errors=errors or {}, message=message, form=request.form,
+                           errors=errors or {}, message=message, form=request.form, facility=documents.facility(),
                            is_manager=access.may_manage(user)), status
 
 

@@ -61,6 +61,20 @@ class Facility(db.Model):
     work_start_minute: Mapped[int] = mapped_column(Integer, default=8 * 60)
     work_end_minute: Mapped[int] = mapped_column(Integer, default=18 * 60)
     address: Mapped[str] = mapped_column(Text, default="")
+    #: Where agencies pay (printed on every invoice): bank, account holder, IBAN or account
+    #: number (an IBAN of up to 34 characters stored in groups of four), and SWIFT/BIC;
+    #: edited by the manager or the administrator, audited.
+    bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    bank_account_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    bank_account: Mapped[str] = mapped_column(String(42), default="", server_default="")
+    bank_swift: Mapped[str] = mapped_column(String(11), default="", server_default="")
+    #: What a payer quotes with a transfer; ``{invoice}`` (required) and ``{agency}`` are
+    #: filled in per invoice: ``JOF {invoice} / {agency}`` gives ``JOF JOF-2026-00008 / UNDP``.
+    payment_reference: Mapped[str] = mapped_column(String(100), default="{invoice}", server_default="{invoice}")
+
+    def payment_reference_for(self, invoice_number: str, agency_code: str) -> str:
+        return (self.payment_reference or "{invoice}").replace("{invoice}", invoice_number).replace(
+            "{agency}", agency_code)
 
 
 class Agency(db.Model):

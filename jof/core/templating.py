@@ -1,14 +1,14 @@
-"""Jinja helpers: facility-local times, money, labels, the navigation a role sees."""
+"""Jinja helpers: the formatting filters (from ``jof.core.formatting``), labels, the
+navigation a role sees."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Flask, g
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
+from jof.core import formatting
 from jof.core.people import Role
 
 #: Words users read for the spine's states; a line's own states fall back to their code.
@@ -78,18 +78,9 @@ SERVICE_LINE_LABELS = {
 }
 
 
-def money(value: Decimal | None, currency: str = "USD") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.2f}"
-    if str(get_locale()) == "pt_BR":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"{currency} {text}"
-
-
-def local_dt(value) -> str:
-    """A UTC datetime shown in the facility's time zone (Flask-Babel's time zone selector)."""
-    return format_datetime(value, "short") if value else "—"
+#: The formatting layer's functions under their old names here, for code that imports them.
+money = formatting.money
+local_dt = formatting.local_dt
 
 
 def status_label(status: str | None) -> str:
@@ -186,14 +177,24 @@ def nav_items(user) -> list[tuple[str, str]]:
                   ("core.rates", _("Exchange rates"))]
     elif user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR):
         items.append(("core.rates", _("Exchange rates")))
+    if user.has_role(Role.ADMIN, Role.MANAGER, Role.AUDITOR):
+        items.append(("settings.invoicing", _("Bank details")))
     if user.has_role(Role.AUDITOR, Role.ADMIN, Role.MANAGER, Role.RESIDENT_COORDINATOR):
         items.append(("core.audit_page", _("Audit trail")))
     return items
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["local_dt"] = local_dt
+    # One formatting layer (jof.core.formatting): no template prints a Decimal or a
+    # datetime by itself.
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["amount"] = formatting.amount
+    app.jinja_env.filters["unit_price"] = formatting.unit_price
+    app.jinja_env.filters["rate"] = formatting.rate
+    app.jinja_env.filters["quantity"] = formatting.quantity
+    app.jinja_env.filters["percent"] = formatting.percent
+    app.jinja_env.filters["local_dt"] = formatting.local_dt
+    app.jinja_env.filters["local_date"] = formatting.local_date
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["status_class"] = status_class
     app.jinja_env.filters["action_label"] = action_label

@@ -19,6 +19,7 @@ from jof.core import alerts, audit, authz
 from jof.core.counters import next_value
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jof.core.formatting import facility_time
 from jof.core.people import Agency, Membership, Role, User
 from jof.core.timeutil import utcnow
 from jof.governance import effects
@@ -215,7 +216,7 @@ def close(decision_id: int, actor: User | None = None, *, now: datetime | None =
         return decision
     ensure_allowed(DECISIONS, decision, "close")
     if not early and now < decision.closes_at and not all_voted(decision):
-        raise Conflict(f"The decision closes at {decision.closes_at:%Y-%m-%d %H:%M} UTC, and not every "
+        raise Conflict(f"The decision closes at {facility_time(decision.closes_at)}, and not every "
                        "member has voted yet.")
     tally = count(decision)
     DECISIONS.move(decision, "close")

@@ -10,6 +10,7 @@ from fractions import Fraction
 from jof.core import audit, authz
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden
+from jof.core.formatting import facility_time
 from jof.core.money import quantize
 from jof.core.people import Role, User
 from jof.core.timeutil import utcnow
@@ -132,7 +133,7 @@ def ensure_unsealed(user: User, lot: Lot) -> None:
     require_staff_reader(user)
     if not is_closed(lot.tender):
         raise Conflict(f"Bids of tender {lot.tender.number} stay sealed until it closes "
-                       f"({lot.tender.closing_at:%Y-%m-%d %H:%M} UTC)." if lot.tender.closing_at else
+                       f"({facility_time(lot.tender.closing_at)})." if lot.tender.closing_at else
                        f"Tender {lot.tender.number} is not published yet.")
 
 

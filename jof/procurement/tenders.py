@@ -12,6 +12,7 @@ from jof.core import audit, workflow
 from jof.core.calendar import WorkingCalendar, local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
+from jof.core.formatting import facility_time
 from jof.core.money import MAX_AMOUNT, quantize
 from jof.core.people import User
 from jof.core.timeutil import utcnow
@@ -177,7 +178,7 @@ def record_bid(actor: User, lot: Lot, data: dict) -> Bid:
         raise Conflict(f"Tender {tender.number} is {tender.status}; bids are taken only while it is published.")
     now = utcnow()
     if is_closed(tender, now):
-        raise Conflict(f"Tender {tender.number} closed at {tender.closing_at:%Y-%m-%d %H:%M} UTC; "
+        raise Conflict(f"Tender {tender.number} closed at {facility_time(tender.closing_at)}; "
                        "bids received after the closing time are refused.")
     supplier = db.session.get(Supplier, data["supplier_id"])
     if supplier is None:

@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 from jof.core import authz, calendar, forms, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
+from jof.core.formatting import money
 from jof.core.paging import html_page
 from jof.core.people import Role
-from jof.core.templating import money
 from jof.travel import claims, dsa, itinerary, ticketing, trips
 from jof.travel import rates as rate_table
 from jof.travel import schemas as s

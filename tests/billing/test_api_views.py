@@ -52,7 +52,7 @@ def test_agency_users_see_only_their_own_invoices(app, api, month):
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
     body = undp.get(f"/api/v1/billing/invoices/{numbers['UNDP']}").get_json()
-    assert numbers["UNDP"] in text and f"USD {body['total_usd']}" in text
+    assert numbers["UNDP"] in text and f"USD {Decimal(body['total_usd']):,.2f}" in text
     assert body["status"] == "issued" and body["balance"] == body["total_usd"]
     charges = undp.get("/api/v1/billing/charges").get_json()
     assert charges["total"] > 0 and {c["agency"] for c in charges["items"]} == {"UNDP"}

@@ -62,7 +62,7 @@ def test_issuing_numbers_gapless_and_the_pdf_shows_number_agency_and_total(app, 
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(documents.invoice_pdf(undp))).pages)
         assert undp.number in text
         assert "United Nations Development Programme" in text
-        assert f"USD {undp.total_usd}" in text
+        assert f"USD {undp.total_usd:,.2f}" in text  # grouped
         assert "Page 1 / " in text
         assert "Share of pool" in text  # the cost-share explanation table
 
