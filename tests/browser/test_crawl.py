@@ -13,7 +13,7 @@ A small month of activity is filed first, through the API and the services, so t
 pages (requests of every line, a decision, invoices) exist to be reached.
 
 The pages depend on templates and CSS, not on the database; the PostgreSQL pass skips the
-crawl (it costs minutes of browser time and would measure the same HTML twice).
+whole crawl (it costs minutes of browser time and would measure the same HTML twice).
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ from jof.core.db import db
 from jof.core.timeutil import utcnow
 from tests.conftest import TEST_PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(os.environ.get("JOF_TEST_DATABASE", "sqlite") == "postgresql",
-                       reason="templates and CSS only: the crawl runs in the SQLite pass"),
-]
+pytestmark = pytest.mark.browser
+only_in_the_sqlite_pass = pytest.mark.skipif(
+    os.environ.get("JOF_TEST_DATABASE", "sqlite") == "postgresql",
+    reason="templates and CSS only: the crawl runs in the SQLite pass")
 
 #: One login per demo role (jof/demo.py). Those who see the most come first, since axe-core
 #: analyses a route with the first role that reaches it (the agency head has unread
@@ -254,6 +253,7 @@ def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[lis
     return visited, problems
 
 
+@only_in_the_sqlite_pass
 def test_every_reachable_page_fits_a_phone_and_passes_axe_for_every_role(app, demo, api, live_server, _browser):
     _seed(app, api)
     adapter = app.url_map.bind("localhost")
