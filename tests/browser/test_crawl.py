@@ -7,7 +7,8 @@ most :data:`PER_ROUTE` URL per route (``/travel/requests/TRV-…`` counts once w
 reference) and :data:`MAX_PAGES` pages per role. Each page is measured at 1366 and 390 px:
 
 * no horizontal scrolling: ``document.documentElement.scrollWidth <= innerWidth``;
-* axe-core (shipped by ``axe-playwright-python``) reports no serious or critical violation.
+* axe-core (shipped by ``axe-playwright-python``) reports no serious or critical violation;
+* the page answers 200 and logs no script error or Content-Security-Policy refusal.
 
 A small month of activity is filed first, through the API and the services, so that detail
 pages (requests of every line, a decision, invoices) exist to be reached.
@@ -225,6 +226,11 @@ def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[lis
     queue = deque([f"{base}/"])
     visited: list[str] = []
     problems: list[str] = []
+    # A script error or a Content-Security-Policy refusal (an inline script or style) shows in
+    # the console; the page it happens on is reported like any other problem.
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: console.append(str(exc)))
     while queue and len(visited) < MAX_PAGES:
         url = queue.popleft()
         parts = urlsplit(url)
@@ -249,6 +255,10 @@ def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[lis
             axed[endpoint, width] += run_axe
             _check(page, axe, f"{role} {key} @{width}", problems, run_axe=run_axe)
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        for message in console:
+            problems.append(f"{role} {key}: console error {message[:200]}")
+            print(problems[-1], flush=True)
+        console.clear()
         queue.extend(_links(page, base))
     return visited, problems
 
