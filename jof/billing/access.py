@@ -20,6 +20,12 @@ def ensure_facility(user) -> None:
     authz.require_roles(user, *FACILITY, why="Periods are the facility's business.")
 
 
+def follows_periods(user) -> bool:
+    """Whether the pages link to the period close (officers are facility staff, but the
+    periods are not theirs: a link there would only answer 403)."""
+    return any(user.has_role(role) for role in FACILITY)
+
+
 def may_manage(user) -> bool:
     """Whether the pages offer the manager's buttons (the services decide again)."""
     return user.has_role(Role.MANAGER)

@@ -53,7 +53,8 @@ def invoice_list():
     page = html_page(invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
                                              status=request.args.get("status")), PER_PAGE)
     return render_template("billing/invoices.html", p=page, standing=balances.standing,
-                           balance=balances.balance, period=request.args.get("period", ""))
+                           balance=balances.balance, period=request.args.get("period", ""),
+                           follows_periods=access.follows_periods(user))
 
 
 def _period_action(user, action: str | None, month) -> Response:

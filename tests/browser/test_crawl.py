@@ -1,0 +1,309 @@
+"""Every page a demo role can reach fits a phone and passes axe-core (issue 13, "Phones and
+screen readers"; the layout rules are in docs/ui.md).
+
+For each demo role the crawl logs in through the form, then follows the same-origin links of
+the home page and of every page it reaches (GET only; no downloads, no logout), keeping at
+most :data:`PER_ROUTE` URL per route (``/travel/requests/TRV-…`` counts once whatever the
+reference) and :data:`MAX_PAGES` pages per role. Each page is measured at 1366 and 390 px:
+
+* no horizontal scrolling: ``document.documentElement.scrollWidth <= innerWidth``;
+* axe-core (shipped by ``axe-playwright-python``) reports no serious or critical violation;
+* the page answers 200 and logs no script error or Content-Security-Policy refusal.
+
+A small month of activity is filed first, through the API and the services, so that detail
+pages (requests of every line, a decision, invoices) exist to be reached.
+
+The pages depend on templates and CSS, not on the database; the PostgreSQL pass skips the
+whole crawl (it costs minutes of browser time and would measure the same HTML twice).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter, deque
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from jof.core.db import db
+from jof.core.timeutil import utcnow
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+only_in_the_sqlite_pass = pytest.mark.skipif(
+    os.environ.get("JOF_TEST_DATABASE", "sqlite") == "postgresql",
+    reason="templates and CSS only: the crawl runs in the SQLite pass")
+
+#: One login per demo role (jof/demo.py). Those who see the most come first, since axe-core
+#: analyses a route with the first role that reaches it (the agency head has unread
+#: notifications, the manager every action button).
+ROLES = {
+    "agency head": "head@undp.jof.example",
+    "manager": "manager@jof.example",
+    "requester": "requester@undp.jof.example",
+    "partner head": "head@unaids.jof.example",
+    "procurement officer": "procurement@jof.example",
+    "travel officer": "travel@jof.example",
+    "ict officer": "ict@jof.example",
+    "auditor": "auditor@jof.example",
+    "admin": "admin@jof.example",
+}
+WIDTHS = (1366, 390)
+PER_ROUTE = 1
+#: A safety net: no role reaches this many routes today (the report prints how many it did).
+MAX_PAGES = 50
+#: axe-core is the slow part (~1 s a run on a busy core): each route is checked at each width
+#: for the first AXE_PER_ROUTE roles that reach it; the overflow check runs on every page.
+AXE_PER_ROUTE = 1
+#: axe-core impacts that fail the crawl (minor and moderate findings are not counted).
+FAILING_IMPACTS = {"serious", "critical"}
+#: Not opened: downloads (by their suffix), attachments, the POST-only logout and language
+#: switch, and the load balancer's health check, which is no page.
+SKIPPED_SUFFIXES = (".pdf", ".csv", ".xlsx", ".zip")
+SKIPPED_ENDPOINTS = {"core.logout", "core.language", "governance.attachment", "core.health"}
+
+YEAR = date.today().year
+#: The last month that is over: the period the crawl's invoices belong to.
+LAST_MONTH = date(YEAR - 1, 12, 1) if date.today().month == 1 else date(YEAR, date.today().month - 1, 1)
+
+
+def _future(days: int, hhmm: str) -> str:
+    d = date.today() + timedelta(days=days)
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime(d.year, d.month, d.day, h, m).isoformat()
+
+
+def _transition(client, ref: str, action: str) -> None:
+    version = client.get(f"/api/v1/requests/{ref}").get_json()["version"]
+    r = client.post(f"/api/v1/requests/{ref}/transitions", json={"action": action, "version": version})
+    assert r.status_code == 200, r.get_json()
+
+
+def _seed(app, api) -> None:
+    """A request of each line, a supplier, an open decision and a closed month's invoices."""
+    requester = api(ROLES["requester"])
+    trip = requester.post("/api/v1/travel/requests", json={
+        "title": "Mission to the country office", "purpose": "Programme review", "legs": [
+            {"origin_city": "Brasília", "origin_country": "BR", "destination_city": "São Paulo",
+             "destination_country": "BR", "depart_at": _future(30, "08:00"), "arrive_at": _future(30, "09:40")},
+            {"origin_city": "São Paulo", "origin_country": "BR", "destination_city": "Brasília",
+             "destination_country": "BR", "depart_at": _future(33, "18:00"), "arrive_at": _future(33, "19:40")}]})
+    assert trip.status_code == 201, trip.get_json()
+    _transition(requester, trip.get_json()["reference"], "submit")
+    ticket = requester.post("/api/v1/ict/tickets", json={
+        "title": "Cannot send e-mail", "description": "Outbox stuck since 9:00.", "kind": "incident",
+        "category": "email", "service": "email_account", "urgency": "high", "impact": "high"})
+    assert ticket.status_code == 201, ticket.get_json()
+    requisition = requester.post("/api/v1/procurement/requisitions", json={
+        "title": "Laptops", "justification": "Replacement of end-of-life laptops.",
+        "needed_by": f"{YEAR + 2}-01-31", "budget_code": "BRA-OPS-01",
+        "lines": [{"description": "Laptop 14in, 16 GB RAM", "unspsc": "43211503", "quantity": "4",
+                   "unit": "each", "unit_price": "1250.00", "currency": "USD"}]})
+    assert requisition.status_code == 201, requisition.get_json()
+    _transition(requester, requisition.get_json()["reference"], "submit")
+    supplier = api(ROLES["procurement officer"]).post("/api/v1/procurement/suppliers", json={
+        "name": "Papelaria Central Ltda", "tax_id": "12.345.678/0001-90", "country": "BR"})
+    assert supplier.status_code in (200, 201), supplier.get_json()
+
+    from jof.billing import services as billing
+    from jof.core import charges
+    from jof.core.people import Agency, User
+    from jof.governance import cost_sharing, decisions
+
+    with app.app_context():
+        def user(email):
+            return db.session.scalar(select(User).where(User.email == email))
+
+        manager = user(ROLES["manager"])
+        decision = decisions.propose(manager, {
+            "title": "Extend the facility's opening hours", "text": "The board is asked to decide.",
+            "kind": "general", "threshold": "simple_majority", "quorum_rule": "more_than_half",
+            "payload": None})
+        decisions.open_decision(manager, decision, utcnow() + timedelta(days=7))
+        if LAST_MONTH.year < YEAR:  # January: the demo's rates, prices and key start this year
+            from jof.billing import pricing
+            from jof.core.money import ExchangeRate
+
+            db.session.add(ExchangeRate(currency="BRL", month=LAST_MONTH, units_per_usd=Decimal("5.34")))
+            pricing.create_version(pricing.DEMO_ITEMS, LAST_MONTH)
+            cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, LAST_MONTH)
+        on = LAST_MONTH.replace(day=12)
+        for n, code in enumerate(["UNDP", "UNDP", "UNAIDS"]):
+            agency = db.session.scalar(select(Agency).where(Agency.code == code))
+            charges.record(user(ROLES["travel officer"]), source_ref=f"TRV-{YEAR}-0009{n}/ticket",
+                           service_line="travel", agency=agency, service_item="ticket_issuance",
+                           quantity=Decimal(1), delivered_on=on)
+            charges.record(user(ROLES["travel officer"]), source_ref=f"TRV-{YEAR}-0009{n}/fare",
+                           service_line="travel", agency=agency, service_item="air_fare",
+                           quantity=Decimal(1), value_usd=Decimal("12880.37"), delivered_on=on,
+                           kind="pass_through")
+        cost_sharing.add_cost_pool(manager, LAST_MONTH, "staff", "10000.00")
+        billing.close_period(manager, LAST_MONTH)
+        db.session.commit()
+
+
+def _log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("form:has(#password) button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _links(page, base: str) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    out = []
+    for href in hrefs:
+        if not href.startswith(base + "/"):
+            continue
+        out.append(href.split("#", 1)[0])
+    return out
+
+
+def _endpoint(adapter, path: str) -> str | None:
+    try:
+        endpoint, _args = adapter.match(path, method="GET")
+    except HTTPException:
+        return None
+    return endpoint
+
+
+#: The page's width, and (when it is too wide) the first elements that stick out of the
+#: screen without being inside a scrolling box: what to fix.
+OVERFLOW_JS = """() => {
+  const w = window.innerWidth, wide = [];
+  if (document.documentElement.scrollWidth > w) {
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.getBoundingClientRect().right <= w + 1) continue;
+      let p = el.parentElement, scrolls = false;
+      for (; p && !scrolls; p = p.parentElement) scrolls = getComputedStyle(p).overflowX !== 'visible';
+      if (scrolls) continue;
+      wide.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
+                + ' "' + (el.textContent || '').trim().slice(0, 30) + '"');
+      if (wide.length >= 3) break;
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, inner: w, wide};
+}"""
+#: Resolves after two frames: the page has handled the resize (jof.js marks scrolling tables).
+NEXT_FRAME_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def _axe_violations(page, axe) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is laid out now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe.axe_script)  # once per document: a resize keeps it
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
+
+
+def _check(page, axe, label: str, problems: list[str], *, run_axe: bool) -> None:
+    page.evaluate(NEXT_FRAME_JS)
+    m = page.evaluate(OVERFLOW_JS)
+    if m["scroll"] > m["inner"]:
+        problems.append(f"{label}: {m['scroll']} px wide in {m['inner']} px ({'; '.join(m['wide'])})")
+        print(problems[-1], flush=True)
+    if not run_axe:
+        return
+    for v in _axe_violations(page, axe):
+        targets = ", ".join(str(n["target"][0]) for n in v["nodes"][:3])
+        problems.append(f"{label}: axe {v['impact']} {v['id']} ({len(v['nodes'])}x e.g. {targets})")
+        print(problems[-1], flush=True)
+
+
+def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[list[str], list[str]]:
+    """(pages visited, problems found) for one logged-in role; ``axed`` counts the axe-core
+    runs per (route, width) over all roles."""
+    seen_urls: set[str] = set()
+    per_route: Counter = Counter()
+    queue = deque([f"{base}/"])
+    visited: list[str] = []
+    problems: list[str] = []
+    # A script error or a Content-Security-Policy refusal (an inline script or style) shows in
+    # the console; the page it happens on is reported like any other problem.
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: console.append(str(exc)))
+    while queue and len(visited) < MAX_PAGES:
+        url = queue.popleft()
+        parts = urlsplit(url)
+        path = parts.path
+        key = path + ("?" + parts.query if parts.query else "")
+        if key in seen_urls or path.endswith(SKIPPED_SUFFIXES) or path.startswith(("/api/", "/static/", "/bootstrap/")):
+            continue
+        endpoint = _endpoint(adapter, path)
+        if endpoint is None or endpoint in SKIPPED_ENDPOINTS or per_route[endpoint] >= PER_ROUTE:
+            continue
+        seen_urls.add(key)
+        per_route[endpoint] += 1
+        response = page.goto(url)
+        if response is None or response.status >= 400 or page.url.startswith(f"{base}/login"):
+            problems.append(f"{role} {key}: answered {response.status if response else 'nothing'}")
+            print(problems[-1], flush=True)
+            continue
+        visited.append(key)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            run_axe = axed[endpoint, width] < AXE_PER_ROUTE
+            axed[endpoint, width] += run_axe
+            _check(page, axe, f"{role} {key} @{width}", problems, run_axe=run_axe)
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        for message in console:
+            problems.append(f"{role} {key}: console error {message[:200]}")
+            print(problems[-1], flush=True)
+        console.clear()
+        queue.extend(_links(page, base))
+    return visited, problems
+
+
+@only_in_the_sqlite_pass
+def test_every_reachable_page_fits_a_phone_and_passes_axe_for_every_role(app, demo, api, live_server, _browser):
+    _seed(app, api)
+    adapter = app.url_map.bind("localhost")
+    axe = Axe()
+    axed: Counter = Counter()
+    report: list[str] = []
+    problems: list[str] = []
+    for role, email in ROLES.items():
+        context = _browser.new_context(locale="en-US", viewport={"width": WIDTHS[0], "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            started = time.monotonic()
+            _log_in(page, live_server, email)
+            visited, found = _crawl(page, axe, live_server, adapter, role, axed)
+        finally:
+            context.close()
+        report.append(f"{role}: {len(visited)} pages in {time.monotonic() - started:.0f} s")
+        print(report[-1], flush=True)
+        problems.extend(found)
+        # A crawl that reached almost nothing would prove nothing; one cut short, too little.
+        assert len(visited) >= 3, f"{role} reached only {visited}"
+        assert len(visited) < MAX_PAGES, f"{role} reached {MAX_PAGES} pages: raise MAX_PAGES"
+    print("\n".join(report))
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_navigation_collapses_behind_a_toggler_on_a_phone(app, demo, live_server, page):
+    page.set_viewport_size({"width": 390, "height": 800})
+    _log_in(page, live_server, ROLES["manager"])
+    toggler = page.get_by_role("button", name=re.compile("navigation", re.I))
+    menu = page.locator("#jof-nav")
+    assert menu.is_hidden()
+    header = page.locator("nav.navbar").bounding_box()
+    assert header["height"] < 80, header
+    toggler.click()
+    menu.get_by_role("link", name="Notifications").wait_for(state="visible")
+    assert toggler.get_attribute("aria-expanded") == "true"
+    # Wide screens show the menu without the toggler.
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.goto(f"{live_server}/")
+    assert page.locator("#jof-nav").is_visible()
+    assert toggler.is_hidden()
