@@ -103,6 +103,63 @@ def test_an_unsealed_event_is_sealed_once_and_its_content_never_changes(app, dem
         assert audit.verify().ok
 
 
+def _waiting_event(app) -> tuple[int, int]:
+    """A deferred (unsealed) event and the chain counter's value: (event id, counter)."""
+    with app.app_context():
+        audit.record(None, "auth.login_failed", object_type="user", object_id="x@jof.example", deferred=True)
+        db.session.commit()
+        event_id = db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)))
+        counter = db.session.scalar(text("SELECT value FROM counter WHERE key = 'audit_chain'"))
+        return event_id, counter
+
+
+def _head_hash(app, seq: int) -> str:
+    with app.app_context():
+        return db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+
+
+def test_the_database_refuses_to_seal_an_event_anywhere_but_at_the_next_place(app, trail):
+    event_id, counter = _waiting_event(app)
+    head = _head_hash(app, counter)
+    seal = "UPDATE audit_event SET seq = :s, prev_hash = :p, hash = :h WHERE id = :i"
+    # beyond the counter (the counter was not advanced) and far beyond it
+    for wrong in (counter + 1, counter + 50):
+        assert "next place of the chain" in _refused(app, seal, s=wrong, p=head, h="f" * 64, i=event_id)
+    # the counter advanced, but the link names another event, or the hash is set alone
+    with app.app_context():
+        with pytest.raises(DBAPIError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE counter SET value = value + 1 WHERE key = 'audit_chain'"))
+            conn.execute(text(seal), {"s": counter + 1, "p": audit.GENESIS, "h": "f" * 64, "i": event_id})
+    _refused(app, "UPDATE audit_event SET hash = :h WHERE id = :i", h="f" * 64, i=event_id)
+    with app.app_context():
+        assert db.session.get(AuditEvent, event_id).seq is None
+        assert audit.verify().ok
+
+
+def test_a_seal_at_the_next_place_is_accepted_once(app, trail):
+    event_id, counter = _waiting_event(app)
+    head = _head_hash(app, counter)
+    seal = "UPDATE audit_event SET seq = :s, prev_hash = :p, hash = :h WHERE id = :i"
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE counter SET value = value + 1 WHERE key = 'audit_chain'"))
+        conn.execute(text(seal), {"s": counter + 1, "p": head, "h": "f" * 64, "i": event_id})
+    _refused(app, seal, s=counter + 1, p=head, h="e" * 64, i=event_id)
+    with app.app_context():
+        assert db.session.get(AuditEvent, event_id).seq == counter + 1
+
+
+def test_the_application_seals_several_waiting_events_in_one_commit(app, trail):
+    with app.app_context():
+        for n in range(3):
+            audit.record(None, "auth.login_failed", object_type="user", object_id=f"x{n}@jof.example",
+                         deferred=True)
+        db.session.commit()
+        assert audit.seal_deferred() == 3
+        db.session.commit()
+        result = audit.verify()
+        assert result.ok and result.checked == len(trail) + 3
+
+
 # --- anchors --------------------------------------------------------------------------------
 
 
