@@ -252,3 +252,36 @@ def test_the_audit_key_is_made_once_into_the_instance_folder_readable_by_its_own
     first = open(key_file).read()
     cli(app, "audit", "anchor")
     assert open(key_file).read() == first
+
+
+def test_an_anchor_whose_time_was_edited_is_refused(app, trail, anchor_file, tmp_path):
+    anchor = json.loads(anchor_file.read_text())
+    assert anchor["format"] == "jof-audit-anchor/2"
+    anchor["at"] = "2020-01-01T00:00:00+00:00"
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(anchor))
+    code, output = cli(app, "audit", "verify", "--anchor", str(moved))
+    assert code == 2
+    assert "signature is wrong" in output
+
+
+def test_a_format_1_anchor_still_verifies_and_says_its_time_is_unsigned(app, trail, tmp_path):
+    import hashlib
+    import hmac
+
+    from jof.core.anchor import audit_key
+
+    with app.app_context():
+        head = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == len(trail)))
+        key = audit_key(app).encode()
+    signature = hmac.new(key, f"jof-audit-anchor/1\n{len(trail)}\n{head}".encode(), hashlib.sha256).hexdigest()
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "jof-audit-anchor/1", "seq": len(trail), "hash": head,
+                               "at": "2026-12-01T00:00:00+00:00", "signature": signature}))
+    code, output = cli(app, "audit", "verify", "--anchor", str(old))
+    assert code == 0, output
+    assert "its time is not signed" in output
+    tamper(app, "UPDATE audit_event SET actor_email = 'x@jof.example' WHERE seq = 2")
+    rehash_from(app, 2)
+    code, output = cli(app, "audit", "verify", "--anchor", str(old))
+    assert code == 1 and "rewritten" in output
