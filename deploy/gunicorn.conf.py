@@ -7,7 +7,11 @@ Why these choices:
   on main: four connections trickling headers held all four *sync* workers for 35 s and
   nobody else was served. nginx reads the whole request (``proxy_request_buffering``)
   and the whole answer (``proxy_buffering``) before it involves gunicorn, so a slow
-  client costs nginx a connection, not JOF a worker.
+  client costs nginx a connection, not JOF a worker. gthread does **not** remove that
+  need: it reads a request line and headers in a pool thread on a blocking socket, so
+  12 connections stalled mid-request (2 workers × 2 threads) kept ``GET /login`` from
+  answering at all (gunicorn 27; ``tests/core/test_deploy.py``). Never expose gunicorn
+  to clients.
 * **gthread workers** (processes with a few threads each): a request waiting on
   PostgreSQL or on WeasyPrint holds one thread, not a whole process, and a keep-alive
   connection from the proxy waits in the worker's poller instead of a thread. Threads

@@ -172,7 +172,7 @@ def test_the_auditor_still_reads_everything_in_the_core_api(app, api, placeholde
 
 def test_the_auditor_may_still_manage_their_own_session_and_settings(api, web):
     bearer = api(AUDITOR)
-    assert bearer.patch("/api/v1/me", json={"locale": "en"}).status_code == 200
+    assert bearer.patch("/api/v1/me", json={"locale": "en"}, headers={"If-Match": "*"}).status_code == 200
     assert bearer.delete("/api/v1/auth/token").status_code == 204
     browser = web(AUDITOR)
     token = csrf_from(browser.get("/").get_data(as_text=True))

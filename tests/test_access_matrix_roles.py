@@ -1,8 +1,11 @@
 """Every role × every route, each object belonging to another agency (issue 11; DESIGN §9).
 
 Routes are discovered from ``app.url_map``. Every path parameter names a real row of
-UNFPA (a request, a travel request, an ICT ticket and subscription, a requisition, a
-notification of UNFPA's requester), and the callers are UNDP's requester, head and
+UNFPA (a request, a travel request, an ICT ticket and subscription, a requisition, an
+issued invoice and its credit note, a purchase order placed as a call-off under a
+long-term agreement only UNFPA takes part in, a notification of UNFPA's requester), or
+is declared shared by the whole facility (:data:`FACILITY_WIDE`); a route with a path
+parameter that is neither fails the matrix. The callers are UNDP's requester, head and
 alternate, every facility role, and nobody. What each caller should get is written below
 as a small table (role kind × route family), not read from the code under test:
 
@@ -13,11 +16,15 @@ as a small table (role kind × route family), not read from the code under test:
 - a change to another agency's object answers exactly what the same change to an object
   that does not exist answers, so nothing tells the two apart;
 - a notification is its user's only: 404 for everyone else, staff included;
+- a long-term agreement is the facility's catalogue, read by all; an agency that does not
+  take part in it cannot call off under it (403, or 422 for the body first);
 - nobody signed in gets 401 (checked in test_access_matrix.py);
 - and no cell, whoever asks, answers 5xx.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +34,8 @@ from jof.core.db import db
 from jof.core.notifications import Notification
 from jof.core.people import Agency, Role, User, UserRole
 from jof.core.timeutil import utcnow
+from tests.billing.conftest import MONTH, YEAR, record
+from tests.billing.conftest import close as close_month
 from tests.conftest import TEST_PASSWORD, csrf_from
 from tests.test_access_matrix import ARG, CHANGES, call, is_api, routes
 
@@ -60,7 +69,23 @@ AGENCY_SCOPED = {
     "/ict/tickets/<reference>": "ticket",
     "/ict/subscriptions/<reference>": "subscription",
     "/procurement/requisitions/<reference>": "requisition",
+    "/api/v1/billing/invoices/<number>": "invoice",
+    "/billing/invoices/<int:invoice_id>": "invoice",
+    "/billing/credit-notes/<int:credit_note_id>": "credit_note",
+    "/api/v1/procurement/purchase-orders/<number>": "order",
+    "/procurement/purchase-orders/<number>": "order",
 }
+#: Agreements with the agencies that take part: read by all, called off by participants.
+AGREEMENTS = ("/api/v1/procurement/ltas/<int:lta_id>", "/procurement/ltas/<int:lta_id>")
+#: Routes whose path names something of the whole facility, not of one agency (so there is
+#: no "another agency's" object to probe): the board's decisions and cost pools, tenders
+#: and suppliers, the ICT catalogue, agencies themselves, billing periods and jobs, assets.
+FACILITY_WIDE = (
+    "/api/v1/agencies/<code>", "/api/v1/governance/", "/governance/", "/api/v1/procurement/tenders/",
+    "/procurement/tenders/", "/api/v1/procurement/suppliers/", "/procurement/suppliers/",
+    "/api/v1/ict/services/", "/ict/services/", "/api/v1/billing/periods/", "/billing/periods/",
+    "/api/v1/billing/jobs/", "/billing/jobs/", "/bootstrap/static/", "/static/",
+)
 #: Another agency's bill: hidden from agency users like any object of theirs.
 STATEMENTS = ("/api/v1/billing/statements/<code>", "/billing/statements/<code>")
 #: Accounts and agency administration: not for agency users at all (403, or 404 hiding
@@ -75,10 +100,16 @@ FILER_ONLY = {"procurement.requisition_edit"}
 MAY_BE_ABSENT = {"travel_api.Claim", "travel_api.Ticket"}
 
 
+def _under(rule: str, prefix: str) -> bool:
+    return rule == prefix or rule.startswith((prefix + "/", prefix + "."))
+
+
 def family(rule) -> str | None:
     for prefix, name in AGENCY_SCOPED.items():
-        if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
+        if _under(rule.rule, prefix):
             return name
+    if any(_under(rule.rule, prefix) for prefix in AGREEMENTS):
+        return "agreement"
     if rule.rule.startswith(PERSONAL):
         return "personal"
     if rule.rule.startswith(STATEMENTS):
@@ -97,6 +128,10 @@ def expected(role: str, fam: str | None, endpoint: str, method: str, api: bool) 
         return {403} if role == "auditor" and method in CHANGES else {404}
     if fam == "administration":
         return {403, 404} if role in AGENCY_ROLES else None
+    if fam == "agreement":
+        if method == "GET":
+            return {200}
+        return {403, 422} if role in AGENCY_ROLES else None
     if role in AGENCY_ROLES:
         # another agency's object does not exist for them. A change is refused for the
         # role (403) or its body (422, checked before any row is read) or the object (404),
@@ -109,6 +144,14 @@ def expected(role: str, fam: str | None, endpoint: str, method: str, api: bool) 
     if method == "GET":
         return {200}
     return None
+
+
+def test_every_route_with_a_path_parameter_has_a_foreign_object_or_is_facility_wide(app):
+    orphans = sorted({rule.rule for rule in app.url_map.iter_rules()
+                      if rule.arguments and family(rule) is None and not rule.rule.startswith(FACILITY_WIDE)})
+    assert not orphans, ("routes naming an object that the matrix probes with no other agency's "
+                         "object (add one to `foreign`, or declare the route FACILITY_WIDE):\n"
+                         + "\n".join(orphans))
 
 
 @pytest.fixture
@@ -149,7 +192,12 @@ def foreign(app, api, make):
         owner = db.session.scalar(select(User).where(User.email == FOREIGN_REQUESTER))
         notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == owner.id))
     assert notification_id is not None
+    invoice, lta_id, order = _foreign_bills_and_orders(app, api)
     return {
+        "invoice": {"number": invoice["number"], "invoice_id": invoice["id"]},
+        "credit_note": {"credit_note_id": invoice["credit_note_id"]},
+        "order": {"number": order},
+        "agreement": {"lta_id": lta_id},
         "request": {"reference": request_ref},
         "travel": {"reference": trip.get_json()["reference"]},
         "ticket": {"reference": ticket.get_json()["reference"]},
@@ -159,6 +207,46 @@ def foreign(app, api, make):
         None: {"reference": request_ref, "code": "UNFPA", "user_id": owner.id,
                "notification_id": notification_id, "number": "1"},
     }
+
+
+def _foreign_bills_and_orders(app, api) -> tuple[dict, int, str]:
+    """UNFPA's issued invoice for last month with a credit note; an agreement only UNFPA
+    takes part in, and UNFPA's call-off order under it."""
+    from types import SimpleNamespace
+
+    from jof.billing import invoices, pricing
+    from jof.billing.models import Invoice
+    from jof.core.money import ExchangeRate
+    from jof.governance import cost_sharing
+
+    with app.app_context():
+        if MONTH.year < YEAR:  # January: the demo's rates, prices and key start this year
+            db.session.add(ExchangeRate(currency="BRL", month=MONTH, units_per_usd=Decimal("5.34")))
+            pricing.create_version(pricing.DEMO_ITEMS, MONTH)
+            cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, MONTH)
+        record("UNFPA", "MATRIX-RFQ-1/rfq", "rfq_process", "procurement", on=MONTH.replace(day=12))
+        db.session.commit()
+    ids = close_month(app, SimpleNamespace(period=MONTH), issue=("UNFPA",))
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.email == "manager@jof.example"))
+        inv = db.session.get(Invoice, ids["UNFPA"])
+        note = invoices.credit_note(manager, inv, reason="Process fee billed twice", amount="10.00")
+        db.session.commit()
+        invoice = {"id": inv.id, "number": inv.number, "credit_note_id": note.id}
+    officer = api("procurement@jof.example")
+    supplier = officer.post("/api/v1/procurement/suppliers", json={
+        "name": "Papelaria Central", "country": "BR", "tax_id": "12.345.678/0001-90", "categories": ["4321"]})
+    assert supplier.status_code == 201, supplier.get_json()
+    lta = officer.post("/api/v1/procurement/ltas", json={
+        "title": "Laptops", "supplier_id": supplier.get_json()["id"], "valid_from": str(_days(-1)),
+        "ceiling_usd": "50000.00", "agencies": ["UNFPA"],
+        "lines": [{"description": "Laptop 14in", "unspsc": "43211503", "unit": "each", "unit_price": "1250.00"}]})
+    assert lta.status_code == 201, lta.get_json()
+    line_id = lta.get_json()["lines"][0]["id"]
+    order = api(FOREIGN_REQUESTER).post(f"/api/v1/procurement/ltas/{lta.get_json()['id']}/call-offs",
+                                        json={"lines": [{"lta_line_id": line_id, "quantity": "2"}]})
+    assert order.status_code == 201, order.get_json()
+    return invoice, lta.get_json()["id"], order.get_json()["number"]
 
 
 def _days(n: int):
@@ -184,12 +272,14 @@ def _client(app, api, web, email):
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_route_answers_each_role_by_the_table_and_never_5xx(app, api, web, foreign, role):
     bearer, browser, csrf = _client(app, api, web, ROLES[role])
-    foreign_refs = {v["reference"] for v in foreign.values() if v and "reference" in v}
+    foreign_refs = {v[key] for v in foreign.values() if v for key in ("reference", "number")
+                    if key in v and v is not foreign[None]}
     failures, cells = [], 0
     for endpoint, method, rule in routes(app):
         if endpoint in {"core.logout", "core_api.revoke_token", "core_api.create_token"}:
             continue  # would end the caller's own session mid-matrix (checked elsewhere)
         fam = family(rule)
+        assert fam in foreign or fam in {"administration", "statement"}, f"no foreign object for {rule.rule}"
         url = url_for_cell(rule, fam, foreign)
         api_route = is_api(rule)
         if api_route and bearer is not None:
@@ -220,8 +310,8 @@ def test_a_foreign_object_answers_a_change_as_a_missing_one(app, api, web, forei
     failures, cells = [], 0
     for endpoint, method, rule in routes(app):
         fam = family(rule)
-        if fam is None or method not in CHANGES:
-            continue
+        if fam in (None, "agreement") or method not in CHANGES:
+            continue  # an agreement is read by all: its refusals need not look like a missing one
         api_route = is_api(rule)
         answers = []
         for objects in (foreign, {None: MISSING}):

@@ -3,7 +3,7 @@
 The hash chain (:mod:`jof.core.audit`) shows an edited or removed event, but whoever
 can write the database can also *rewrite* it: edit an event and recompute every hash
 after it, cut off the tail and lower the counter, or empty the table. Each leaves a
-chain that verifies. An anchor — ``(seq, hash of event seq, HMAC signature)`` written by
+chain that verifies. An anchor — ``(seq, hash of event seq, time, HMAC signature)`` written by
 ``jof audit anchor`` and kept away from the database (the auditor's mailbox, another
 machine, paper) — pins the chain as it was: ``jof audit verify --anchor FILE`` then
 proves that every event up to ``seq`` is still there, unchanged.
@@ -29,7 +29,10 @@ from jof.core.keyfile import instance_key
 from jof.core.timeutil import utcnow
 
 #: Bumped if what is signed ever changes, so old anchors are read the way they were made.
-FORMAT = "jof-audit-anchor/1"
+#: Format 2 signs the anchor's time too; format 1 (seq and hash only) is still verified,
+#: but its time is reported as unsigned (docs/security.md).
+FORMAT = "jof-audit-anchor/2"
+FORMAT_1 = "jof-audit-anchor/1"
 
 
 class AnchorError(ValueError):
@@ -43,9 +46,11 @@ def audit_key(app) -> str:
     return app.config.get("AUDIT_KEY") or instance_key(Path(app.instance_path), "audit_key")
 
 
-def _signature(seq: int, head: str) -> str:
+def _signature(seq: int, head: str, at: str | None = None, fmt: str = FORMAT) -> str:
+    """The HMAC of what the anchor vouches for: seq, head hash and (format 2) its time."""
     key = audit_key(current_app).encode()
-    return hmac.new(key, f"{FORMAT}\n{seq}\n{head}".encode(), hashlib.sha256).hexdigest()
+    text = f"{fmt}\n{seq}\n{head}" if fmt == FORMAT_1 else f"{fmt}\n{seq}\n{head}\n{at}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def take() -> dict:
@@ -57,19 +62,22 @@ def take() -> dict:
     if not result.ok:
         raise AnchorError(f"the audit trail is TAMPERED at {result.first_bad}: {result.reason}; "
                           "no anchor was written")
+    at = utcnow().isoformat()
     return {"format": FORMAT, "seq": result.checked, "hash": result.head_hash,
-            "at": utcnow().isoformat(), "signature": _signature(result.checked, result.head_hash)}
+            "at": at, "signature": _signature(result.checked, result.head_hash, at)}
 
 
 def read(text: str) -> dict:
     try:
         anchor = json.loads(text)
         seq, head, signature = int(anchor["seq"]), str(anchor["hash"]), str(anchor["signature"])
-    except (ValueError, KeyError, TypeError):
+        fmt = anchor.get("format")
+        at = str(anchor["at"]) if fmt == FORMAT else None
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise AnchorError("the anchor file is not an anchor written by `jof audit anchor`") from None
-    if anchor.get("format") != FORMAT:
-        raise AnchorError(f"unknown anchor format {anchor.get('format')!r}")
-    if not hmac.compare_digest(signature, _signature(seq, head)):
+    if fmt not in (FORMAT, FORMAT_1):
+        raise AnchorError(f"unknown anchor format {fmt!r}")
+    if not hmac.compare_digest(signature, _signature(seq, head, at, fmt)):
         raise AnchorError("the anchor's signature is wrong: it was edited, or signed with another AUDIT_KEY")
     return {**anchor, "seq": seq, "hash": head}
 
@@ -93,5 +101,8 @@ def check(anchor: dict) -> AnchorCheck:
     if seq and result.remembered_hash != anchor["hash"]:
         return AnchorCheck(False, f"TAMPERED at or before seq {seq}: the chain was rewritten (event "
                                   f"{seq} no longer has the anchored hash)")
+    when = anchor.get("at", "?")
+    if anchor.get("format") == FORMAT_1:
+        when += " (a format-1 anchor: its time is not signed)"
     return AnchorCheck(True, f"audit trail intact: {result.checked} events checked, the first {seq} "
-                             f"match the anchor of {anchor.get('at', '?')}")
+                             f"match the anchor of {when}")

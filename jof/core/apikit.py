@@ -30,7 +30,13 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from jof.core.db import db
-from jof.core.errors import Conflict, Unauthorized, ValidationFailed, flatten_field_errors
+from jof.core.errors import (
+    Conflict,
+    PreconditionRequired,
+    Unauthorized,
+    ValidationFailed,
+    flatten_field_errors,
+)
 from jof.core.money import MAX_AMOUNT
 
 
@@ -225,21 +231,27 @@ def if_match(obj, schema, represent=None):
     overwriting someone else's change (like a stale ``version`` on a transition). The
     row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers are
     serialised anyway), so two writers holding the same tag cannot both pass. Without
-    ``If-Match`` the change is applied as before.
+    ``If-Match`` the answer is 428 (issue 11, "optimistic locking on every PATCH"): a
+    client that does not say what it read could overwrite a change it never saw.
+    ``If-Match: *`` says so explicitly ("whatever it is now") and is applied.
 
     Used as ``with if_match(obj, Schema): return services.update(...)``: the tag is
     compared before the change, but a stale one is refused only after the service ran,
     so its permission checks answer first (a requester learns 403, not whether the
-    object changed); the 409 then rolls the change back.
+    object changed); the 409 or 428 then rolls the change back.
     """
     header = request.headers.get("If-Match")
-    current = None
-    if header:
-        db.session.refresh(obj, with_for_update=True)
-        current = representation_etag(schema().dump(represent(obj) if represent else obj))
-        tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-        if "*" in tags or current in tags:
-            current = None
+    if not header:
+        yield
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of your last GET of this object (or If-Match: * to "
+            "overwrite whatever it holds now): a PATCH must say which version it changes.",
+            {"If-Match": ["Missing."]})
+    db.session.refresh(obj, with_for_update=True)
+    current: str | None = representation_etag(schema().dump(represent(obj) if represent else obj))
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    if "*" in tags or current in tags:
+        current = None
     yield
     if current is not None:
         raise StaleWrite(current)
@@ -248,6 +260,22 @@ def if_match(obj, schema, represent=None):
 #: Patchable resources locked by a ``version`` in the body instead: an ICT ticket's
 #: representation holds the SLA seconds left, so a digest of it changes every second.
 VERSIONED_ENDPOINTS = frozenset({"ict_api.TicketItem"})
+
+
+def require_version(version: int | None) -> None:
+    """The 428 of a PATCH locked by a ``version`` in its body (:data:`VERSIONED_ENDPOINTS`)
+    that sent none; call it after the service, so permission checks answer first."""
+    if version is None:
+        raise PreconditionRequired(
+            "Send the version you read (the \"version\" of this object's GET) with your change: "
+            "a PATCH must say which version it changes (this resource takes no If-Match).",
+            {"version": ["Missing."]})
+
+
+def versioned(func):
+    """Mark a PATCH operation as locked by a ``version`` in its body, not ``If-Match``."""
+    func._apidoc = {**getattr(func, "_apidoc", {}), "jof_versioned": True}
+    return func
 
 
 def _patchable_route() -> bool:
@@ -316,13 +344,16 @@ class Blueprint(_Blueprint):
     @staticmethod
     def _prepare_problem_doc(doc, doc_info, *, method, **kwargs):
         """401 on every non-public operation, 403 on every change (the auditor's answer),
-        ``If-Match`` and 409 on every PATCH."""
+        ``If-Match`` (or a body ``version``), 409 and 428 on every PATCH."""
         responses = doc.setdefault("responses", {})
         if method == "patch":
-            doc.setdefault("parameters", []).append({
-                "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-                "description": "The ETag of the object as last read; a stale one answers 409."})
+            if not doc_info.get("jof_versioned"):
+                doc.setdefault("parameters", []).append({
+                    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                    "description": "The ETag of the object as last read (a stale one answers 409), "
+                                   "or `*` to change whatever it holds now; without it, 428."})
             responses.setdefault(409, http.HTTPStatus(409).name)
+            responses.setdefault(428, http.HTTPStatus(428).name)
         if method == "post" and not doc_info.get("jof_public"):
             doc.setdefault("parameters", []).append({
                 "in": "header", "name": "Idempotency-Key", "required": False,

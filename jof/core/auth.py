@@ -62,7 +62,7 @@ def authenticate(email: str, password: str, remote_addr: str = "") -> User:
     spraying made-up addresses must not be able to grow it.
     """
     email = normalise_email(email)[:254]
-    address = (remote_addr or "")[:64]
+    address = throttle.address_group(remote_addr)
     throttle.serialise(email, address)
     throttle.check(email, address)
     user = db.session.scalar(select(User).where(User.email == email))
@@ -70,11 +70,12 @@ def authenticate(email: str, password: str, remote_addr: str = "") -> User:
         throttle.record_failure(email, address)
         if user is not None:
             audit.record(None, "auth.login_failed", object_type="user", object_id=email[:80],
-                         after={"remote_addr": address}, deferred=True)
+                         after={"remote_addr": (remote_addr or "")[:64]}, deferred=True)
         raise Unauthorized("Wrong e-mail or password.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     throttle.forget_failures(email, address)
+    throttle.remember(email, address)
     audit.record(user, "auth.login", user)
     return user
 

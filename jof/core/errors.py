@@ -36,6 +36,13 @@ class Conflict(DomainError):
     status = 409
 
 
+class PreconditionRequired(DomainError):
+    """428 (RFC 6585): a change that does not say which state of the object it was made
+    against, and so could silently overwrite someone else's change."""
+
+    status = 428
+
+
 class ValidationFailed(DomainError):
     status = 422
 

@@ -206,3 +206,18 @@ class LoginAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: The client address (behind TRUSTED_PROXIES, from X-Forwarded-For): the throttle counts by it.
     remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)
+
+
+class KnownLoginAddress(db.Model):
+    """Client addresses (IPv6 grouped by /64) that have signed in to an account: the
+    account-wide login delay does not apply to them, so guessers elsewhere cannot keep
+    the owner waiting (docs/security.md)."""
+
+    __tablename__ = "known_login_address"
+    __table_args__ = (UniqueConstraint("email", "remote_addr"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    #: As the throttle counts it: an IPv4 address, an IPv6 /64 network, or the raw value.
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

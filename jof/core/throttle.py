@@ -12,9 +12,12 @@ counted in the database (so they hold across gunicorn workers):
 * **one account, any address**: after ``JOF_LOGIN_ACCOUNT_FREE_FAILURES`` (10) failures
   each next attempt must wait ``2 ** (n - 10)`` seconds after the last failure, at most
   ``JOF_LOGIN_MAX_DELAY`` (60 s): a guesser spread over many addresses is slowed down,
-  and each wait is at most a minute, never a quarter of an hour (an attacker who keeps
-  adding failures from a few addresses keeps the owner waiting meanwhile: see
-  docs/security.md, "Known gap").
+  and each wait is at most a minute, never a quarter of an hour. An address that has
+  signed in to the account before (:class:`~jof.core.people.KnownLoginAddress`) is
+  exempt, so guessers elsewhere cannot keep the owner waiting from their usual place.
+
+An address is counted as its **group**: an IPv4 address alone, an IPv6 address by its
+/64 network (one host holds a whole /64 and can rotate through it at will).
 
 A refused attempt (429) verifies no password and writes nothing, so it costs the server
 a few indexed counts. Every 429 says when to come back (``Retry-After``).
@@ -23,17 +26,33 @@ a few indexed counts. Every 429 says when to come back (``Retry-After``).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from jof.core.db import db
 from jof.core.errors import TooManyRequests
-from jof.core.people import LoginAttempt
+from jof.core.people import KnownLoginAddress, LoginAttempt
 from jof.core.timeutil import utcnow
+
+
+def address_group(remote_addr: str) -> str:
+    """The key the throttle counts a client address by: IPv6 grouped by /64 (an
+    IPv4-mapped address as its IPv4 address), IPv4 and anything unparsable as given."""
+    try:
+        ip = ipaddress.ip_address((remote_addr or "").strip())
+    except ValueError:
+        return (remote_addr or "")[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def serialise(email: str, address: str) -> None:
@@ -86,6 +105,8 @@ def check(email: str, address: str) -> None:
         raise _refuse(wait, _("Too many failed logins for this account from your network address. "
                               "Try again in %(minutes)s minutes, or ask an administrator to reset "
                               "your password.", minutes=math.ceil(wait / 60)))
+    if is_known(email, address):
+        return  # the owner's usual place: only the per-address limits above apply
     count, last = db.session.execute(
         select(func.count(LoginAttempt.id), func.max(LoginAttempt.at))
         .where(LoginAttempt.email == email, LoginAttempt.at > now - window)).one()
@@ -96,6 +117,21 @@ def check(email: str, address: str) -> None:
         if wait > 0:
             raise _refuse(wait, _("Too many failed logins for this account. Try again in %(seconds)s "
                                   "seconds.", seconds=max(1, math.ceil(wait))))
+
+
+def is_known(email: str, address: str) -> bool:
+    return db.session.scalar(select(KnownLoginAddress.id).where(
+        KnownLoginAddress.email == email, KnownLoginAddress.remote_addr == address)) is not None
+
+
+def remember(email: str, address: str) -> None:
+    """Record that ``address`` signed in to the account (insert or refresh, race-free)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    stmt = insert(KnownLoginAddress).values(email=email, remote_addr=address, last_login_at=now)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["email", "remote_addr"],
+                                                  set_={"last_login_at": now}))
 
 
 def record_failure(email: str, address: str) -> None:

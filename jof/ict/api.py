@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from jof.core import authz
-from jof.core.apikit import Blueprint, if_match, page_schema
+from jof.core.apikit import Blueprint, if_match, page_schema, require_version, versioned
 from jof.core.db import db
 from jof.core.paging import page_of
 from jof.ict import catalogue, sla, subscriptions, tickets
@@ -146,11 +146,14 @@ class TicketItem(MethodView):
     @blp.arguments(s.IctTicketUpdate)
     @blp.response(200, s.IctTicketDetailOut)
     @blp.errors(404, 409, 422)
+    @versioned
     def patch(self, data, reference):
-        """Change urgency and impact (ICT officer or manager); the due times follow."""
+        """Change urgency and impact (ICT officer or manager); the due times follow. Send
+        the ticket's ``version`` as read: a stale one answers 409, none answers 428."""
         user = authz.require_user()
         ticket = tickets.get_ticket(user, reference)
         tickets.reprioritise(user, ticket, data["urgency"], data["impact"], data["version"])
+        require_version(data["version"])
         return _with_clock([ticket])[0]
 
 

@@ -171,7 +171,8 @@ class IctTicketIn(ma.Schema):
 class IctTicketUpdate(ma.Schema):
     urgency = fields.String(required=True, validate=LEVEL)
     impact = fields.String(required=True, validate=LEVEL)
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "The ticket's version as read (its GET); stale: 409, missing: 428."})
 
 
 class IctAssignIn(ma.Schema):

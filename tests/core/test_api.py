@@ -126,7 +126,7 @@ def test_me_describes_the_caller(api):
 
 def test_everyone_may_choose_their_language_even_the_auditor(api):
     c = api(AUDITOR)
-    r = c.patch("/api/v1/me", json={"locale": "pt_BR"})
+    r = c.patch("/api/v1/me", json={"locale": "pt_BR"}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["locale"] == "pt_BR"
     assert c.get("/api/v1/me").get_json()["locale"] == "pt_BR"
     problem(c.patch("/api/v1/me", json={"locale": "fr"}), 422)
@@ -182,7 +182,7 @@ def test_amounts_travel_as_exact_strings(api, value, message):
 
 
 def test_amount_string_is_kept_exactly(api):
-    r = api(ADMIN).patch("/api/v1/agencies/UNDP", json={"approval_limit_usd": "12500.10"})
+    r = api(ADMIN).patch("/api/v1/agencies/UNDP", json={"approval_limit_usd": "12500.10"}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["approval_limit_usd"] == "12500.10"
 
 
@@ -252,7 +252,7 @@ def test_admin_creates_and_changes_an_agency_with_audit_events(api):
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["headcounts"] == [{"year": 2026, "headcount": 40}]
     r = admin.patch("/api/v1/agencies/UNICEF", json={"membership": "partner",
-                                                     "alternate_email": None})
+                                                     "alternate_email": None}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["membership"] == "partner"
     assert admin.get("/api/v1/agencies").get_json()["total"] == 8
 
@@ -330,7 +330,7 @@ def test_admin_creates_reads_lists_and_changes_a_user(api):
     assert "password" not in user
     assert admin.get(f"/api/v1/users/{user['id']}").get_json() == user
 
-    r = admin.patch(f"/api/v1/users/{user['id']}", json={"service_lines": ["travel"], "locale": "pt_BR"})
+    r = admin.patch(f"/api/v1/users/{user['id']}", json={"service_lines": ["travel"], "locale": "pt_BR"}, headers={"If-Match": "*"})
     assert r.status_code == 200
     assert (r.get_json()["service_lines"], r.get_json()["locale"]) == (["travel"], "pt_BR")
 
@@ -342,7 +342,7 @@ def test_admin_creates_reads_lists_and_changes_a_user(api):
 
 def test_deactivated_user_token_stops_working(api, make):
     c = api(UNDP_REQUESTER)
-    r = api(ADMIN).patch(f"/api/v1/users/{make.user(UNDP_REQUESTER).id}", json={"active": False})
+    r = api(ADMIN).patch(f"/api/v1/users/{make.user(UNDP_REQUESTER).id}", json={"active": False}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["active"] is False
     problem(c.get("/api/v1/me"), 401)
 

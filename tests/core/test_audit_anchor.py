@@ -103,6 +103,63 @@ def test_an_unsealed_event_is_sealed_once_and_its_content_never_changes(app, dem
         assert audit.verify().ok
 
 
+def _waiting_event(app) -> tuple[int, int]:
+    """A deferred (unsealed) event and the chain counter's value: (event id, counter)."""
+    with app.app_context():
+        audit.record(None, "auth.login_failed", object_type="user", object_id="x@jof.example", deferred=True)
+        db.session.commit()
+        event_id = db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)))
+        counter = db.session.scalar(text("SELECT value FROM counter WHERE key = 'audit_chain'"))
+        return event_id, counter
+
+
+def _head_hash(app, seq: int) -> str:
+    with app.app_context():
+        return db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+
+
+def test_the_database_refuses_to_seal_an_event_anywhere_but_at_the_next_place(app, trail):
+    event_id, counter = _waiting_event(app)
+    head = _head_hash(app, counter)
+    seal = "UPDATE audit_event SET seq = :s, prev_hash = :p, hash = :h WHERE id = :i"
+    # beyond the counter (the counter was not advanced) and far beyond it
+    for wrong in (counter + 1, counter + 50):
+        assert "next place of the chain" in _refused(app, seal, s=wrong, p=head, h="f" * 64, i=event_id)
+    # the counter advanced, but the link names another event, or the hash is set alone
+    with app.app_context():
+        with pytest.raises(DBAPIError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE counter SET value = value + 1 WHERE key = 'audit_chain'"))
+            conn.execute(text(seal), {"s": counter + 1, "p": audit.GENESIS, "h": "f" * 64, "i": event_id})
+    _refused(app, "UPDATE audit_event SET hash = :h WHERE id = :i", h="f" * 64, i=event_id)
+    with app.app_context():
+        assert db.session.get(AuditEvent, event_id).seq is None
+        assert audit.verify().ok
+
+
+def test_a_seal_at_the_next_place_is_accepted_once(app, trail):
+    event_id, counter = _waiting_event(app)
+    head = _head_hash(app, counter)
+    seal = "UPDATE audit_event SET seq = :s, prev_hash = :p, hash = :h WHERE id = :i"
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE counter SET value = value + 1 WHERE key = 'audit_chain'"))
+        conn.execute(text(seal), {"s": counter + 1, "p": head, "h": "f" * 64, "i": event_id})
+    _refused(app, seal, s=counter + 1, p=head, h="e" * 64, i=event_id)
+    with app.app_context():
+        assert db.session.get(AuditEvent, event_id).seq == counter + 1
+
+
+def test_the_application_seals_several_waiting_events_in_one_commit(app, trail):
+    with app.app_context():
+        for n in range(3):
+            audit.record(None, "auth.login_failed", object_type="user", object_id=f"x{n}@jof.example",
+                         deferred=True)
+        db.session.commit()
+        assert audit.seal_deferred() == 3
+        db.session.commit()
+        result = audit.verify()
+        assert result.ok and result.checked == len(trail) + 3
+
+
 # --- anchors --------------------------------------------------------------------------------
 
 
@@ -195,3 +252,36 @@ def test_the_audit_key_is_made_once_into_the_instance_folder_readable_by_its_own
     first = open(key_file).read()
     cli(app, "audit", "anchor")
     assert open(key_file).read() == first
+
+
+def test_an_anchor_whose_time_was_edited_is_refused(app, trail, anchor_file, tmp_path):
+    anchor = json.loads(anchor_file.read_text())
+    assert anchor["format"] == "jof-audit-anchor/2"
+    anchor["at"] = "2020-01-01T00:00:00+00:00"
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(anchor))
+    code, output = cli(app, "audit", "verify", "--anchor", str(moved))
+    assert code == 2
+    assert "signature is wrong" in output
+
+
+def test_a_format_1_anchor_still_verifies_and_says_its_time_is_unsigned(app, trail, tmp_path):
+    import hashlib
+    import hmac
+
+    from jof.core.anchor import audit_key
+
+    with app.app_context():
+        head = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == len(trail)))
+        key = audit_key(app).encode()
+    signature = hmac.new(key, f"jof-audit-anchor/1\n{len(trail)}\n{head}".encode(), hashlib.sha256).hexdigest()
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "jof-audit-anchor/1", "seq": len(trail), "hash": head,
+                               "at": "2026-12-01T00:00:00+00:00", "signature": signature}))
+    code, output = cli(app, "audit", "verify", "--anchor", str(old))
+    assert code == 0, output
+    assert "its time is not signed" in output
+    tamper(app, "UPDATE audit_event SET actor_email = 'x@jof.example' WHERE seq = 2")
+    rehash_from(app, 2)
+    code, output = cli(app, "audit", "verify", "--anchor", str(old))
+    assert code == 1 and "rewritten" in output

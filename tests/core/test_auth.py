@@ -682,7 +682,7 @@ def test_an_admin_reset_or_deactivation_revokes_the_users_api_tokens(app, client
     other = _token(client, "head@undp.jof.example")
     admin = _token(client, "admin@jof.example")
     uid = _user(app).id
-    r = client.patch(f"/api/v1/users/{uid}", json=change, headers=_bearer(admin))
+    r = client.patch(f"/api/v1/users/{uid}", json=change, headers={**_bearer(admin), "If-Match": "*"})
     assert r.status_code == 200, r.get_json()
     assert client.get("/api/v1/me", headers=_bearer(victim)).status_code == 401
     assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 200
@@ -692,7 +692,7 @@ def test_an_admin_reset_or_deactivation_revokes_the_users_api_tokens(app, client
         assert row.revoked_at is not None
     if change == {"active": False}:  # reactivating does not bring the old token back
         assert client.patch(f"/api/v1/users/{uid}", json={"active": True},
-                            headers=_bearer(admin)).status_code == 200
+                            headers={**_bearer(admin), "If-Match": "*"}).status_code == 200
         assert client.get("/api/v1/me", headers=_bearer(victim)).status_code == 401
 
 

@@ -3,10 +3,13 @@ on SQLite and PostgreSQL; a restore refuses a database that holds data unless fo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from jof import create_app
 from jof.core.audit import AuditEvent
@@ -59,6 +62,63 @@ def audit_hashes(application) -> list[str]:
         hashes = list(db.session.scalars(select(AuditEvent.hash).order_by(AuditEvent.seq)))
         db.session.remove()
         return hashes
+
+
+def table_digests(application) -> dict[str, str]:
+    """SHA-256 of every table's rows, ordered by primary key (every column, every value)."""
+    with application.app_context():
+        meta = MetaData()
+        meta.reflect(db.engine)
+        digests = {}
+        with db.engine.connect() as conn:
+            for name, tbl in sorted(meta.tables.items()):
+                order = list(tbl.primary_key.columns) or list(tbl.columns)
+                digest = hashlib.sha256()
+                for row in conn.execute(select(tbl).order_by(*order)):
+                    digest.update(json.dumps([repr(v) if not isinstance(v, dict | list) else v for v in row],
+                                             sort_keys=True, default=str).encode())
+                    digest.update(b"\n")
+                digests[name] = digest.hexdigest()
+        db.session.remove()
+        return digests
+
+
+def assert_audit_guard_holds(application) -> None:
+    """The restored database still refuses to change or delete an audit event."""
+    with application.app_context():
+        for sql in ("UPDATE audit_event SET actor_email = 'x@jof.example' WHERE seq = 2",
+                    "UPDATE audit_event SET hash = 'f' WHERE seq = 2",
+                    "DELETE FROM audit_event WHERE seq = 2", "DELETE FROM audit_event"):
+            with pytest.raises(DBAPIError), db.engine.begin() as conn:
+                conn.execute(text(sql))
+        assert db.session.scalar(select(AuditEvent.actor_email).where(AuditEvent.seq == 2)) != "x@jof.example"
+        db.session.remove()
+
+
+def test_backup_and_restore_keep_every_value_of_every_row_and_the_audit_guard(app, target, filled, tmp_path):
+    before = table_digests(app)
+    path = tmp_path / "jof.backup"
+    assert jof(app, "backup", str(path))[0] == 0
+    code, output = jof(target, "restore", str(path))
+    assert code == 0, output
+    after = table_digests(target)
+    assert set(after) == set(before) and "audit_event" in after and "alembic_version" in after
+    assert [t for t in before if before[t] != after[t]] == []
+    assert_audit_guard_holds(target)
+    # the digest sees a single changed value
+    with target.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE agency SET name = name || '.' WHERE code = 'UNDP'"))
+    assert [t for t, d in table_digests(target).items() if d != before[t]] == ["agency"]
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_the_audit_guard_holds_after_a_restore_forced_or_not(app, target, filled, tmp_path, forced):
+    path = tmp_path / "jof.backup"
+    assert jof(app, "backup", str(path))[0] == 0
+    assert jof(target, "restore", str(path))[0] == 0
+    if forced:
+        assert jof(target, "restore", "--force", str(path))[0] == 0
+    assert_audit_guard_holds(target)
 
 
 def test_backup_and_restore_round_trip_every_row_and_a_valid_audit_chain(app, target, filled, tmp_path):

@@ -157,7 +157,7 @@ def test_recording_refuses_figures_that_changed_since_the_preview(api, session):
     manager = api(MANAGER)
     pool = _pool(manager, "staff", "600.00").get_json()
     digest = _digest(manager)
-    assert manager.patch(f"{POOLS}/{pool['id']}", json={"amount": "660.00"}).status_code == 200
+    assert manager.patch(f"{POOLS}/{pool['id']}", json={"amount": "660.00"}, headers={"If-Match": "*"}).status_code == 200
     for stale in (digest, "", "é" * 64):
         r = manager.post(ALLOCATIONS, json={"period": _period(), "confirm": True, "digest": stale})
         assert r.status_code == 409 and "changed since your preview" in r.get_json()["detail"]
@@ -200,7 +200,7 @@ def test_the_manager_corrects_and_removes_a_pool_with_audit_until_the_month_is_r
     pool = _pool(manager, "premises", "100.00").get_json()
     url = f"{POOLS}/{pool['id']}"
     assert manager.patch(url, json={"amount": "100.001"}).status_code == 422
-    r = manager.patch(url, json={"amount": "120.50", "description": "Rent and cleaning"})
+    r = manager.patch(url, json={"amount": "120.50", "description": "Rent and cleaning"}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["amount"] == "120.50"
     assert r.get_json()["description"] == "Rent and cleaning"
     assert manager.delete(url).status_code == 204

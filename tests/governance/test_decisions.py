@@ -210,7 +210,7 @@ def test_an_open_decision_cannot_be_edited(board, api):
 def test_a_draft_can_be_edited_by_its_proposer(board, api):
     decision = board.draft(by=head_email("UNFPA"))
     r = api(head_email("UNFPA")).patch(f"/api/v1/governance/decisions/{decision.id}",
-                                       json={"title": "Open on Saturdays"})
+                                       json={"title": "Open on Saturdays"}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["title"] == "Open on Saturdays"
     r = api(head_email("UNDP")).patch(f"/api/v1/governance/decisions/{decision.id}", json={"title": "Not my draft"})
     assert r.status_code == 403

@@ -21,7 +21,7 @@ def test_only_manager_or_admin_edits_the_catalogue(api):
     r = api("manager@jof.example").post("/api/v1/ict/services", json=body)
     assert r.status_code == 201 and r.get_json()["unit_price_usd"] == "5.00"
     assert api("manager@jof.example").post("/api/v1/ict/services", json=body).status_code == 422
-    r = api("admin@jof.example").patch("/api/v1/ict/services/vpn_access", json={"unit_price_usd": "6.50"})
+    r = api("admin@jof.example").patch("/api/v1/ict/services/vpn_access", json={"unit_price_usd": "6.50"}, headers={"If-Match": "*"})
     assert r.status_code == 200 and r.get_json()["unit_price_usd"] == "6.50"
     assert api(REQUESTER).post("/api/v1/ict/services", json={**body, "unit_price_usd": 5.0}).status_code in (403, 422)
 

@@ -194,7 +194,9 @@ def test_time_resolved_before_a_reopening_does_not_count(app, api):
 def test_priority_change_recomputes_the_due_times(app, api):
     ref = file(api(REQUESTER), urgency="low", impact="low")["reference"]  # P4
     assert api(REQUESTER).patch(f"/api/v1/ict/tickets/{ref}", json={"urgency": "high", "impact": "high"}).status_code == 403
-    r = api(ICT).patch(f"/api/v1/ict/tickets/{ref}", json={"urgency": "high", "impact": "medium"})
+    version = api(ICT).get(f"/api/v1/ict/tickets/{ref}").get_json()["version"]
+    r = api(ICT).patch(f"/api/v1/ict/tickets/{ref}", json={"urgency": "high", "impact": "medium",
+                                                           "version": version})
     assert r.status_code == 200
     body = r.get_json()
     assert body["priority"] == "P2"
