@@ -442,8 +442,9 @@ def create_request(user: User, request_type: str, *, title: str, description: st
 def visible_requests(user: User):
     """The requests the user may see, with what every list shows of them loaded in a
     fixed number of statements (not one per requester or agency)."""
+    # A list shows the requester's name and e-mail, never their roles.
     stmt = select(ServiceRequest).options(selectinload(ServiceRequest.agency),
-                                          selectinload(ServiceRequest.requester))
+                                          selectinload(ServiceRequest.requester).lazyload(User.role_rows))
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     return stmt
