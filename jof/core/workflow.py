@@ -62,7 +62,11 @@ class ServiceRequest(db.Model):
     """One request of any line; the line keeps its details in a record of its own."""
 
     __tablename__ = "service_request"
-    __table_args__ = (Index("ix_service_request_queue", "status", "request_type", "agency_id"),)
+    __table_args__ = (Index("ix_service_request_queue", "status", "request_type", "agency_id"),
+                      # newest-first lists, alone and filtered by status or agency (migration perf1)
+                      Index("ix_service_request_newest", "created_at", "id"),
+                      Index("ix_service_request_status_newest", "status", "created_at"),
+                      Index("ix_service_request_agency_newest", "agency_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: ``PRC-2026-00042``: line prefix, year, gapless number per line and year.

@@ -1,0 +1,37 @@
+"""performance: indexes for the newest-first lists, their status and agency filters,
+the audit trail's actor filter and charges by period and agency
+
+Found with ``python -m bench.indexes`` (``EXPLAIN ANALYZE`` on PostgreSQL with 200,000
+requests): without them the queue and the request lists read and sort every request
+row to show the newest 50, and charges by period and agency read the whole month.
+
+Revision ID: perf1
+Revises: hard1
+Create Date: 2026-12-07 03:00:00
+
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'perf1'
+down_revision = 'hard1'
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    ("ix_service_request_newest", "service_request", ["created_at", "id"]),
+    ("ix_service_request_status_newest", "service_request", ["status", "created_at"]),
+    ("ix_service_request_agency_newest", "service_request", ["agency_id", "created_at"]),
+    ("ix_charge_period_agency", "charge", ["period", "agency_id"]),
+    ("ix_audit_event_actor_email", "audit_event", ["actor_email"]),
+)
+
+
+def upgrade():
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade():
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
