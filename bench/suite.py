@@ -6,7 +6,7 @@ max) and prints a table; a full run also puts that table in README.md between th
 ``bench:start``/``bench:end`` markers, so both come from the same run.
 
 ``BENCH_QUICK=1`` runs small sizes, only to prove the suite still runs (CI); its figures
-say nothing. Other knobs: ``BENCH_POSTGRES_URL`` (server for throw-away databases,
+say nothing and go to ``bench/results-quick.json`` (as do partial runs, ``BENCH_ONLY``). Other knobs: ``BENCH_POSTGRES_URL`` (server for throw-away databases,
 default ``postgresql://postgres@127.0.0.1:5432/postgres``), ``BENCH_CLOSE_SIZES``
 (comma-separated charge counts), ``BENCH_API_REQUESTS``, ``BENCH_API_SECONDS``,
 ``BENCH_RUNS``, ``BENCH_INVOICES``.
@@ -29,6 +29,8 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
+#: Where a quick run writes (ignored by git): its figures must not replace a full run's.
+QUICK_RESULTS = ROOT / "bench" / "results-quick.json"
 README = ROOT / "README.md"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 
@@ -198,7 +200,7 @@ def main() -> None:
         print(f"bench: {name}…", flush=True)
         results["measures"].extend(fn(runs))
     results["load_average_at_end"] = os.getloadavg()
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    (QUICK_RESULTS if QUICK or only else RESULTS).write_text(json.dumps(results, indent=1) + "\n")
     block = table(results)
     print(block)
     if not QUICK and not only:
