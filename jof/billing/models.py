@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jof.billing.states import InvoiceStatus, JobKind, JobStatus, PeriodStatus
@@ -78,7 +78,6 @@ class Charge(db.Model):
     """A priced chargeable event; one per event, so one per source reference."""
 
     __tablename__ = "charge"
-    __table_args__ = (Index("ix_charge_period_agency", "period", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("chargeable_event.id"), unique=True)
