@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
 from jof.core import audit, authz
@@ -446,9 +446,10 @@ def create_request(user: User, request_type: str, *, title: str, description: st
 def visible_requests(user: User):
     """The requests the user may see, with what every list shows of them loaded in a
     fixed number of statements (not one per requester or agency)."""
-    # A list shows the requester's name and e-mail, never their roles.
-    stmt = select(ServiceRequest).options(selectinload(ServiceRequest.agency),
-                                          selectinload(ServiceRequest.requester).lazyload(User.role_rows))
+    # Agency and requester come in the page's own statement (each row has exactly one);
+    # a list shows the requester's name and e-mail, never their roles.
+    stmt = select(ServiceRequest).options(joinedload(ServiceRequest.agency),
+                                          joinedload(ServiceRequest.requester).lazyload(User.role_rows))
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     return stmt
