@@ -58,10 +58,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-## make bench: the benchmarks in bench/ (python -m bench), when there are any
-bench: $(STAMP)
-	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; \
-	else echo "No benchmarks yet (bench/__main__.py does not exist)."; fi
+## make bench: every benchmark against its bare baseline (bench/suite.py) → bench/results.json,
+## a table, and the README's table; BENCH_QUICK=1 runs small sizes (CI: proves it still runs).
+BENCH_QUICK ?=
+bench: $(STAMP) translations
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench
 
 ## make loadtest: gunicorn × 4 on a throw-away PostgreSQL database (LOAD_POSTGRES_URL, default
 ## postgresql://postgres@127.0.0.1:5432/postgres; created and dropped), driven by locust on

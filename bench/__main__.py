@@ -1,6 +1,7 @@
-"""``python -m bench`` (``make bench``): run every benchmark and print the results."""
+"""``python -m bench`` (``make bench``): every benchmark against its baseline, one table
+(see :mod:`bench.suite`)."""
 
-from bench import billing
+from bench import suite
 
 if __name__ == "__main__":
-    billing.main()
+    suite.main()

@@ -19,7 +19,7 @@ from jof.billing import balances
 from jof.billing.models import CreditNote, Invoice
 from jof.core.calendar import local_today
 from jof.core.db import db
-from jof.core.pdf import render_pdf
+from jof.core.pdf import render_pdf, render_pdfs
 from jof.core.people import Agency, Facility
 
 
@@ -87,9 +87,11 @@ def period_zip(month: date, progress=None) -> bytes:
     invoices = db.session.scalars(select(Invoice).join(Agency).where(Invoice.period == month)
                                   .order_by(Agency.code)).all()
     buf = io.BytesIO()
+    # The HTML is made here (it reads the database); the PDFs on every core at once.
+    pdfs = render_pdfs([invoice_html(inv) for inv in invoices])
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, inv in enumerate(invoices, start=1):
-            zf.writestr(filename(inv), invoice_pdf(inv))
+        for n, (inv, pdf) in enumerate(zip(invoices, pdfs, strict=True), start=1):
+            zf.writestr(filename(inv), pdf)
             if progress:
                 progress(n, len(invoices))
     return buf.getvalue()

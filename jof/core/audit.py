@@ -50,7 +50,7 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     #: The acting user's e-mail at the time, so the trail reads without joins.
-    actor_email: Mapped[str] = mapped_column(String(254), default="system")
+    actor_email: Mapped[str] = mapped_column(String(254), default="system", index=True)
     action: Mapped[str] = mapped_column(String(80), index=True)
     object_type: Mapped[str] = mapped_column(String(60), index=True)
     object_id: Mapped[str] = mapped_column(String(80), index=True)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, session
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from jof.core import audit, throttle
-from jof.core.db import db
+from jof.core.db import db, write_intent
 from jof.core.errors import TooManyRequests, Unauthorized, ValidationFailed  # noqa: F401 (re-exported)
 from jof.core.people import ApiToken, User
 from jof.core.timeutil import utcnow
@@ -150,12 +152,26 @@ def issue_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
     return token, row
 
 
+#: How stale a token's ``last_used_at`` may be: it is written at most once in this
+#: interval, so a busy client does not turn every read into a write.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def user_from_token(token: str) -> tuple[User, ApiToken] | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    """The token's user (and row), read with the user and their roles in one statement; ``last_used_at``
+    moves forward at most once a minute (:data:`TOKEN_USE_RESOLUTION`)."""
+    row = db.session.execute(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
+                             .where(ApiToken.token_hash == _digest(token))).unique().scalar_one_or_none()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if not row.user.active:
         return None
+    stale = row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION
+    # SQLite: a read-only request runs in a deferred transaction, which cannot take the
+    # write lock later without failing under concurrent writers; it records nothing.
+    if stale and (write_intent.get() or db.engine.dialect.name != "sqlite"):
+        row.last_used_at = now
     return row.user, row
 
 

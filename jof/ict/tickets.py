@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from jof.core import audit, authz, workflow
 from jof.core.db import db
@@ -150,7 +151,10 @@ def tickets_query(user: User, *, status: str | None = None, priority: str | None
                   sort: str = "time_left"):
     """Tickets the user may see. ``time_left`` puts the clock closest to (or furthest past)
     its resolve due time first; tickets whose clock is stopped come after the running ones."""
-    stmt = select(IctTicket).join(ServiceRequest, ServiceRequest.id == IctTicket.request_id)
+    spine = contains_eager(IctTicket.request)
+    stmt = (select(IctTicket).join(ServiceRequest, ServiceRequest.id == IctTicket.request_id)
+            .options(spine.selectinload(ServiceRequest.agency), spine.selectinload(ServiceRequest.requester),
+                     selectinload(IctTicket.service), selectinload(IctTicket.assignee)))
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     if status:

@@ -40,7 +40,7 @@ class Suppliers(MethodView):
         authz.require_user()
         page = page_of(supplier_register.suppliers_query(q.get("q"), q.get("status"), q.get("category")),
                        q["page"], q["per_page"])
-        page["items"] = [supplier_register.with_rating(x) for x in page["items"]]
+        page["items"] = supplier_register.with_ratings(page["items"])
         return page
 
     @blp.arguments(s.SupplierIn)

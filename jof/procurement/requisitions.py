@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from jof.core import audit, authz, workflow
 from jof.core.calendar import local_today
@@ -203,7 +204,11 @@ def get_requisition(user: User, reference: str) -> Requisition:
 
 
 def requisitions_query(user: User, status: str | None = None, agency: str | None = None):
-    stmt = (select(Requisition).join(workflow.ServiceRequest, workflow.ServiceRequest.id == Requisition.request_id))
+    spine = contains_eager(Requisition.request)
+    stmt = (select(Requisition).join(workflow.ServiceRequest, workflow.ServiceRequest.id == Requisition.request_id)
+            .options(spine.selectinload(workflow.ServiceRequest.agency),
+                     spine.selectinload(workflow.ServiceRequest.requester),
+                     selectinload(Requisition.lines), selectinload(Requisition.manual)))
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(workflow.ServiceRequest.agency_id == user.agency_id)
     if status:

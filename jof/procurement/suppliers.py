@@ -121,6 +121,19 @@ def supplier_rating(supplier: Supplier) -> Decimal | None:
     return quantize(Decimal(int(avg[0])) / Decimal(avg[1]))
 
 
+def with_ratings(suppliers: list[Supplier]) -> list[Supplier]:
+    """:func:`with_rating` for a page of suppliers in one statement (not one per row)."""
+    ids = [x.id for x in suppliers]
+    sums = {sid: (total, count) for sid, total, count in db.session.execute(
+        select(PurchaseOrder.supplier_id, func.sum(GoodsReceipt.rating), func.count(GoodsReceipt.id))
+        .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.order_id)
+        .where(PurchaseOrder.supplier_id.in_(ids)).group_by(PurchaseOrder.supplier_id))} if ids else {}
+    for x in suppliers:
+        total, count = sums.get(x.id, (None, 0))
+        x.rating = quantize(Decimal(int(total)) / Decimal(count)) if count else None
+    return suppliers
+
+
 def with_rating(supplier: Supplier) -> Supplier:
     supplier.rating = supplier_rating(supplier)
     return supplier

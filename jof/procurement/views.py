@@ -189,7 +189,7 @@ def suppliers():
         category = None
     pager = html_page(supplier_register.suppliers_query(q, status, category), 25)
     rows = pager["items"]
-    return render_template("procurement/suppliers.html", rows=[supplier_register.with_rating(r) for r in rows],
+    return render_template("procurement/suppliers.html", rows=supplier_register.with_ratings(list(rows)),
                            pager=pager, q=q or "", status=status or "", category=category or "",
                            statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
 

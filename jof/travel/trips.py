@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from jof.core import audit, authz, workflow
 from jof.core.db import db
@@ -100,8 +101,17 @@ def _travel_snapshot(tr: TravelRequest) -> dict:
 
 
 
+def _listed(stmt):
+    """What a list of trips shows, loaded in a fixed number of statements (not per row)."""
+    return stmt.options(
+        contains_eager(TravelRequest.request).selectinload(ServiceRequest.agency),
+        contains_eager(TravelRequest.request).selectinload(ServiceRequest.requester),
+        selectinload(TravelRequest.traveller), selectinload(TravelRequest.legs),
+        selectinload(TravelRequest.provisions), selectinload(TravelRequest.quotes))
+
+
 def travel_query(user: User, status: str | None = None):
-    stmt = select(TravelRequest).join(ServiceRequest, ServiceRequest.id == TravelRequest.request_id)
+    stmt = _listed(select(TravelRequest).join(ServiceRequest, ServiceRequest.id == TravelRequest.request_id))
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     if status:
@@ -114,7 +124,7 @@ def ticketing_queue_query(user: User):
     of the trips in progress, the earliest departure first."""
     if not (authz.is_officer_for(user, SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR, Role.RESIDENT_COORDINATOR)):
         raise Forbidden("The ticketing queue is for the travel officer and the manager.")
-    return (select(TravelRequest).join(ServiceRequest, ServiceRequest.id == TravelRequest.request_id)
+    return (_listed(select(TravelRequest).join(ServiceRequest, ServiceRequest.id == TravelRequest.request_id))
             .where(ServiceRequest.status.in_((Status.APPROVED, Status.IN_PROGRESS)))
             .order_by(TravelRequest.starts_at, ServiceRequest.id))
 

@@ -1,0 +1,27 @@
+"""A batch of PDFs renders on every core and gives the same documents, in order."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from jof.core import pdf
+
+
+def _text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_batch_renders_every_document_in_order_on_several_processes():
+    htmls = [f"<html><body><h1>Invoice number {i}</h1></body></html>" for i in range(pdf.PARALLEL_FROM + 2)]
+    pdfs = pdf.render_pdfs(htmls, workers=2)
+    assert len(pdfs) == len(htmls)
+    for i, data in enumerate(pdfs):
+        assert data.startswith(b"%PDF")
+        assert f"Invoice number {i}" in _text(data)
+
+
+def test_a_small_batch_renders_the_same_as_one_by_one():
+    htmls = ["<html><body><p>One</p></body></html>", "<html><body><p>Two</p></body></html>"]
+    assert [_text(p) for p in pdf.render_pdfs(htmls)] == [_text(pdf.render_pdf(h)) for h in htmls]
