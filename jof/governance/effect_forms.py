@@ -276,6 +276,8 @@ def safe_key_preview(form: dict) -> tuple[list[KeyShare], list[str]]:
     """The preview for the posted key fields, or the reasons there is none yet."""
     errors: dict = {}
     components = key_components(form, errors)
+    if not components and set(errors) == {"key_components"}:
+        return [], []  # nothing typed yet
     if errors:
         return [], [m for msgs in errors.values() for m in msgs]
     try:

@@ -11,8 +11,9 @@
   if (!form) return;
   var kind = form.elements.namedItem("kind");
   var sets = form.querySelectorAll("fieldset[data-effect]");
-  var choose = form.querySelector("[data-effect-choose]");
-  if (choose) choose.hidden = true;
+  // The server-side buttons are not needed with the script; removing them keeps "Save
+  // draft" the button that Enter presses.
+  form.querySelectorAll('button[name="action"][value="choose"]').forEach(function (b) { b.remove(); });
 
   function show() {
     sets.forEach(function (set) { set.hidden = set.getAttribute("data-effect") !== kind.value; });
@@ -75,6 +76,7 @@
   var add = document.getElementById("add-price-row");
   var table = document.getElementById("price-rows");
   if (add && table) {
+    add.type = "button";
     add.addEventListener("click", function (event) {
       var rows = table.tBodies[0].rows;
       var last = rows[rows.length - 1];

@@ -108,6 +108,9 @@ def test_the_price_list_sub_form_starts_from_the_list_in_force_and_saves_what_th
     saved = _payload_of(app, r.headers["Location"])
     assert saved == expected
     assert {"code": "NEW-1", "amount": "12880"}.items() <= next(i for i in saved["items"] if i["code"] == "NEW-1").items()
+    page = html.unescape(_text(client.get(r.headers["Location"])))
+    assert "A new price list version from 2030-01:" in page and "NEW-1 — Extra screen" in page
+    assert "USD 12,880.00" in page and f"Withdrawn: {in_force[first]}" in page and "<pre" not in page
 
 
 def test_a_bad_weight_is_named_on_its_field_and_the_input_is_kept(web):
@@ -181,6 +184,11 @@ def test_the_decision_page_tells_the_effect_in_words_not_json(app, web):
     r = _post(client, "membership", fields)
     page = html.unescape(_text(client.get(r.headers["Location"])))
     assert "UNEP leaves the facility on 2030-03-01." in page and "<pre" not in page
+    fields, _json = CASES["procurement_manual"]
+    r = _post(client, "procurement_manual", fields)
+    page = html.unescape(_text(client.get(r.headers["Location"])))
+    assert "Procurement manual POPP-2030-02 from 2030-02-01." in page and "<pre" not in page
+    assert re.search(r"Request for quotations from \(USD\)</dt><dd[^>]*>10000<", page)
 
 
 @pytest.mark.browser
@@ -191,6 +199,7 @@ def test_in_chromium_switching_the_kind_shows_the_key_and_its_preview_updates(li
     page.click("form:has(#password) button[type=submit]")
     page.goto(f"{live_server}/governance/decisions/new")
     expect(page.locator("#key_equal")).to_be_hidden()
+    expect(page.get_by_test_id("preview-notes")).to_have_text("")  # nothing typed, nothing to blame
     page.select_option("#kind", "cost_sharing_key")
     expect(page.locator("#key_equal")).to_be_visible()
     expect(page.locator("#member_action")).to_be_hidden()
@@ -204,3 +213,7 @@ def test_in_chromium_switching_the_kind_shows_the_key_and_its_preview_updates(li
     expect(page.get_by_test_id("preview-shares").locator("tr").first).to_contain_text("100.00 %")
     assert "100.00 %" not in equal
     expect(page.get_by_test_id("preview-total")).to_have_text("100.00 %")
+    page.fill("#title", "Key 2030")
+    page.fill("#key_month", "2030-01")
+    page.press("#weight_UNDP", "Enter")  # Enter saves the draft (the script keeps "Save draft" the default)
+    expect(page.get_by_test_id("effect")).to_contain_text("Cost-sharing key from 2030-01: 100.00 % fixed weights")
