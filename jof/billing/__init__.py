@@ -25,6 +25,7 @@ def install(app: Flask) -> None:
     charges.after_record(services.on_record)
     effects.register_freeze_guard(services.frozen)
     effects.register("price_list", pricing.validate_decision, pricing.apply_decision)
+    effects.register_form_defaults("price_list", pricing.decision_form_defaults)
     app.add_template_filter(states.label, "billing_status")
     app.add_template_filter(words.line_description, "invoice_line")
     app.add_template_filter(words.item_name, "price_item")

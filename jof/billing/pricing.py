@@ -243,6 +243,23 @@ def validate_decision(payload: dict) -> dict:
     return out
 
 
+def decision_form_defaults(on: date) -> dict:
+    """The items of the list in force on ``on``, as a price_list payload lists them: the
+    board's form starts from them."""
+    pl = in_force(on)
+    items = []
+    for item in (pl.items if pl else []):
+        row = {"code": item.code, "service_line": item.service_line, "description": item.description,
+               "unit": item.unit, "method": item.method}
+        for field in ("amount", "rate", "floor", "cap"):
+            value = getattr(item, field)
+            if value is not None:
+                cents = value.quantize(Decimal("0.01"))
+                row[field] = format(cents if cents == value else value.normalize(), "f")
+        items.append(row)
+    return {"items": items}
+
+
 def apply_decision(decision, payload: dict, actor) -> str:
     """At adoption: a period closed meanwhile makes the date invalid; the ValidationFailed
     is recorded by governance as a failed effect with the reason."""

@@ -39,6 +39,8 @@ _APPLIERS: dict[str, tuple[Callable[[dict], dict], Callable]] = {}
 _VALIDATORS: dict[str, Callable[[dict], dict]] = {}
 #: kinds applied only once their effective date has come
 _ON_EFFECTIVE_DATE: set[str] = set()
+#: kind → defaults(on) -> the payload in force on that day, to prefill the board's form
+_FORM_DEFAULTS: dict[str, Callable[[date], dict]] = {}
 
 
 def register(kind: str, validate: Callable[[dict], dict], apply: Callable, *,
@@ -48,6 +50,17 @@ def register(kind: str, validate: Callable[[dict], dict], apply: Callable, *,
         _ON_EFFECTIVE_DATE.add(kind)
     else:
         _ON_EFFECTIVE_DATE.discard(kind)
+
+
+def register_form_defaults(kind: str, defaults: Callable[[date], dict]) -> None:
+    """The owning line says what is in force (a price list's items, a manual's figures),
+    so the new-decision form starts from it; part of the board's public surface."""
+    _FORM_DEFAULTS[kind] = defaults
+
+
+def form_defaults(kind: str, on: date) -> dict:
+    defaults = _FORM_DEFAULTS.get(kind)
+    return defaults(on) if defaults else {}
 
 
 def register_validator(kind: str, validate: Callable[[dict], dict]) -> None:

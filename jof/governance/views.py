@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import marshmallow as ma
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from jof.core import authz
 from jof.core.calendar import facility_zone
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, Forbidden, ValidationFailed, flatten_field_errors
+from jof.core.money import to_decimal
 from jof.core.paging import html_page
 from jof.core.pdf import render_pdf
-from jof.core.people import Facility, Role
-from jof.governance import attachments, cost_sharing, decisions, votes
+from jof.core.people import Agency, Facility, Role
+from jof.governance import attachments, cost_sharing, decisions, effect_forms, votes
 from jof.governance.api import send_attachment
-from jof.governance.models import CHOICES, KINDS, POOL_CATEGORIES, QUORUM_RULES, THRESHOLDS
+from jof.governance.models import (
+    CHOICES,
+    EFFECT_KINDS,
+    KINDS,
+    POOL_CATEGORIES,
+    QUORUM_RULES,
+    THRESHOLDS,
+)
 from jof.governance.schemas import DecisionIn
 from jof.governance.states import DecisionStatus, EffectStatus
 
@@ -53,7 +73,9 @@ BOARD_LABELS = {
 def _status_labels() -> dict:
     return {"decision_status_label": lambda s: str(DECISION_STATUS_LABELS.get(s, s)),
             "effect_status_label": lambda s: str(EFFECT_STATUS_LABELS.get(s, s)),
-            "board_label": lambda group, code: str(BOARD_LABELS[group].get(code, code)) if code else "—"}
+            "board_label": lambda group, code: str(BOARD_LABELS[group].get(code, code)) if code else "—",
+            "pct": lambda value: format_decimal(value, "#,##0.00"),
+            "usd": lambda value: current_app.jinja_env.filters["money"](to_decimal(value))}
 
 
 @bp.route("/")
@@ -69,37 +91,71 @@ def board():
 
 @bp.route("/decisions/new", methods=["GET", "POST"])
 def new_decision():
+    """The kind's sub-form builds the effect's payload; "Show the fields" (or the page's
+    script, at once) switches the sub-form without saving."""
     user = authz.require_user()
-    form = request.form.to_dict() if request.method == "POST" else {"kind": "general", "threshold": "simple_majority", "quorum_rule": "more_than_half"}
-    errors: dict = {}
     if request.method == "POST":
+        form = request.form.to_dict()
+    else:
+        form = {"kind": request.args.get("kind") if request.args.get("kind") in KINDS else "general",
+                "threshold": "simple_majority", "quorum_rule": "more_than_half"}
+        for kind in EFFECT_KINDS:
+            form.update(effect_forms.initial_fields(kind))
+    action = form.get("action", "save")
+    errors: dict = {}
+    if request.method == "POST" and action == "save":
         try:
             decision = decisions.propose(user, _decision_form(form))
             db.session.flush()
             flash(_("Draft saved. Open it for voting when it is ready."), "success")
             return redirect(url_for("governance.decision", decision_id=decision.id))
         except ValidationFailed as exc:
-            errors = exc.errors
-    payload_invalid = any(name == "payload" or name.startswith("payload.") for name in errors)
-    status = 422 if errors else 200
-    return render_template("governance/new.html", form=form, errors=errors, payload_invalid=payload_invalid,
-                           kinds=KINDS, thresholds=THRESHOLDS, quorum_rules=QUORUM_RULES), status
+            errors = effect_forms.form_errors(form.get("kind", ""), form, exc.errors)
+    rows = effect_forms.item_rows(form) + (effect_forms.BLANK_ROWS if request.method == "GET" else 0)
+    rows += 1 if action == "add_row" else 0
+    shares, preview_notes = effect_forms.safe_key_preview(form)
+    return render_template("governance/new.html", form=form, errors=errors, kinds=KINDS, thresholds=THRESHOLDS,
+                           quorum_rules=QUORUM_RULES, effect_kinds=EFFECT_KINDS, item_rows=max(rows, 1),
+                           key_methods=effect_forms.KEY_METHODS, key_agencies=effect_forms.key_agencies(),
+                           manual_labels=effect_forms.MANUAL_LABELS, item_labels=effect_forms.ITEM_LABELS,
+                           agencies=_current_agencies(), shares=shares, preview_notes=preview_notes,
+                           preview_month=effect_forms.preview_month()), 422 if errors else 200
+
+
+def _current_agencies() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).where(Agency.left_on.is_(None)).order_by(Agency.code)))
 
 
 def _decision_form(form: dict) -> dict:
-    """The form's fields loaded like the API's body (DecisionIn); the effect is JSON."""
+    """The form's fields loaded like the API's body (DecisionIn); the chosen kind's
+    sub-form gives the payload. Every message is gathered for one round."""
     data = {"title": form.get("title", "")}
     data.update({k: form[k] for k in ("text", "kind", "threshold", "quorum_rule") if form.get(k)})
-    payload_text = form.get("payload", "").strip()
-    if payload_text:
-        try:
-            data["payload"] = json.loads(payload_text)
-        except (ValueError, RecursionError):
-            raise ValidationFailed({"payload": [_("The effect must be valid JSON.")]}) from None
+    errors: dict = {}
     try:
-        return DecisionIn().load(data)
+        payload = effect_forms.payload_from_form(form.get("kind", ""), form)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    else:
+        if payload is not None:
+            data["payload"] = payload
+    try:
+        loaded = DecisionIn().load(data)
     except ma.ValidationError as exc:
-        raise ValidationFailed(flatten_field_errors(exc.messages)) from None
+        errors.update(flatten_field_errors(exc.messages))
+    if errors:
+        raise ValidationFailed(errors)
+    return loaded
+
+
+@bp.route("/decisions/key-preview.json")
+def key_preview():
+    """Each member's share under the key typed so far (the form's fields in the query)."""
+    authz.require_user()
+    shares, notes = effect_forms.safe_key_preview(request.args.to_dict())
+    return jsonify({"month": f"{effect_forms.preview_month():%Y-%m}", "errors": notes,
+                    "shares": [{"code": s.code, "percent": format_decimal(s.percent, "#,##0.00")} for s in shares],
+                    "total": format_decimal(sum((s.percent for s in shares), Decimal(0)), "#,##0.00")})
 
 
 @bp.route("/decisions/<int:decision_id>")
@@ -109,8 +165,20 @@ def decision(decision_id: int, errors: dict | None = None, message: str | None =
     ballot = votes.current_vote(d, user.agency_id)
     voted = {v.agency.code for v in d.votes}
     return render_template("governance/decision.html", d=d, ballot=ballot, voted=voted,
-                           can_vote=votes.may_vote(user, d), choices=CHOICES,
+                           can_vote=votes.may_vote(user, d), choices=CHOICES, key_shares=_key_shares(d),
+                           key_methods=effect_forms.KEY_METHODS, manual_labels=effect_forms.MANUAL_LABELS,
+                           preview_month=effect_forms.preview_month(),
                            errors=errors or {}, message=message, form=request.form), status
+
+
+def _key_shares(d) -> list:
+    """A key decision's shares on the latest month's figures (none if it cannot split them)."""
+    if d.kind != "cost_sharing_key" or not d.payload:
+        return []
+    try:
+        return effect_forms.key_preview(d.payload.get("components") or {})
+    except ValidationFailed:
+        return []
 
 
 @bp.route("/decisions/<int:decision_id>/vote", methods=["POST"])

@@ -19,6 +19,7 @@ def install(app: Flask) -> None:
 
     workflow.register(states.request_type(on_submit=requisitions.on_submit))
     effects.register("procurement_manual", manual.validate_manual, manual.apply_manual_decision)
+    effects.register_form_defaults("procurement_manual", manual.decision_form_defaults)
     views.register_labels()
     home.register_new_request("requisition", "procurement.requisition_new", lazy_gettext("Procurement requisition"))
     plugin.mount(app, api=api.blp, views=views.bp)

@@ -105,6 +105,17 @@ def manual_in_force(day: date) -> ProcurementManual | None:
                              .order_by(ProcurementManual.effective_from.desc()).limit(1))
 
 
+def decision_form_defaults(on: date) -> dict:
+    """The figures of the manual in force on ``on`` (the demo's when there is none), as a
+    procurement_manual payload gives them: the board's form starts from them."""
+    current = manual_in_force(on)
+    out = {"version": ""}
+    for name, kind in MANUAL_FIELDS.items():
+        value = getattr(current, name) if current else DEMO_MANUAL[name]
+        out[name] = value if kind is int else format(to_decimal(value), "f")
+    return out
+
+
 def manuals() -> list[ProcurementManual]:
     rows = db.session.scalars(select(ProcurementManual).order_by(ProcurementManual.effective_from.desc())).all()
     current = manual_in_force(local_today())

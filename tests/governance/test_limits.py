@@ -49,9 +49,11 @@ def test_html_pages_survive_huge_numbers_and_deep_json(web):
     assert r.status_code == 404
     page = manager.get("/governance/decisions/new").get_data(as_text=True)
     r = manager.post("/governance/decisions/new", data={
-        "csrf_token": csrf_from(page), "title": "Deep", "kind": "membership",
-        "payload": "[" * 100000 + "]" * 100000})
+        "csrf_token": csrf_from(page), "title": "Huge", "kind": "cost_sharing_key", "key_month": "2030-01",
+        "key_equal": "1e999999999", "weight_UNDP": "9" * 100000})
     assert r.status_code == 422
+    r = manager.get("/governance/decisions/key-preview.json", query_string={"key_fixed": "1e999999999"})
+    assert r.status_code == 200 and r.get_json()["shares"] == []
 
 
 @pytest.mark.parametrize("period", ["2_026-01", "+2026-01", " 2026-01", "٢٠٢٦-01"])

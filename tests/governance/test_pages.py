@@ -105,7 +105,7 @@ def test_the_manager_previews_and_records_an_allocation_on_the_costs_page(web):
 def _propose_form(client, **fields):
     page = _text(client.get("/governance/decisions/new"))
     data = {"title": "Saturday opening", "text": "", "kind": "general", "threshold": "simple_majority",
-            "quorum_rule": "more_than_half", "payload": "", **fields, "csrf_token": csrf_from(page)}
+            "quorum_rule": "more_than_half", **fields, "csrf_token": csrf_from(page)}
     return client.post("/governance/decisions/new", data=data)
 
 
@@ -113,10 +113,12 @@ def _propose_form(client, **fields):
     ({"title": ""}, "title", "Length must be between 3 and 200."),
     ({"title": "T" * 300}, "title", "Length must be between 3 and 200."),
     ({"kind": "coup"}, "kind", "Must be one of"),
-    ({"kind": "cost_sharing_key", "payload": "{not json"}, "payload", "The effect must be valid JSON."),
-    ({"kind": "cost_sharing_key", "payload": "[1, 2]"}, "payload", "Not a valid mapping type."),
-    ({"kind": "cost_sharing_key", "payload": '{"effective_from": "2030-01-01", "components": {"equal": "90"}}'},
-     "payload.components", "add up to 100"),
+    ({"kind": "cost_sharing_key", "key_month": "2030-13", "key_equal": "100"}, "key_month",
+     "Effective month: choose the month (YYYY-MM)."),
+    ({"kind": "cost_sharing_key", "key_month": "2030-01", "key_equal": "abc"}, "key_equal",
+     "Equal share: enter a percentage above 0 and at most 100"),
+    ({"kind": "cost_sharing_key", "key_month": "2030-01", "key_equal": "90"}, "key_components",
+     "Methods: Percentages must add up to 100"),
 ])
 def test_the_propose_form_shows_what_is_wrong_and_keeps_the_input(web, fields, field, message):
     client = web(MANAGER)
@@ -125,17 +127,19 @@ def test_the_propose_form_shows_what_is_wrong_and_keeps_the_input(web, fields, f
     assert r.status_code == 422, page[:2000]
     assert message in html.unescape(page)
     assert "Kept text</textarea>" in page
-    if field.startswith("payload"):
-        assert 'id="payload" name="payload"' in page and "font-monospace is-invalid" in page
-        assert f'{fields["payload"]}</textarea>' in html.unescape(page)
+    if field.startswith("key_"):
+        for name in ("key_month", "key_equal"):
+            assert f'name="{name}" value="{html.escape(fields[name])}"' in page
+        if field != "key_components":
+            assert re.search(rf'is-invalid [^"]*" type="\w+" id="{field}"', page)
     elif field == "title":
         assert 'is-invalid" id="title"' in page and html.escape(fields["title"]) in page
 
 
 def test_the_propose_form_saves_a_draft(web):
     client = web(MANAGER)
-    r = _propose_form(client, title="Saturday opening", kind="cost_sharing_key",
-                      payload='{"effective_from": "2030-01-01", "components": {"equal": "100"}}')
+    r = _propose_form(client, title="Saturday opening", kind="cost_sharing_key", key_month="2030-01",
+                      key_equal="100")
     assert r.status_code == 302, _text(r)[:2000]
     page = _text(client.get(r.headers["Location"]))
     assert "Saturday opening" in page and "Open for voting" in page
