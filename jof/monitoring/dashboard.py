@@ -19,11 +19,18 @@ from jof.core.calendar import WorkingCalendar, local_today, month_start, previou
 from jof.core.db import db
 from jof.core.errors import NotFound
 from jof.core.people import Agency, User
+from jof.core.templating import action_label
 from jof.monitoring import finances, measures
 from jof.monitoring.access import scope_agency, sees_every_agency
 from jof.monitoring.charts import Chart, bar_svg, stacked_svg
 from jof.monitoring.measures import BANDS, Filters
 from jof.monitoring.targets import DAYS, HOURS, KINDS, targets_for
+
+
+def _kind_label(code: str) -> str:
+    """A clock's service kind in the reader's words, never its code."""
+    kind = KINDS.get(code)
+    return str(kind.label) if kind is not None else code
 
 UNITS = {DAYS: _l("working days"), HOURS: _l("working hours")}
 
@@ -119,6 +126,8 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         t.keys.append("facility_within_share")
         for row in t.rows:
             row.append(fac.get(row[0], {}).get("within_share"))
+    for row in t.rows:  # the service as people name it, once the facility column is joined
+        row[0] = _kind_label(row[0])
     tables["times"] = t
 
     tables["breaches"] = Table(
@@ -126,7 +135,8 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         [_l("Request"), _l("Service"), _l("Completed"), _l("Working hours"), _l("Target (working hours)"),
          _l("Late step")],
         ["reference", "kind", "ended_on", "hours", "target_hours", "late_step"],
-        [[b["reference"], b["kind"], b["ended_at"].date(), b["hours"], b["target_hours"], b["late_step"]]
+        [[b["reference"], _kind_label(b["kind"]), b["ended_at"].date(), b["hours"], b["target_hours"],
+          action_label(b["late_step"]) if b["late_step"] else ""]
          for b in measures.breaches(f)])
 
     tables["backlog"] = Table(
