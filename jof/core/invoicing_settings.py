@@ -85,8 +85,14 @@ def facility() -> Facility:
 
 
 def require_keeper(actor: User) -> None:
-    authz.require_roles(actor, Role.MANAGER, Role.ADMIN, Role.AUDITOR,
+    """Who may open the page: those who keep the details, and those who read what the
+    auditor reads (the Resident Coordinator); only keepers change them."""
+    authz.require_roles(actor, Role.MANAGER, Role.ADMIN, Role.AUDITOR, Role.RESIDENT_COORDINATOR,
                         why="Only the manager and the administrator keep the facility's bank details.")
+
+
+def may_change(actor: User) -> bool:
+    return not authz.is_read_only(actor) and actor.has_role(Role.MANAGER, Role.ADMIN)
 
 
 def update_bank_details(actor: User, data: dict) -> Facility:

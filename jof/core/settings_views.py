@@ -26,7 +26,7 @@ def invoicing():
     row = settings.facility()
     if request.method == "GET":
         return _page({k: getattr(row, k) for k in settings.FIELDS}, {},
-                     can_change=not authz.is_read_only(user))
+                     can_change=settings.may_change(user))
     form = {k: request.form.get(k, "") for k in settings.FIELDS}
     try:
         settings.update_bank_details(user, forms.load(settings.BankDetailsInput(), form))
