@@ -75,6 +75,7 @@ SERVICE_LINE_LABELS = {
     "procurement": _l("Procurement"),
     "travel": _l("Travel"),
     "ict": _l("ICT"),
+    "hr": _l("Human resources"),
 }
 
 
