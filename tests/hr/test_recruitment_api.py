@@ -118,3 +118,28 @@ def test_audit_events_of_candidates_hold_ids_never_personal_data(app, hr):
         text = " ".join(str(e.before) + str(e.after) for e in events)
         assert "Dora" not in text and "mail.example" not in text
         assert all(e.after["candidate_id"] == app_["candidate"]["id"] for e in events)
+
+
+def test_refused_applications_leave_no_personal_data_behind(app, hr):
+    from jof.hr.models import Candidate
+
+    ref = hr.advertised()
+    bad = hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/applications",
+                          json={**candidate("Ana Souza"), "education": "kindergarten"})
+    assert bad.status_code == 422 and "education" in bad.get_json()["errors"]
+    hr.apply(ref, candidate("Ana Souza"))
+    again = hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/applications", json=candidate("Ana Souza"))
+    assert again.status_code == 422 and "applied to this vacancy already" in again.get_json()["errors"]["email"][0]
+    hr.must(HR, ref, "long_list")
+    late = hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/applications", json=candidate("Bruno Lima"))
+    assert late.status_code == 409
+    with app.app_context():
+        names = db.session.scalars(select(Candidate.full_name)).all()
+    assert names == ["Ana Souza"]
+
+
+def test_an_officer_of_the_hr_line_can_be_created_by_the_administrator(api):
+    r = api("admin@jof.example").post("/api/v1/users", json={
+        "email": "hr3@jof.example", "name": "HR Officer Three", "roles": ["officer"],
+        "service_lines": ["hr"], "password": "a-long-enough-password-123"})
+    assert r.status_code == 201, r.get_json()
