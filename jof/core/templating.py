@@ -177,6 +177,7 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("core.queue", _("Our requests")))
     items.append(("ict.home", _("ICT")))
     items.append(("travel.home", _("Travel")))
+    items.append(("hr.recruitments_page", _("HR")))
     items.append(("governance.board", _("Board")))
     items.append(("governance.costs", _("Shared costs")))
     items.append(("procurement.index", _("Procurement")))
