@@ -6,14 +6,14 @@ import logging
 
 from flask import Flask, g, request
 
-from jof import billing, governance, ict, monitoring, procurement, travel
+from jof import billing, governance, hr, ict, monitoring, procurement, travel
 from jof.core import plugin
 
 #: The service lines this app runs, in the order they are installed: governance first
 #: (the board's effect registry that the others fill), billing after them (it prices what the
 #: others record), monitoring after them all (it measures what they do). Adding a line
 #: means adding it here; see docs/architecture.md.
-LINES = (governance, procurement, travel, ict, billing, monitoring)
+LINES = (governance, procurement, travel, ict, hr, billing, monitoring)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

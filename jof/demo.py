@@ -32,6 +32,8 @@ FACILITY_USERS = [
     ("procurement@jof.example", "Procurement Officer", [Role.OFFICER], ["procurement"]),
     ("travel@jof.example", "Travel Officer", [Role.OFFICER], ["travel"]),
     ("ict@jof.example", "ICT Officer", [Role.OFFICER], ["ict"]),
+    ("hr@jof.example", "HR Officer", [Role.OFFICER], ["hr"]),
+    ("hr2@jof.example", "HR Officer (recruitment)", [Role.OFFICER], ["hr"]),
     ("auditor@jof.example", "Auditor", [Role.AUDITOR], []),
     ("admin@jof.example", "Administrator", [Role.ADMIN], []),
     ("rc@jof.example", "Resident Coordinator", [Role.RESIDENT_COORDINATOR], []),

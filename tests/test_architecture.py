@@ -105,7 +105,7 @@ def test_every_status_column_is_a_declared_enum():
 #: What a transition table may read besides core: its line's models and model-level
 #: queries, and the pure calculators named here (line.module).
 STATES_MAY_READ = {"models", "queries", "states", "__init__"}
-PURE_CALCULATORS = {"travel.dsa", "ict.sla", "governance.allocation"}
+PURE_CALCULATORS = {"travel.dsa", "ict.sla", "governance.allocation", "hr.scoring", "hr.screening"}
 
 
 def test_the_states_contract_names_every_other_module_of_every_line():

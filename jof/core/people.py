@@ -38,7 +38,7 @@ AGENCY_ROLES = {Role.REQUESTER, Role.AGENCY_HEAD}
 FACILITY_ROLES = {Role.OFFICER, Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.RESIDENT_COORDINATOR}
 #: Roles a facility has at most one holder of (an active user).
 SINGLE_HOLDER_ROLES = {Role.RESIDENT_COORDINATOR}
-SERVICE_LINES = ("procurement", "travel", "ict")
+SERVICE_LINES = ("procurement", "travel", "ict", "hr")
 
 
 class Membership(enum.StrEnum):

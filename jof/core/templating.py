@@ -75,6 +75,7 @@ SERVICE_LINE_LABELS = {
     "procurement": _l("Procurement"),
     "travel": _l("Travel"),
     "ict": _l("ICT"),
+    "hr": _l("Human resources"),
 }
 
 
@@ -167,6 +168,7 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("core.queue", _("Our requests")))
     items.append(("ict.home", _("ICT")))
     items.append(("travel.home", _("Travel")))
+    items.append(("hr.recruitments_page", _("HR")))
     items.append(("governance.board", _("Board")))
     items.append(("governance.costs", _("Shared costs")))
     items.append(("procurement.index", _("Procurement")))

@@ -79,7 +79,7 @@ class DashboardQuery(Strict):
     start = _day(load_default=None)
     end = _day(load_default=None)
     line = fields.String(load_default=None, validate=validate.OneOf(
-        ("procurement", "travel", "ict", "billing", "governance"), error="Unknown service line."))
+        ("procurement", "travel", "ict", "hr", "billing", "governance"), error="Unknown service line."))
     agency = fields.String(load_default=None, validate=validate.Length(min=1, max=10),
                            metadata={"description": "Agency code."})
 

@@ -1,0 +1,101 @@
+"""Candidates and their applications: recorded by HR officers while a vacancy is
+advertised, screened automatically against the minimum requirements, and overridden
+by an officer with a comment.
+
+Personal data go to :class:`~jof.hr.models.Candidate` only; the audit events written
+here name the application and the candidate by id and say what was decided, never who
+the person is (docs/hr.md, "Candidates' privacy").
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from jof.core import audit
+from jof.core.db import db
+from jof.core.errors import Conflict, NotFound, ValidationFailed
+from jof.core.people import User
+from jof.core.timeutil import utcnow
+from jof.hr import states
+from jof.hr.models import Application, Candidate, Recruitment
+from jof.hr.recruitments import _languages, ensure_hr_officer, ensure_sees_candidates
+from jof.hr.screening import Screening, screen_application
+
+
+def _status_word(rec: Recruitment) -> str:
+    return rec.request.status.replace("_", " ")
+
+
+def record_application(actor: User, rec: Recruitment, data: dict) -> Application:
+    """Record a candidate's application to an advertised vacancy and screen it."""
+    ensure_sees_candidates(actor, rec)
+    ensure_hr_officer(actor)
+    if rec.request.status not in states.OPEN_FOR_APPLICATIONS:
+        raise Conflict(f"Applications are recorded while the vacancy is advertised; it is {_status_word(rec)}.")
+    email = data["email"].strip().lower()
+    if db.session.scalar(select(Application.id).join(Candidate, Candidate.id == Application.candidate_id)
+                         .where(Application.recruitment_id == rec.id, Candidate.email == email)) is not None:
+        raise ValidationFailed({"email": ["This candidate has applied to this vacancy already."]})
+    candidate = Candidate(full_name=data["full_name"].strip(), email=email, phone=data.get("phone", "").strip(),
+                          education=data["education"], years_experience=data["years_experience"],
+                          languages=_languages(data.get("languages")), created_at=utcnow())
+    seq = (db.session.scalar(select(func.max(Application.seq)).where(Application.recruitment_id == rec.id)) or 0) + 1
+    result = screen_application(rec, candidate)
+    app = Application(recruitment=rec, candidate=candidate, seq=seq, applied_at=utcnow(),
+                      meets_requirements=result.meets_requirements)
+    db.session.add_all([candidate, app])
+    db.session.flush()
+    audit.record(actor, "hr.application.record", app, after={
+        "recruitment": rec.request.reference, "application_id": app.id, "candidate_id": candidate.id,
+        "seq": seq, "meets_requirements": result.meets_requirements})
+    return app
+
+
+def screening_of(app: Application) -> Screening:
+    return screen_application(app.recruitment, app.candidate)
+
+
+def applications_of(actor: User, rec: Recruitment) -> list[Application]:
+    ensure_sees_candidates(actor, rec)
+    return list(rec.applications)
+
+
+def get_application(actor: User, rec: Recruitment, application_id: int) -> Application:
+    ensure_sees_candidates(actor, rec)
+    app = db.session.get(Application, application_id)
+    if app is None or app.recruitment_id != rec.id:
+        raise NotFound("No such application.")
+    return app
+
+
+def override_screening(actor: User, app: Application, screened_in: bool, comment: str) -> Application:
+    """An officer puts a candidate in or out against the automatic screening, giving the
+    reason; the override is audited (the comment stays with the application)."""
+    rec = app.recruitment
+    ensure_sees_candidates(actor, rec)
+    ensure_hr_officer(actor)
+    if rec.request.status not in states.SCREENING_STATES:
+        raise Conflict(f"The screening is settled once the short list is drawn; the vacancy is {_status_word(rec)}.")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed({"comment": ["Say why the screening is overridden."]})
+    before = {"screened_in": app.screened_in, "override": app.override}
+    app.override = None if screened_in == app.meets_requirements else screened_in
+    app.override_comment = comment if app.override is not None else ""
+    app.override_by_id = actor.id if app.override is not None else None
+    db.session.flush()
+    audit.record(actor, "hr.application.override", app, before=before, after={
+        "application_id": app.id, "candidate_id": app.candidate_id, "screened_in": app.screened_in,
+        "override": app.override})
+    return app
+
+
+# --- effects ------------------------------------------------------------------------------
+
+
+def draw_short_list(sr, user, _payload) -> None:
+    """``short_list``: every application screened in (automatically or by override) is
+    on the short list."""
+    rec = states.recruitment_of(sr)
+    for app in rec.applications:
+        app.short_listed = app.screened_in
