@@ -138,7 +138,7 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         "cost", _l("Cost per transaction"), [_l("Line"), _l("Fees (USD)"), _l("Completed"),
                                               _l("Per transaction (USD)")],
         ["line", "fees_usd", "completed", "per_transaction_usd"],
-        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f)])
+        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f, vol)])
 
     sav = measures.savings(f)
     tables["savings"] = Table(

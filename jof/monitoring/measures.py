@@ -208,8 +208,10 @@ def _month_bounds(f: Filters) -> tuple[date, date]:
     return f.start.replace(day=1), f.end.replace(day=1)
 
 
-def cost_per_transaction(f: Filters) -> list[dict]:
-    """Per line: fees charged for the months of the period ÷ requests completed in it."""
+def cost_per_transaction(f: Filters, volume_rows: list[dict] | None = None) -> list[dict]:
+    """Per line: fees charged for the months of the period ÷ requests completed in it.
+    ``volume_rows``: :func:`volumes` of the same filters, when the caller has them already
+    (the dashboard does: it saves a second pass over the requests)."""
     m0, m1 = _month_bounds(f)
     fees_q = select(Charge.service_line, func.sum(Charge.amount)).where(
         Charge.kind == "fee", Charge.period >= m0, Charge.period <= m1)
@@ -218,7 +220,7 @@ def cost_per_transaction(f: Filters) -> list[dict]:
     if f.line:
         fees_q = fees_q.where(Charge.service_line == f.line)
     fees = {ln: amt or ZERO for ln, amt in db.session.execute(fees_q.group_by(Charge.service_line))}
-    done = {v["line"]: v["completed"] for v in volumes(f)}
+    done = {v["line"]: v["completed"] for v in (volumes(f) if volume_rows is None else volume_rows)}
     out = []
     for ln in sorted(set(fees) | set(done)):
         n, amount = done.get(ln, 0), fees.get(ln, ZERO)
