@@ -92,7 +92,9 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
     facility = f.with_agency(None)
     tables: dict[str, Table] = {}
 
-    vol = measures.volumes(f)
+    counts = measures.request_counts(f, cal)
+    totals = measures.charge_totals(f)
+    vol = measures.volumes_of(counts)
     t = Table("volumes", _l("Volumes"), [_l("Line"), _l("Submitted"), _l("Completed"), _l("Open now")],
               ["line", "submitted", "completed", "open"],
               [[v["line"], v["submitted"], v["completed"], v["open"]] for v in vol])
@@ -132,13 +134,13 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
     tables["backlog"] = Table(
         "backlog", _l("Open requests by age (working days)"), [_l("Line")] + [label for label, *_ in BANDS],
         ["line"] + [label for label, *_ in BANDS],
-        [[b["line"]] + [b[label] for label, *_ in BANDS] for b in measures.backlog(f, cal)])
+        [[b["line"]] + [b[label] for label, *_ in BANDS] for b in measures.backlog_of(counts)])
 
     tables["cost"] = Table(
         "cost", _l("Cost per transaction"), [_l("Line"), _l("Fees (USD)"), _l("Completed"),
                                               _l("Per transaction (USD)")],
         ["line", "fees_usd", "completed", "per_transaction_usd"],
-        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f, vol)])
+        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f, vol, totals)])
 
     sav = measures.savings(f)
     tables["savings"] = Table(
@@ -148,7 +150,7 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         [[s, v["estimate_usd"], v["awarded_usd"], v["savings_usd"]] for s, v in sorted(sav.items())
          if s != "total_usd"])
 
-    money = finances.agencies(f)
+    money = finances.agencies(f, totals)
     tables["agencies"] = Table(
         "agencies", _l("Agencies: fees, shared costs, invoices"),
         [_l("Agency"), _l("Fees (USD)"), _l("Pass-through (USD)"), _l("Shared costs billed (USD)"),
