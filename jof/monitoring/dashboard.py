@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jof.core.calendar import WorkingCalendar, local_today, month_start, previous_month
 from jof.core.db import db
 from jof.core.errors import NotFound
-from jof.core.people import Agency, User
+from jof.core.people import Agency, Facility, User
 from jof.monitoring import finances, measures
 from jof.monitoring.access import scope_agency, sees_every_agency
 from jof.monitoring.charts import Chart, bar_svg, stacked_svg
@@ -86,6 +86,10 @@ def filters_for(user: User, query: dict) -> tuple[Filters, Agency | None]:
 
 
 def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashboard:
+    # Held for the whole build: the session's identity map keeps an unchanged row only
+    # while something refers to it, and every time-zone and calendar lookup below asks
+    # for the facility again (without this, a dozen identical queries per page).
+    facility_row = db.session.get(Facility, 1)  # noqa: F841
     f, agency = filters_for(user, query)
     everyone = sees_every_agency(user)
     cal = cal or WorkingCalendar.of_facility()
