@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jof.core.calendar import WorkingCalendar, local_today, month_start, previous_month
 from jof.core.db import db
 from jof.core.errors import NotFound
-from jof.core.people import Agency, User
+from jof.core.people import Agency, Facility, User
 from jof.core.templating import action_label
 from jof.monitoring import finances, measures
 from jof.monitoring.access import scope_agency, sees_every_agency
@@ -93,13 +93,19 @@ def filters_for(user: User, query: dict) -> tuple[Filters, Agency | None]:
 
 
 def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashboard:
+    # Held for the whole build: the session's identity map keeps an unchanged row only
+    # while something refers to it, and every time-zone and calendar lookup below asks
+    # for the facility again (without this, a dozen identical queries per page).
+    facility_row = db.session.get(Facility, 1)  # noqa: F841
     f, agency = filters_for(user, query)
     everyone = sees_every_agency(user)
     cal = cal or WorkingCalendar.of_facility()
     facility = f.with_agency(None)
     tables: dict[str, Table] = {}
 
-    vol = measures.volumes(f)
+    counts = measures.request_counts(f, cal)
+    totals = measures.charge_totals(f)
+    vol = measures.volumes_of(counts)
     t = Table("volumes", _l("Volumes"), [_l("Line"), _l("Submitted"), _l("Completed"), _l("Open now")],
               ["line", "submitted", "completed", "open"],
               [[v["line"], v["submitted"], v["completed"], v["open"]] for v in vol])
@@ -142,13 +148,13 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
     tables["backlog"] = Table(
         "backlog", _l("Open requests by age (working days)"), [_l("Line")] + [label for label, *_ in BANDS],
         ["line"] + [label for label, *_ in BANDS],
-        [[b["line"]] + [b[label] for label, *_ in BANDS] for b in measures.backlog(f, cal)])
+        [[b["line"]] + [b[label] for label, *_ in BANDS] for b in measures.backlog_of(counts)])
 
     tables["cost"] = Table(
         "cost", _l("Cost per transaction"), [_l("Line"), _l("Fees (USD)"), _l("Completed"),
                                               _l("Per transaction (USD)")],
         ["line", "fees_usd", "completed", "per_transaction_usd"],
-        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f)])
+        [[c["line"], c["fees_usd"], c["completed"], c["per_transaction_usd"]] for c in measures.cost_per_transaction(f, vol, totals)])
 
     sav = measures.savings(f)
     tables["savings"] = Table(
@@ -158,7 +164,7 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         [[s, v["estimate_usd"], v["awarded_usd"], v["savings_usd"]] for s, v in sorted(sav.items())
          if s != "total_usd"])
 
-    money = finances.agencies(f)
+    money = finances.agencies(f, totals)
     tables["agencies"] = Table(
         "agencies", _l("Agencies: fees, shared costs, invoices"),
         [_l("Agency"), _l("Fees (USD)"), _l("Pass-through (USD)"), _l("Shared costs billed (USD)"),

@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from jof.billing.models import Charge, Invoice, Payment
+from jof.billing.models import Invoice, Payment
 from jof.billing.states import InvoiceStatus
 from jof.core.calendar import WorkingCalendar, next_month, previous_month
 from jof.core.db import db
 from jof.core.people import Agency
 from jof.governance.models import AllocationShare, CostPool, CostSharingKey, Decision
-from jof.monitoring.measures import ZERO, Filters
+from jof.monitoring.measures import ZERO, Filters, charge_totals
 from jof.monitoring.targets import targets_for
 
 #: An issued invoice counts; a draft is not billed yet.
@@ -69,9 +69,11 @@ def cause_of_change(before: tuple | None, now: tuple | None, pool_before: Decima
     return "usage_or_headcount"
 
 
-def agencies(f: Filters) -> list[dict]:
+def agencies(f: Filters, totals: dict | None = None) -> list[dict]:
     """One row per agency (or the one asked for): the month of the period's end compared
-    with the month before for the shared-cost share; the other sums cover the period."""
+    with the month before for the shared-cost share; the other sums cover the period.
+    ``totals``: :func:`~jof.monitoring.measures.charge_totals` of the same filters, when
+    the caller has them already."""
     m0, m1 = f.start.replace(day=1), f.end.replace(day=1)
     prev = previous_month(m1)
     agency_q = select(Agency.id, Agency.code, Agency.name).order_by(Agency.code)
@@ -79,12 +81,12 @@ def agencies(f: Filters) -> list[dict]:
         agency_q = agency_q.where(Agency.id == f.agency_id)
     rows = db.session.execute(agency_q).all()
 
-    charge_q = (select(Charge.agency_id,
-                       func.sum(case((Charge.kind == "fee", Charge.amount), else_=0)),
-                       func.sum(case((Charge.kind == "pass_through", Charge.amount), else_=0)),
-                       func.sum(case((Charge.kind == "cost_share", Charge.amount), else_=0)))
-                .where(Charge.period >= m0, Charge.period <= m1).group_by(Charge.agency_id))
-    charges = {a: (fee or ZERO, pt or ZERO, cs or ZERO) for a, fee, pt, cs in db.session.execute(charge_q)}
+    kinds = {"fee": 0, "pass_through": 1, "cost_share": 2}
+    sums: dict[int, list[Decimal]] = {}
+    for (a, _line, kind), amount in (charge_totals(f) if totals is None else totals).items():
+        if kind in kinds:
+            sums.setdefault(a, [ZERO, ZERO, ZERO])[kinds[kind]] += amount
+    charges = {a: tuple(v) for a, v in sums.items()}
 
     inv_q = (select(Invoice.agency_id, func.sum(Invoice.total_usd))
              .where(Invoice.status.in_(BILLED), Invoice.period >= m0, Invoice.period <= m1)

@@ -81,15 +81,47 @@ def _open():
 
 def volumes(f: Filters) -> list[dict]:
     """Per line: requests submitted and completed in the period, and open now."""
-    line = line_of(ServiceRequest.request_type).label("line")
+    return volumes_of(request_counts(f))
+
+
+def volumes_of(counts: list[dict]) -> list[dict]:
+    """The volumes out of :func:`request_counts`."""
+    return [{k: c[k] for k in ("line", "submitted", "completed", "open")} for c in counts]
+
+
+def backlog_of(counts: list[dict]) -> list[dict]:
+    """The backlog by age band out of :func:`request_counts`: lines with open requests."""
+    return [{"line": c["line"], **{label: c[label] for label, *_ in BANDS}} for c in counts if c["open"]]
+
+
+def request_counts(f: Filters, cal: WorkingCalendar | None = None, today: date | None = None) -> list[dict]:
+    """Per line, in one pass over the requests: submitted and completed in the period,
+    open now, and the open ones by age band in working days since submission (a snapshot
+    of today: the period does not apply to the backlog; submitted today is 0 days old).
+    Grouped by line alone, with a conditional sum per figure, so the database keeps a
+    handful of groups in a hash table instead of sorting every open request."""
+    cal = cal or WorkingCalendar.of_facility()
+    today = today or local_today()
+    zone = facility_zone()
+
+    def since(days: int):
+        return _at(datetime.combine(working_days_back(cal, today, days), time(0), zone))
+
+    b5, b15, b45 = since(5), since(15), since(45)
+    sub = ServiceRequest.submitted_at
     s0, s1 = _at(f.start_utc), _at(f.end_utc)
+    is_open = _open()
+    band = case((~is_open, None), (sub >= b5, "0-5"), (sub >= b15, "6-15"), (sub >= b45, "16-45"), else_=">45")
+    line = line_of(ServiceRequest.request_type).label("line")
     stmt = _request_scope(select(
         line,
-        func.sum(case((and_(ServiceRequest.submitted_at >= s0, ServiceRequest.submitted_at < s1), 1), else_=0)),
+        func.sum(case((and_(sub >= s0, sub < s1), 1), else_=0)),
         func.sum(case((and_(ServiceRequest.completed_at >= s0, ServiceRequest.completed_at < s1), 1), else_=0)),
-        func.sum(case((_open(), 1), else_=0)),
+        func.count(band),
+        *(func.sum(case((band == label, 1), else_=0)) for label, *_ in BANDS),
     ), f).group_by(line).order_by(line)
-    return [{"line": r[0], "submitted": int(r[1] or 0), "completed": int(r[2] or 0), "open": int(r[3] or 0)}
+    return [{"line": r[0], "submitted": int(r[1] or 0), "completed": int(r[2] or 0), "open": int(r[3] or 0),
+             **{label: int(r[4 + i] or 0) for i, (label, *_) in enumerate(BANDS)}}
             for r in db.session.execute(stmt)]
 
 
@@ -185,40 +217,35 @@ def working_days_back(cal: WorkingCalendar, today: date, days: int) -> date:
 def backlog(f: Filters, cal: WorkingCalendar | None = None, today: date | None = None) -> list[dict]:
     """Open requests by age in working days since submission, per line (a snapshot of
     today: the period does not apply). A request submitted today is 0 days old."""
-    cal = cal or WorkingCalendar.of_facility()
-    today = today or local_today()
-    zone = facility_zone()
-
-    def since(days: int):
-        return _at(datetime.combine(working_days_back(cal, today, days), time(0), zone))
-
-    b5, b15, b45 = since(5), since(15), since(45)
-    sub = ServiceRequest.submitted_at
-    band = case((sub >= b5, "0-5"), (sub >= b15, "6-15"), (sub >= b45, "16-45"), else_=">45")
-    line = line_of(ServiceRequest.request_type).label("line")
-    stmt = _request_scope(select(line, band.label("band"), func.count()).where(_open()), f) \
-        .group_by(line, band).order_by(line)
-    counts: dict[str, dict[str, int]] = {}
-    for ln, b, n in db.session.execute(stmt):
-        counts.setdefault(ln, {label: 0 for label, *_ in BANDS})[b] = int(n)
-    return [{"line": ln, **bands} for ln, bands in sorted(counts.items())]
+    return backlog_of(request_counts(f, cal, today))
 
 
 def _month_bounds(f: Filters) -> tuple[date, date]:
     return f.start.replace(day=1), f.end.replace(day=1)
 
 
-def cost_per_transaction(f: Filters) -> list[dict]:
-    """Per line: fees charged for the months of the period ÷ requests completed in it."""
+def charge_totals(f: Filters) -> dict[tuple[int, str, str], Decimal]:
+    """Charges of the months of the period, every agency, summed by (agency, line, kind):
+    one pass over the charges that :func:`cost_per_transaction` and
+    :func:`jof.monitoring.finances.agencies` both read from."""
     m0, m1 = _month_bounds(f)
-    fees_q = select(Charge.service_line, func.sum(Charge.amount)).where(
-        Charge.kind == "fee", Charge.period >= m0, Charge.period <= m1)
-    if f.agency_id is not None:
-        fees_q = fees_q.where(Charge.agency_id == f.agency_id)
-    if f.line:
-        fees_q = fees_q.where(Charge.service_line == f.line)
-    fees = {ln: amt or ZERO for ln, amt in db.session.execute(fees_q.group_by(Charge.service_line))}
-    done = {v["line"]: v["completed"] for v in volumes(f)}
+    stmt = (select(Charge.agency_id, Charge.service_line, Charge.kind, func.sum(Charge.amount))
+            .where(Charge.period >= m0, Charge.period <= m1)
+            .group_by(Charge.agency_id, Charge.service_line, Charge.kind))
+    return {(a, ln, k): amount or ZERO for a, ln, k, amount in db.session.execute(stmt)}
+
+
+def cost_per_transaction(f: Filters, volume_rows: list[dict] | None = None,
+                         totals: dict[tuple[int, str, str], Decimal] | None = None) -> list[dict]:
+    """Per line: fees charged for the months of the period ÷ requests completed in it.
+    ``volume_rows`` (:func:`volumes`) and ``totals`` (:func:`charge_totals`) of the same
+    filters, when the caller has them already (the dashboard does: no second pass)."""
+    totals = charge_totals(f) if totals is None else totals
+    fees: dict[str, Decimal] = {}
+    for (agency_id, ln, kind), amount in totals.items():
+        if kind == "fee" and f.agency_id in (None, agency_id) and f.line in (None, "", ln):
+            fees[ln] = fees.get(ln, ZERO) + amount
+    done = {v["line"]: v["completed"] for v in (volumes(f) if volume_rows is None else volume_rows)}
     out = []
     for ln in sorted(set(fees) | set(done)):
         n, amount = done.get(ln, 0), fees.get(ln, ZERO)
