@@ -18,6 +18,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import g, has_app_context
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,9 +34,17 @@ _MONTH = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 def facility_zone() -> ZoneInfo:
-    """The facility's time zone (UTC before the facility is set up)."""
+    """The facility's time zone (UTC before the facility is set up), read once per request:
+    a page formats dozens of times, and the session does not keep the facility row alive
+    between them, so each would be a statement."""
+    cached = g.get("_jof_facility_zone") if has_app_context() else None
+    if cached is not None:
+        return cached
     facility = db.session.get(Facility, 1)
-    return ZoneInfo(facility.time_zone if facility else "UTC")
+    zone = ZoneInfo(facility.time_zone if facility else "UTC")
+    if facility is not None and has_app_context():
+        g._jof_facility_zone = zone
+    return zone
 
 
 def local_now() -> datetime:

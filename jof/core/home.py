@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from jof.core import authz, workflow
+from jof.core import authz, waiting
 from jof.core.db import db
 from jof.core.people import Membership, Role, User
 
@@ -88,9 +88,9 @@ class Waiting:
     requests: list
 
 
-def waiting(user: User) -> Waiting:
+def waiting_for(user: User) -> Waiting:
     """The requests whose next move is the user's: how many, and the oldest :data:`SHOWN`."""
-    stmt = workflow.waiting_query(user)
+    stmt = waiting.waiting_query(user)
     if stmt is None:
         return Waiting(0, [])
     count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -74,7 +74,7 @@ class Submission(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     #: The first answer; None only if it could not be kept (a file, a huge body).
     #: The HTTP status of the stored answer (None while the first request runs).
-    answer_status: Mapped[int | None] = mapped_column(Integer)
+    response_code: Mapped[int | None] = mapped_column(Integer)
     location: Mapped[str] = mapped_column(String(2000), default="")
     content_type: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str | None] = mapped_column(Text)
@@ -158,7 +158,7 @@ def begin(user, *, is_api: bool) -> Response | None:
     kind, key = found
     now = utcnow()
     fingerprint = _fingerprint() if kind == API else ""
-    row = Submission(user_id=user.id, kind=kind, key=key, fingerprint=fingerprint, answer_status=None,
+    row = Submission(user_id=user.id, kind=kind, key=key, fingerprint=fingerprint, response_code=None,
                      location="", content_type="", body=None, created_at=now,
                      expires_at=now + current_app.config.get("JOF_ONCE_TTL", DEFAULT_TTL))
     for _attempt in range(2):
@@ -197,9 +197,9 @@ def _replay(earlier: Submission, fingerprint: str) -> Response:
         message = _("This Idempotency-Key was already used for a different request; "
                     "send a new key for a new request.")
         raise ValidationFailed({HEADER: [message]}, message)
-    if earlier.answer_status is None or earlier.body is None:
+    if earlier.response_code is None or earlier.body is None:
         raise Conflict(_("This was already sent and done; its answer cannot be shown again."))
-    response = Response(earlier.body, status=earlier.answer_status, content_type=earlier.content_type or None)
+    response = Response(earlier.body, status=earlier.response_code, content_type=earlier.content_type or None)
     if earlier.location:
         response.headers["Location"] = earlier.location
     response.headers["Idempotent-Replayed"] = "true"
@@ -212,7 +212,7 @@ def remember(response: Response) -> None:
     row = g.pop("once_submission", None)
     if row is None or response.status_code >= 400:
         return
-    row.answer_status = response.status_code
+    row.response_code = response.status_code
     row.location = (response.headers.get("Location") or "")[:2000]
     row.content_type = (response.headers.get("Content-Type") or "")[:200]
     if not (response.direct_passthrough or response.is_streamed):

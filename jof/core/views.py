@@ -167,7 +167,7 @@ def dashboard():
     else:
         stmt = workflow.queue_query(user, workflow.QueueFilter())
     return render_template("core/dashboard.html", user=user, p=html_page(stmt),
-                           waiting=home.waiting(user), panels=home.panels(user),
+                           waiting=home.waiting_for(user), panels=home.panels(user),
                            new_requests=home.new_requests(user),
                            partner_head=home.is_partner_head(user))
 

@@ -23,7 +23,7 @@ def upgrade():
         sa.Column('kind', sa.String(length=8), nullable=False),
         sa.Column('key', sa.String(length=100), nullable=False),
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
-        sa.Column('answer_status', sa.Integer(), nullable=True),
+        sa.Column('response_code', sa.Integer(), nullable=True),
         sa.Column('location', sa.String(length=2000), nullable=False),
         sa.Column('content_type', sa.String(length=200), nullable=False),
         sa.Column('body', sa.Text(), nullable=True),

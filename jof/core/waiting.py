@@ -1,0 +1,64 @@
+"""What waits for whom: the open requests whose next move is a given user's, derived from
+the registered transition tables (the home page's "what needs me now", DESIGN §9)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, true
+
+from jof.core import authz
+from jof.core.people import Role, User
+from jof.core.workflow import (
+    AGENCY_HEAD,
+    MANAGER,
+    OFFICER,
+    REQUESTER,
+    RequestType,
+    ServiceRequest,
+    registered_types,
+    visible_requests,
+)
+
+#: Moves a request never waits for: someone may take them, but nothing is late without them.
+OPTIONAL_ACTIONS = frozenset({"cancel", "reject", "reopen", "assign"})
+
+
+def _waits_for_sql(user: User, rt: RequestType, token: str):
+    """The requests of type ``rt`` that wait for ``user`` when a move waits for ``token``,
+    or None when the user is never that actor for this type."""
+    if token == REQUESTER:
+        return (ServiceRequest.requester_id == user.id) if user.has_role(Role.REQUESTER) else None
+    if token == AGENCY_HEAD:
+        return (ServiceRequest.agency_id == user.agency_id) if authz.is_head_of(user, user.agency) else None
+    if token == OFFICER:
+        return true() if authz.is_officer_for(user, rt.service_line) else None
+    if token == MANAGER:
+        return true() if user.has_role(Role.MANAGER) else None
+    raise ValueError(f"unknown actor token {token!r}")
+
+
+def waiting_query(user: User):
+    """The open requests that wait for this user's move, oldest first, or None.
+
+    A move waits for the *first* actor its row names; the others (the manager's override,
+    a requester's withdrawal) may take it, but the request is not waiting for them. Moves in
+    :data:`OPTIONAL_ACTIONS` wait for nobody. A row's ``waits_when`` narrows it as its guard
+    would, so a request above its agency's limit waits for the head, not the manager.
+    """
+    if authz.is_read_only(user):
+        return None
+    conditions = []
+    for rt in registered_types():
+        for t in rt.transitions:
+            if t.action in OPTIONAL_ACTIONS:
+                continue
+            who = _waits_for_sql(user, rt, t.actors[0])
+            if who is None:
+                continue
+            condition = (ServiceRequest.request_type == rt.code) & ServiceRequest.status.in_(t.sources) & who
+            if t.waits_when is not None:
+                condition = condition & t.waits_when(user)
+            conditions.append(condition)
+    if not conditions:
+        return None
+    return visible_requests(user).where(or_(*conditions)).order_by(
+        ServiceRequest.status_changed_at.asc(), ServiceRequest.id.asc())
