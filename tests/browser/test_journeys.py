@@ -262,6 +262,7 @@ def test_manager_approves_from_home_closes_the_month_issues_invoices_and_downloa
     v.follow(page.get_by_test_id("confirm"))
     expect(page).to_have_url(re.compile(r"/billing/jobs/\d+$"))
     v.check()  # the job page as it polls
+    expect(page).to_have_title(re.compile(r"^Job #\d+ · JOF$"))
     expect(page.locator("#job-poll")).to_have_count(0, timeout=30000)  # reloaded once the job ended
     v.check()
     expect(page.get_by_test_id("job-status")).to_have_attribute("data-status", "done")
