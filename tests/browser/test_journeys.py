@@ -294,7 +294,7 @@ def test_agency_head_votes_and_after_closing_reads_the_resolution(visit, app):
     expect(page.get_by_test_id("my-vote")).to_have_text("not cast yet")
     page.check("#choice-yes")
     v.follow(page.get_by_role("button", name="Cast vote"))
-    expect(page.get_by_test_id("my-vote")).to_have_text("yes")
+    expect(page.get_by_test_id("my-vote")).to_have_text("Yes")  # the label, not the code
 
     with app.app_context():  # the closing time passes
         number = decisions.close(decision_id, None, now=closes_at + timedelta(seconds=1)).resolution_number
