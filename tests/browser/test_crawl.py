@@ -19,27 +19,19 @@ whole crawl (it costs minutes of browser time and would measure the same HTML tw
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections import Counter, deque
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from jof.core.db import db
-from jof.core.timeutil import utcnow
-from tests.conftest import TEST_PASSWORD
+from tests.browser import seed
+from tests.browser.checks import axe_violations, describe, log_in, only_in_the_sqlite_pass, overflow
 
 pytestmark = pytest.mark.browser
-only_in_the_sqlite_pass = pytest.mark.skipif(
-    os.environ.get("JOF_TEST_DATABASE", "sqlite") == "postgresql",
-    reason="templates and CSS only: the crawl runs in the SQLite pass")
 
 #: One login per demo role (jof/demo.py). Those who see the most come first, since axe-core
 #: analyses a route with the first role that reaches it (the agency head has unread
@@ -62,29 +54,10 @@ MAX_PAGES = 50
 #: axe-core is the slow part (~1 s a run on a busy core): each route is checked at each width
 #: for the first AXE_PER_ROUTE roles that reach it; the overflow check runs on every page.
 AXE_PER_ROUTE = 1
-#: axe-core impacts that fail the crawl (minor and moderate findings are not counted).
-FAILING_IMPACTS = {"serious", "critical"}
 #: Not opened: downloads (by their suffix), attachments, the POST-only logout and language
 #: switch, and the load balancer's health check, which is no page.
 SKIPPED_SUFFIXES = (".pdf", ".csv", ".xlsx", ".zip")
 SKIPPED_ENDPOINTS = {"core.logout", "core.language", "governance.attachment", "core.health"}
-
-YEAR = date.today().year
-#: The last month that is over: the period the crawl's invoices belong to.
-LAST_MONTH = date(YEAR - 1, 12, 1) if date.today().month == 1 else date(YEAR, date.today().month - 1, 1)
-
-
-def _future(days: int, hhmm: str) -> str:
-    d = date.today() + timedelta(days=days)
-    h, m = (int(x) for x in hhmm.split(":"))
-    return datetime(d.year, d.month, d.day, h, m).isoformat()
-
-
-def _transition(client, ref: str, action: str) -> None:
-    version = client.get(f"/api/v1/requests/{ref}").get_json()["version"]
-    r = client.post(f"/api/v1/requests/{ref}/transitions", json={"action": action, "version": version})
-    assert r.status_code == 200, r.get_json()
-
 
 def _seed(app, api) -> None:
     """A request of each line, a supplier, an open decision and a closed month's invoices."""
@@ -92,69 +65,28 @@ def _seed(app, api) -> None:
     trip = requester.post("/api/v1/travel/requests", json={
         "title": "Mission to the country office", "purpose": "Programme review", "legs": [
             {"origin_city": "Brasília", "origin_country": "BR", "destination_city": "São Paulo",
-             "destination_country": "BR", "depart_at": _future(30, "08:00"), "arrive_at": _future(30, "09:40")},
+             "destination_country": "BR", "depart_at": seed.future(30, "08:00"), "arrive_at": seed.future(30, "09:40")},
             {"origin_city": "São Paulo", "origin_country": "BR", "destination_city": "Brasília",
-             "destination_country": "BR", "depart_at": _future(33, "18:00"), "arrive_at": _future(33, "19:40")}]})
+             "destination_country": "BR", "depart_at": seed.future(33, "18:00"), "arrive_at": seed.future(33, "19:40")}]})
     assert trip.status_code == 201, trip.get_json()
-    _transition(requester, trip.get_json()["reference"], "submit")
+    seed.transition(requester, trip.get_json()["reference"], "submit")
     ticket = requester.post("/api/v1/ict/tickets", json={
         "title": "Cannot send e-mail", "description": "Outbox stuck since 9:00.", "kind": "incident",
         "category": "email", "service": "email_account", "urgency": "high", "impact": "high"})
     assert ticket.status_code == 201, ticket.get_json()
     requisition = requester.post("/api/v1/procurement/requisitions", json={
         "title": "Laptops", "justification": "Replacement of end-of-life laptops.",
-        "needed_by": f"{YEAR + 2}-01-31", "budget_code": "BRA-OPS-01",
+        "needed_by": f"{seed.YEAR + 2}-01-31", "budget_code": "BRA-OPS-01",
         "lines": [{"description": "Laptop 14in, 16 GB RAM", "unspsc": "43211503", "quantity": "4",
                    "unit": "each", "unit_price": "1250.00", "currency": "USD"}]})
     assert requisition.status_code == 201, requisition.get_json()
-    _transition(requester, requisition.get_json()["reference"], "submit")
+    seed.transition(requester, requisition.get_json()["reference"], "submit")
     supplier = api(ROLES["procurement officer"]).post("/api/v1/procurement/suppliers", json={
         "name": "Papelaria Central Ltda", "tax_id": "12.345.678/0001-90", "country": "BR"})
     assert supplier.status_code in (200, 201), supplier.get_json()
 
-    from jof.billing import services as billing
-    from jof.core import charges
-    from jof.core.people import Agency, User
-    from jof.governance import cost_sharing, decisions
-
-    with app.app_context():
-        def user(email):
-            return db.session.scalar(select(User).where(User.email == email))
-
-        manager = user(ROLES["manager"])
-        decision = decisions.propose(manager, {
-            "title": "Extend the facility's opening hours", "text": "The board is asked to decide.",
-            "kind": "general", "threshold": "simple_majority", "quorum_rule": "more_than_half",
-            "payload": None})
-        decisions.open_decision(manager, decision, utcnow() + timedelta(days=7))
-        if LAST_MONTH.year < YEAR:  # January: the demo's rates, prices and key start this year
-            from jof.billing import pricing
-            from jof.core.money import ExchangeRate
-
-            db.session.add(ExchangeRate(currency="BRL", month=LAST_MONTH, units_per_usd=Decimal("5.34")))
-            pricing.create_version(pricing.DEMO_ITEMS, LAST_MONTH)
-            cost_sharing.adopt_initial_key({"equal": "40", "headcount": "60"}, LAST_MONTH)
-        on = LAST_MONTH.replace(day=12)
-        for n, code in enumerate(["UNDP", "UNDP", "UNAIDS"]):
-            agency = db.session.scalar(select(Agency).where(Agency.code == code))
-            charges.record(user(ROLES["travel officer"]), source_ref=f"TRV-{YEAR}-0009{n}/ticket",
-                           service_line="travel", agency=agency, service_item="ticket_issuance",
-                           quantity=Decimal(1), delivered_on=on)
-            charges.record(user(ROLES["travel officer"]), source_ref=f"TRV-{YEAR}-0009{n}/fare",
-                           service_line="travel", agency=agency, service_item="air_fare",
-                           quantity=Decimal(1), value_usd=Decimal("12880.37"), delivered_on=on,
-                           kind="pass_through")
-        cost_sharing.add_cost_pool(manager, LAST_MONTH, "staff", "10000.00")
-        billing.close_period(manager, LAST_MONTH)
-        db.session.commit()
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("form:has(#password) button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    seed.open_decision(app)
+    seed.month_of_charges(app, close=True)
 
 
 def _links(page, base: str) -> list[str]:
@@ -175,46 +107,15 @@ def _endpoint(adapter, path: str) -> str | None:
     return endpoint
 
 
-#: The page's width, and (when it is too wide) the first elements that stick out of the
-#: screen without being inside a scrolling box: what to fix.
-OVERFLOW_JS = """() => {
-  const w = window.innerWidth, wide = [];
-  if (document.documentElement.scrollWidth > w) {
-    for (const el of document.body.querySelectorAll('*')) {
-      if (el.getBoundingClientRect().right <= w + 1) continue;
-      let p = el.parentElement, scrolls = false;
-      for (; p && !scrolls; p = p.parentElement) scrolls = getComputedStyle(p).overflowX !== 'visible';
-      if (scrolls) continue;
-      wide.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
-                + ' "' + (el.textContent || '').trim().slice(0, 30) + '"');
-      if (wide.length >= 3) break;
-    }
-  }
-  return {scroll: document.documentElement.scrollWidth, inner: w, wide};
-}"""
-#: Resolves after two frames: the page has handled the resize (jof.js marks scrolling tables).
-NEXT_FRAME_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
-
-
-def _axe_violations(page, axe) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is laid out now."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(axe.axe_script)  # once per document: a resize keeps it
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [v for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
-
-
 def _check(page, axe, label: str, problems: list[str], *, run_axe: bool) -> None:
-    page.evaluate(NEXT_FRAME_JS)
-    m = page.evaluate(OVERFLOW_JS)
-    if m["scroll"] > m["inner"]:
-        problems.append(f"{label}: {m['scroll']} px wide in {m['inner']} px ({'; '.join(m['wide'])})")
+    wide = overflow(page)
+    if wide:
+        problems.append(f"{label}: {wide}")
         print(problems[-1], flush=True)
     if not run_axe:
         return
-    for v in _axe_violations(page, axe):
-        targets = ", ".join(str(n["target"][0]) for n in v["nodes"][:3])
-        problems.append(f"{label}: axe {v['impact']} {v['id']} ({len(v['nodes'])}x e.g. {targets})")
+    for v in axe_violations(page, axe):
+        problems.append(f"{label}: {describe(v)}")
         print(problems[-1], flush=True)
 
 
@@ -277,7 +178,7 @@ def test_every_reachable_page_fits_a_phone_and_passes_axe_for_every_role(app, de
         page.set_default_timeout(15000)
         try:
             started = time.monotonic()
-            _log_in(page, live_server, email)
+            log_in(page, live_server, email)
             visited, found = _crawl(page, axe, live_server, adapter, role, axed)
         finally:
             context.close()
@@ -293,7 +194,7 @@ def test_every_reachable_page_fits_a_phone_and_passes_axe_for_every_role(app, de
 
 def test_navigation_collapses_behind_a_toggler_on_a_phone(app, demo, live_server, page):
     page.set_viewport_size({"width": 390, "height": 800})
-    _log_in(page, live_server, ROLES["manager"])
+    log_in(page, live_server, ROLES["manager"])
     toggler = page.get_by_role("button", name=re.compile("navigation", re.I))
     menu = page.locator("#jof-nav")
     assert menu.is_hidden()

@@ -31,7 +31,7 @@ def test_a_head_votes_and_after_closing_the_register_shows_the_outcome(live_serv
     expect(page.get_by_test_id("my-vote")).to_have_text("not cast yet")
     page.check("#choice-yes")
     page.get_by_role("button", name="Cast vote").click()
-    expect(page.get_by_test_id("my-vote")).to_have_text("yes")
+    expect(page.get_by_test_id("my-vote")).to_have_text("Yes")
 
     closed = decisions.close(decision_id, None, now=closes_at + timedelta(seconds=1))
     number = closed.resolution_number

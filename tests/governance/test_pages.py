@@ -25,12 +25,12 @@ def test_a_head_votes_on_the_decision_page_and_sees_the_ballot(pages, web):
     decision_id = pages(lambda b: b.open().id)
     client = web(head_email("UNEP"))
     page = _text(client.get(f"/governance/decisions/{decision_id}"))
-    assert 'data-testid="my-vote">not cast yet<' in page
+    assert 'data-testid="my-vote" data-choice="">not cast yet<' in page
     r = client.post(f"/governance/decisions/{decision_id}/vote",
                     data={"choice": "abstain", "statement": "", "csrf_token": csrf_from(page)})
     assert r.status_code == 302
     page = _text(client.get(f"/governance/decisions/{decision_id}"))
-    assert 'data-testid="my-vote">abstain<' in page
+    assert 'data-testid="my-vote" data-choice="abstain">Abstain<' in page  # the label, not the code
     # The board page lists who has voted so far.
     assert "UNEP" in _text(client.get("/governance/"))
 
@@ -177,3 +177,10 @@ def test_a_stale_preview_is_not_recorded_from_the_costs_page(web):
                                                "csrf_token": csrf_from(stale)})
     assert r.status_code == 409 and "changed since your preview" in _text(r)
     assert "Recorded allocation" not in _text(client.get("/governance/costs"))
+
+
+def test_the_board_lists_drafts_with_their_kind_as_a_label(pages, web):
+    pages(lambda b: b.draft(title="Budget 2027", kind="budget").id)
+    page = _text(web(MANAGER).get("/governance/"))
+    assert "Budget 2027</a> (Budget)" in page
+    assert "(budget)" not in page
