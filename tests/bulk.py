@@ -34,6 +34,7 @@ NOT_SEEDED: dict[str, str] = {
     "/api/v1/billing/jobs": "billing jobs: no bulk seeder yet",
     "/api/v1/governance/decisions": "decisions with voters: no bulk seeder yet",
     "/api/v1/governance/resolutions": "resolutions are adopted decisions: no bulk seeder yet",
+    "/api/v1/hr/recruitments": "recruitments with their plan and candidates: no bulk seeder yet",
     "/api/v1/ict/subscriptions": "subscriptions with seat periods: no bulk seeder yet",
     "/api/v1/procurement/ltas": "LTAs come from awarded lots: no bulk seeder yet",
     "/api/v1/procurement/purchase-orders": "orders with lines: no bulk seeder yet",
@@ -57,6 +58,15 @@ NOT_SEEDED_PAGES: dict[str, str] = {
     "/procurement/tenders": "tenders with lots: no bulk seeder yet",
     "/rates": "exchange rates: no bulk seeder yet",
     "/travel/queue": "the ticketing queue holds approved trips; the seeded trips are submitted",
+    "/governance/decisions/key-preview.json": "a key's preview: one share per member agency, not a list of rows",
+    "/hr/": "recruitments with their plan and candidates: no bulk seeder yet",
+    "/hr/recruitments/new": "a form, not a list",
+    "/monitoring/": "the dashboard aggregates in SQL; tests/monitoring/test_dashboard.py counts it at 10 and 1,000 requests",
+    "/monitoring/charts.css": "the charts' stylesheet, not a list",
+    "/monitoring/slas": "service-level agreements, at most one in force per agency: no bulk seeder yet",
+    "/monitoring/slas/new": "a form, not a list",
+    "/profile": "a person's own alert preferences: one row per alert kind",
+    "/settings/invoicing": "the facility's bank details: a form, not a list",
 }
 
 SEEDERS: list[Callable[[int, list[User], list[Agency]], None]] = []

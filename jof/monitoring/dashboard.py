@@ -192,7 +192,7 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
     tables["sla"] = Table(
         "sla", _l("Service-level targets in force"), [_l("Service"), _l("Target"), _l("Unit"), _l("Set by")],
         ["kind", "target", "unit", "source"],
-        [[k, targets[k], str(UNITS[KINDS[k].unit]), (sla.reference or f"SLA {sla.id}") if sla
+        [[_kind_label(k), targets[k], str(UNITS[KINDS[k].unit]), (sla.reference or f"SLA {sla.id}") if sla
           else str(_l("Facility default"))] for k in sorted(targets)])
 
     agencies = list(db.session.scalars(select(Agency).order_by(Agency.code))) if everyone else []
