@@ -43,6 +43,7 @@ from jof.monitoring.access import sees_every_agency
 from jof.monitoring.charts import Chart, bar_svg
 from jof.monitoring.measures import Filters
 from jof.monitoring.models import RequestClock
+from jof.monitoring.targets import KINDS
 
 ZERO = Decimal("0.00")
 #: Who may download the board pack besides the heads of agencies (and their alternates).
@@ -204,6 +205,7 @@ def board_pack(user: User, month: date, months: int = 1) -> BoardPack:
 def _render(template: str, **context) -> str:
     """Render in the current request, or in a bare one for the command line."""
     context["facility"] = db.session.get(Facility, 1)
+    context["kind_label"] = lambda code: str(KINDS[code].label) if code in KINDS else code
     if has_request_context():
         return render_template(template, **context)
     with current_app.test_request_context():

@@ -83,6 +83,8 @@ def test_the_monthly_report_holds_the_month_each_agencys_compliance_and_invoice_
     assert "1234.56" in text and "10.00" in text
     assert "Total 1244.56" in text
     assert "99.99" not in text
+    # Services and steps by their labels, never their codes.
+    assert "micro_purchase" not in text and "Late step" in text
 
 
 def test_the_monthly_report_draws_the_dashboard_charts_with_their_style_inline(app, month):
