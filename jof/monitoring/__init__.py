@@ -10,10 +10,12 @@ from flask import Flask
 
 
 def install(app: Flask) -> None:
-    """Plug monitoring into ``app``: its models, the clock capture on every flush, its
-    blueprints. Installing again (a second app) listens once and mounts anew."""
+    """Plug monitoring into ``app``: its models, the clock capture on every flush, the
+    timed SLA alerts of every line but ICT, its blueprints and the ``jof report`` commands. Installing again (a second app) listens once and mounts anew."""
     from jof.core import plugin
-    from jof.monitoring import api, models, sla, views  # noqa: F401  (models)
+    from jof.monitoring import api, models, sla, sla_alerts, views  # noqa: F401  (models)
+    from jof.monitoring.cli import report_cli
 
     sla.listen()
-    plugin.mount(app, api=api.blp, views=views.bp)
+    sla_alerts.register()
+    plugin.mount(app, api=api.blp, views=views.bp, cli=report_cli)

@@ -16,7 +16,7 @@ from jof.core import authz, forms
 from jof.core.db import db
 from jof.core.errors import DomainError, NotFound, ValidationFailed
 from jof.core.people import Agency, Role
-from jof.monitoring import agreements, dashboard, exports
+from jof.monitoring import agreements, dashboard, exports, report
 from jof.monitoring import schemas as s
 from jof.monitoring.api import send_document
 from jof.monitoring.charts import stylesheet
@@ -43,9 +43,40 @@ def dashboard_page():
     board = dashboard.build(user, query)
     args = {k: v for k, v in request.args.items() if k in FILTERS}
     return render_template("monitoring/dashboard.html", board=board, errors={}, args=args,
+                           can_report=report.can_read_report(user), can_pack=report.can_read_pack(user),
                            form={"start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
                                  "line": board.filters.line or "",
                                  "agency": board.agency.code if board.agency else ""})
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _months() -> int:
+    raw = request.args.get("months", "1").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 12:
+        raise ValidationFailed({"months": [_("From 1 to 12 months.")]})
+    return int(raw)
+
+
+@bp.route("/report.pdf")
+def report_pdf():
+    """The monthly report of ``?month=YYYY-MM`` (rendered in the request: see ``report``)."""
+    user = authz.require_user()
+    report.require_report(user)
+    month = report.parse_month(request.args.get("month", ""))
+    return _pdf(report.monthly_pdf(user, month), f"jof-monthly-report-{month:%Y-%m}.pdf")
+
+
+@bp.route("/board-pack.pdf")
+def board_pack_pdf():
+    """The board pack of the ``months`` (1–12) ending with ``?month=YYYY-MM``."""
+    user = authz.require_user()
+    report.require_pack(user)
+    month, months = report.parse_month(request.args.get("month", "")), _months()
+    return _pdf(report.board_pack_pdf(user, month, months), f"jof-board-pack-{month:%Y-%m}-{months}m.pdf")
 
 
 @bp.route("/charts.css")
