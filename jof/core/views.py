@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import audit, auth, authz, home, listing, lists, services, workflow
+from jof.core import actions, audit, auth, authz, home, listing, lists, services, workflow
 from jof.core import schemas as s
 from jof.core.db import db
 from jof.core.errors import (
@@ -204,7 +204,7 @@ def queue():
 def _render_request(user: User, sr: workflow.ServiceRequest, status: int = 200, *,
                     error: str | None = None, errors: dict | None = None, form: dict | None = None):
     return render_template(
-        "core/request.html", sr=sr, transitions=workflow.available_transitions(user, sr),
+        "core/request.html", sr=sr, actions=actions.page_actions(user, sr),
         error=error, errors=errors or {}, form=form or {},
     ), status
 
