@@ -238,11 +238,46 @@ def supplier(supplier_id):
             errors = exc.errors
             db.session.rollback()
             sup = supplier_register.get_supplier(supplier_id)
+    return _supplier_page(user, sup, errors, request.form)
+
+
+def _supplier_page(user, sup, errors: dict, form):
     bids = supplier_register.opened_bids_of(user, sup)
     orders = db.session.scalars(purchase_orders.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
     return render_template("procurement/supplier.html", sup=supplier_register.with_rating(sup), bids=bids, orders=orders,
-                           statuses=SUPPLIER_STATUSES, errors=errors, form=request.form,
+                           statuses=SUPPLIER_STATUSES, errors=errors, form=form,
                            show_bids=user.is_facility_staff, is_officer=_is_officer(user)), 422 if errors else 200
+
+
+#: What each status does to the supplier, for the confirmation page.
+STATUS_CONSEQUENCES = {
+    "suspended": _l("Suspend %(name)s: until reinstated, the supplier cannot bid, be awarded a lot, sign a "
+                    "long-term agreement or receive call-off orders."),
+    "debarred": _l("Debar %(name)s: the supplier cannot bid, be awarded a lot, sign a long-term agreement or "
+                   "receive call-off orders; only a reinstatement, with its reason, lifts it."),
+    "active": _l("Reinstate %(name)s: the supplier may bid, be awarded lots and receive orders again."),
+}
+
+
+@bp.route("/suppliers/<int:supplier_id>/confirm-status")
+def supplier_confirm_status(supplier_id):
+    """The status and the reason are checked, then the consequence named; the form saves."""
+    user = authz.require_user()
+    sup = supplier_register.get_supplier(supplier_id)
+    if not _is_officer(user):
+        raise Forbidden("Only the procurement officer changes a supplier's status.")
+    form = {"status": request.args.get("status", ""), "reason": request.args.get("reason", "")}
+    try:
+        data = forms.load(s.SupplierStatusIn(), form)
+    except ValidationFailed as exc:
+        return _supplier_page(user, sup, exc.errors, form)
+    return render_template(
+        "core/confirm.html", heading=_("Change the status of %(name)s", name=sup.name),
+        consequence=str(STATUS_CONSEQUENCES[data["status"]]) % {"name": sup.name},
+        action=url_for("procurement.supplier", supplier_id=sup.id),
+        hidden={"status": data["status"], "reason": data["reason"]}, comment=None,
+        confirm=_("Yes, change the status"), back_url=url_for("procurement.supplier", supplier_id=sup.id),
+        back=_("Keep the current status"))
 
 
 # --- tenders ---------------------------------------------------------------------------------
