@@ -28,16 +28,16 @@ from jof.billing import (
     exports,
     invoices,
     jobs,
+    lists,
     pricing,
     services,
     statements,
     states,
 )
-from jof.core import authz
+from jof.core import authz, listing
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from jof.core.paging import html_page
 from jof.core.templating import money
 
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
@@ -53,10 +53,11 @@ def invoice_list():
         period = parse_month(request.args["period"]) if request.args.get("period") else None
     except ValidationFailed:
         period = None
-    page = html_page(invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
-                                             status=request.args.get("status")), PER_PAGE)
-    return render_template("billing/invoices.html", p=page, standing=balances.standing,
-                           balance=balances.balance, period=request.args.get("period", ""))
+    stmt = invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
+                                   status=request.args.get("status")).options(*lists.ROW_LOADS)
+    return listing.respond(lists.INVOICES, stmt, "billing/invoices.html", _("Invoices"), PER_PAGE,
+                           standing=balances.standing, balance=balances.balance,
+                           period=request.args.get("period", ""))
 
 
 def _period_action(user, action: str | None, month) -> Response:
