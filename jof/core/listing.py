@@ -204,9 +204,11 @@ def to_xlsx(listing: Listing, rows, title: str) -> bytes:
     return out.getvalue()
 
 
-def export(listing: Listing, stmt, fmt: str, title: str) -> Response:
+def export(listing: Listing, stmt, fmt: str, title: str, prepare: Callable | None = None) -> Response:
     """Every row of the filtered select (in the page's order) as CSV or XLSX."""
     rows = db.session.scalars(stmt.limit(MAX_EXPORT_ROWS)).all()
+    if prepare is not None:
+        prepare(rows)
     filename = f"{listing.name}.{fmt}"
     if fmt == "csv":
         body, mimetype = to_csv(listing, rows), "text/csv"
@@ -217,12 +219,16 @@ def export(listing: Listing, stmt, fmt: str, title: str) -> Response:
 
 
 def respond(listing: Listing, stmt, template: str, title: str, per_page: int | None = None,
-            **context):
+            prepare: Callable | None = None, **context):
     """The list page (one page of ``stmt`` in the asked order) or, with ``?format``, its
-    export. ``stmt`` carries the filters and the eager loads its rows need."""
+    export. ``stmt`` carries the filters and the eager loads its rows need; ``prepare(rows)``
+    completes the rows (page or export) with what the columns compute in Python."""
     s = requested_sort(listing)
     stmt = ordered(stmt, s)
     fmt = requested_format()
     if fmt is not None:
-        return export(listing, stmt, fmt, title)
-    return render_template(template, p=html_page(stmt, per_page), sorted=s, **context)
+        return export(listing, stmt, fmt, title, prepare)
+    page = html_page(stmt, per_page)
+    if prepare is not None:
+        prepare(page["items"])
+    return render_template(template, p=page, sorted=s, **context)

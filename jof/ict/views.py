@@ -11,13 +11,13 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
 from jof.ict import catalogue as ict_catalogue
+from jof.ict import lists, sla, states
 from jof.ict import schemas as s
-from jof.ict import sla, states
 from jof.ict import subscriptions as ict_subscriptions
 from jof.ict import tickets as ict_tickets
 from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
@@ -122,9 +122,9 @@ def catalogue_edit(code):
 def tickets():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(ict_tickets.tickets_query(user, status=status, sort="created"), PER_PAGE)
-    _with_clocks(page["items"])
-    return render_template("ict/tickets.html", p=page, status=status,
+    stmt = ict_tickets.tickets_query(user, status=status, sort="created").options(*lists.ROW_LOADS)
+    return listing.respond(lists.TICKETS, stmt, "ict/tickets.html", _("ICT tickets"), PER_PAGE,
+                           prepare=_with_clocks, status=status,
                            statuses=workflow.get_type(states.TICKET).states)
 
 
