@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, forms, listing, templating, workflow
 from jof.core.calendar import facility_zone, local_today
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed
 from jof.core.paging import html_page
 from jof.core.people import Agency, Role
-from jof.procurement import awards, queries, requisitions, states
+from jof.procurement import awards, lists, queries, requisitions, states
 from jof.procurement import evaluation as lot_evaluation
 from jof.procurement import ltas as agreements
 from jof.procurement import orders as purchase_orders
@@ -47,20 +47,11 @@ def register_labels() -> None:
     templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
     templating.TYPE_LABELS.update({states.CODE: _l("Requisition")})
 
-#: Words for the codes the pages show (supplier, tender and order states, methods); the
-#: English words stay the codes' own, so a page reads the same as before in English.
-WORDS = {
-    "active": _l("Active"), "suspended": _l("Suspended"), "debarred": _l("Debarred"),
-    "draft": _l("draft"), "published": _l("published"), "awarded": _l("awarded"), "cancelled": _l("cancelled"),
-    "issued": _l("issued"), "partially_received": _l("partially received"), "received": _l("received"),
-    "micro_purchase": _l("micro-purchase"), "rfq": _l("RFQ"), "itb": _l("ITB"),
-    "lowest_price": _l("lowest price"), "cumulative": _l("cumulative"),
-}
 
 
 @bp.app_template_filter("procurement_word")
 def _word(code: str | None) -> str:
-    return str(WORDS[code]) if code in WORDS else (code or "—")
+    return lists.word(code)
 
 
 def _is_officer(user) -> bool:
@@ -74,10 +65,9 @@ def _is_officer(user) -> bool:
 def index():
     user = authz.require_user()
     status = request.args.get("status") or None
-    pager = html_page(requisitions.requisitions_query(user, status), 25)
-    rows = pager["items"]
-    return render_template("procurement/index.html", rows=rows, pager=pager, status=status,
-                           can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
+    stmt = requisitions.requisitions_query(user, status).options(*lists.REQUISITION_LOADS)
+    return listing.respond(lists.REQUISITIONS, stmt, "procurement/index.html", _("Requisitions"), 25,
+                           status=status, can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
                            is_officer=_is_officer(user), states=states)
 
 
@@ -286,9 +276,8 @@ def supplier_confirm_status(supplier_id):
 @bp.route("/tenders")
 def tenders():
     user = authz.require_user()
-    pager = html_page(tendering.tenders_query(user), 25)
-    rows = pager["items"]
-    return render_template("procurement/tenders.html", rows=rows, pager=pager, is_officer=_is_officer(user))
+    return listing.respond(lists.TENDERS, tendering.tenders_query(user), "procurement/tenders.html",
+                           _("Joint tenders"), 25, is_officer=_is_officer(user))
 
 
 @bp.route("/tenders/new", methods=["GET", "POST"])
@@ -436,9 +425,8 @@ def lot_lta(tender_id, number):
 @bp.route("/purchase-orders")
 def orders():
     user = authz.require_user()
-    pager = html_page(purchase_orders.orders_query(user), 25)
-    rows = pager["items"]
-    return render_template("procurement/orders.html", rows=rows, pager=pager)
+    stmt = purchase_orders.orders_query(user).options(*lists.ORDER_LOADS)
+    return listing.respond(lists.ORDERS, stmt, "procurement/orders.html", _("Purchase orders"), 25)
 
 
 @bp.route("/purchase-orders/<number>", methods=["GET", "POST"])
