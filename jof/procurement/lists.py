@@ -4,15 +4,26 @@ pages show for procurement's codes."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from jof.core.db import db
 from jof.core.listing import Column, Listing
+from jof.core.money import quantize
 from jof.core.people import Agency
 from jof.core.templating import status_label
 from jof.core.workflow import ServiceRequest
-from jof.procurement.models import PurchaseOrder, Requisition, Supplier, Tender
+from jof.procurement.models import (
+    GoodsReceipt,
+    LongTermAgreement,
+    PurchaseOrder,
+    Requisition,
+    Supplier,
+    Tender,
+)
 
 #: Words for the codes the pages show (supplier, tender and order states, methods); the
 #: English words stay the codes' own, so a page reads the same as before in English.
@@ -76,3 +87,69 @@ ORDERS = Listing(
     tiebreak=(PurchaseOrder.id.desc(),),
 )
 ORDER_LOADS = (selectinload(PurchaseOrder.agency), selectinload(PurchaseOrder.supplier))
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def with_ratings(rows: list[Supplier]) -> list[Supplier]:
+    """Each supplier's rating (the mean of its goods receipts' ratings, as
+    :func:`jof.procurement.suppliers.supplier_rating`) in one statement per 500 rows."""
+    found: dict[int, tuple] = {}
+    for ids in _chunks([r.id for r in rows]):
+        found.update({sid: (total, n) for sid, total, n in db.session.execute(
+            select(PurchaseOrder.supplier_id, func.sum(GoodsReceipt.rating), func.count(GoodsReceipt.id))
+            .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.order_id)
+            .where(PurchaseOrder.supplier_id.in_(ids)).group_by(PurchaseOrder.supplier_id))})
+    for r in rows:
+        total, n = found.get(r.id, (None, 0))
+        r.rating = quantize(Decimal(int(total)) / Decimal(n)) if n else None
+    return rows
+
+
+SUPPLIERS = Listing(
+    "suppliers",
+    (
+        Column("name", _l("Name"), lambda s: s.name, Supplier.name),
+        Column("country", _l("Country"), lambda s: s.country, Supplier.country),
+        Column("tax_id", _l("Tax id"), lambda s: s.tax_id, Supplier.tax_id),
+        Column("unspsc", "UNSPSC", lambda s: ", ".join(s.categories or [])),
+        Column("status", _l("Status"), lambda s: word(s.status), Supplier.status),
+        Column("rating", _l("Rating"), lambda s: s.rating),
+    ),
+    default_sort="name",
+    default_dir="asc",
+    tiebreak=(Supplier.id,),
+)
+
+
+def with_consumed(rows: list[LongTermAgreement]) -> list[LongTermAgreement]:
+    """What each agreement's call-off orders consumed, in one statement per 500 rows."""
+    found: dict[int, Decimal] = {}
+    for ids in _chunks([r.id for r in rows]):
+        found.update(dict(db.session.execute(
+            select(PurchaseOrder.lta_id, func.sum(PurchaseOrder.total_usd))
+            .where(PurchaseOrder.lta_id.in_(ids)).group_by(PurchaseOrder.lta_id)).all()))
+    for r in rows:
+        r.consumed_usd = Decimal(found.get(r.id) or 0).quantize(Decimal("0.01"))
+    return rows
+
+
+LTAS = Listing(
+    "long-term-agreements",
+    (
+        Column("title", _l("Title"), lambda a: a.title, LongTermAgreement.title),
+        Column("supplier", _l("Supplier"),  lambda a: a.supplier.name,
+               select(Supplier.name).where(Supplier.id == LongTermAgreement.supplier_id).scalar_subquery()),
+        Column("valid_from", _l("Valid from"), lambda a: a.valid_from, LongTermAgreement.valid_from),
+        Column("valid_to", _l("Valid to"), lambda a: a.valid_to, LongTermAgreement.valid_to),
+        Column("agencies", _l("Agencies"), lambda a: ", ".join(ag.code for ag in a.agencies)),
+        Column("consumed_usd", _l("Used"), lambda a: a.consumed_usd),
+        Column("ceiling_usd", _l("Ceiling"), lambda a: a.ceiling_usd, LongTermAgreement.ceiling_usd),
+    ),
+    default_sort="valid_to",
+    tiebreak=(LongTermAgreement.id.desc(),),
+)
+LTA_LOADS = (selectinload(LongTermAgreement.supplier), selectinload(LongTermAgreement.agencies))

@@ -15,7 +15,6 @@ from jof.core import authz, forms, listing, templating, workflow
 from jof.core.calendar import facility_zone, local_today
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed
-from jof.core.paging import html_page
 from jof.core.people import Agency, Role
 from jof.procurement import awards, lists, queries, requisitions, states
 from jof.procurement import evaluation as lot_evaluation
@@ -177,10 +176,9 @@ def suppliers():
         status = None
     if category and not category.isdigit():
         category = None
-    pager = html_page(supplier_register.suppliers_query(q, status, category), 25)
-    rows = pager["items"]
-    return render_template("procurement/suppliers.html", rows=[supplier_register.with_rating(r) for r in rows],
-                           pager=pager, q=q or "", status=status or "", category=category or "",
+    return listing.respond(lists.SUPPLIERS, supplier_register.suppliers_query(q, status, category),
+                           "procurement/suppliers.html", _("Suppliers"), 25, prepare=lists.with_ratings,
+                           q=q or "", status=status or "", category=category or "",
                            statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
 
 
@@ -463,10 +461,8 @@ def order(number):
 @bp.route("/ltas")
 def ltas():
     user = authz.require_user()
-    pager = html_page(agreements.ltas_query(), 25)
-    rows = pager["items"]
-    return render_template("procurement/ltas.html", rows=[agreements.with_consumed(r) for r in rows], pager=pager,
-                           is_officer=_is_officer(user))
+    return listing.respond(lists.LTAS, agreements.ltas_query().options(*lists.LTA_LOADS), "procurement/ltas.html",
+                           _("Long-term agreements"), 25, prepare=lists.with_consumed, is_officer=_is_officer(user))
 
 
 def _lta_form_data(form) -> dict:

@@ -87,3 +87,37 @@ def test_the_order_list_exports_with_its_columns_even_when_empty(web):
 
 def test_an_empty_requisition_list_says_how_to_file_one(web):
     assert "file one with New requisition" in web("requester@undp.jof.example").get("/procurement/").get_data(as_text=True)
+
+
+def test_the_supplier_list_sorts_by_name_and_exports_every_match_formula_safe(flow, web):
+    for name, tax in (("Zeta Qwx Ltda", "11.111.111/0001-11"), ("Alfa Qwx SA", "22.222.222/0001-22"),
+                      ("@qwx Ltda", "33.333.333/0001-33")):
+        flow.supplier(name, tax)
+    c = web(OFFICER)
+    down = c.get("/procurement/suppliers?q=qwx&sort=name&dir=desc").get_data(as_text=True)
+    assert re.findall(r'href="/procurement/suppliers/\d+">([^<]+)<', down) == ["Zeta Qwx Ltda", "Alfa Qwx SA", "@qwx Ltda"]
+    assert 'href="/procurement/suppliers?q=qwx&amp;sort=name&amp;dir=asc"' in down
+    rows = _csv(c, "/procurement/suppliers?q=qwx&format=csv")
+    assert sorted(r["name"] for r in rows) == ["'@qwx Ltda", "Alfa Qwx SA", "Zeta Qwx Ltda"]
+    assert rows[0]["status"] == "Active" and rows[0]["rating"] == ""
+
+
+def test_the_supplier_export_costs_the_same_statements_for_2_and_6_suppliers(app, flow, web):
+    c = web(OFFICER)
+    c.get("/procurement/suppliers")
+    for i in range(2):
+        flow.supplier(f"S{i}", f"1{i}.111.111/0001-11")
+    with statements(app) as small:
+        c.get("/procurement/suppliers?format=xlsx")
+    for i in range(4):
+        flow.supplier(f"T{i}", f"2{i}.111.111/0001-11")
+    with statements(app) as large:
+        c.get("/procurement/suppliers?format=xlsx")
+    assert large.count == small.count, large.statements[-5:]
+
+
+def test_the_agreement_list_exports_with_its_columns(web):
+    c = web(OFFICER)
+    assert "No agreements yet" in c.get("/procurement/ltas").get_data(as_text=True)
+    header = c.get("/procurement/ltas?format=csv").get_data(as_text=True).strip()
+    assert header == "title,supplier,valid_from,valid_to,agencies,consumed_usd,ceiling_usd"
