@@ -268,11 +268,17 @@ def subscriptions():
     """Subscriptions per agency: seats in force today and their monthly value."""
     user = authz.require_user()
     agency = request.args.get("agency") or None
-    rows = db.session.scalars(ict_subscriptions.subscriptions_query(user, agency)).all()
+    order = listing.requested_sort(lists.SUBSCRIPTIONS)
+    stmt = listing.ordered(ict_subscriptions.subscriptions_query(user, agency).options(*lists.SUBSCRIPTION_LOADS),
+                           order)
+    fmt = listing.requested_format()
+    if fmt is not None:
+        return listing.export(lists.SUBSCRIPTIONS, stmt, fmt, _("ICT subscriptions"))
+    rows = db.session.scalars(stmt).all()
     groups: dict[str, list] = {}
     for sub in rows:
         groups.setdefault(sub.request.agency.code, []).append(sub)
-    return render_template("ict/subscriptions.html", groups=groups, agency=agency,
+    return render_template("ict/subscriptions.html", groups=groups, agency=agency, sorted=order,
                            agencies=ict_subscriptions.agency_filter_for(user), live=states.SUBSCRIPTION_LIVE)
 
 
