@@ -108,7 +108,7 @@ def test_a_portuguese_head_reads_the_governance_board_in_portuguese(pt_br):
 
 def test_a_portuguese_requester_reads_the_requisitions_in_portuguese(pt_br):
     html = text(pt_br(REQUESTER).get("/procurement/"))
-    assert "Nova requisição" in html and "Ainda não há requisições." in html
+    assert "Nova requisição" in html and "Ainda não há requisições — registre uma com Nova requisição." in html
     assert "New requisition" not in html
 
 

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from jof.billing.statements import Entry
 from jof.core.calendar import local_today
 from jof.core.formatting import plain
+from jof.core.listing import formula_safe as _formula_safe
 from jof.core.people import Agency
 
 AMOUNT_FORMAT = "#,##0.00"
@@ -40,10 +41,9 @@ def statement_csv(agency: Agency, entries: list[Entry]) -> str:
     return out.getvalue()
 
 
-def _text_cell(value) -> str:
-    """Keep typed text (a payment reference, a reason) from opening as a spreadsheet formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+#: Keep typed text (a payment reference, a reason) from opening as a spreadsheet formula:
+#: one guard for every export of JOF (:mod:`jof.core.listing`).
+_text_cell = _formula_safe
 
 
 #: The same guard under a public name, for the other exports of JOF (monitoring's tables).

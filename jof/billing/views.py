@@ -4,6 +4,8 @@ agencies' invoices and statements. Each page loads, calls services with the acti
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import (
     Blueprint,
     Response,
@@ -26,16 +28,17 @@ from jof.billing import (
     exports,
     invoices,
     jobs,
+    lists,
     pricing,
     services,
     statements,
     states,
 )
-from jof.core import authz
+from jof.core import authz, listing
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from jof.core.paging import html_page
+from jof.core.templating import money
 
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
 
@@ -50,10 +53,11 @@ def invoice_list():
         period = parse_month(request.args["period"]) if request.args.get("period") else None
     except ValidationFailed:
         period = None
-    page = html_page(invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
-                                             status=request.args.get("status")), PER_PAGE)
-    return render_template("billing/invoices.html", p=page, standing=balances.standing,
-                           balance=balances.balance, period=request.args.get("period", ""),
+    stmt = invoices.invoices_query(user, period=period, agency_code=request.args.get("agency"),
+                                   status=request.args.get("status")).options(*lists.ROW_LOADS)
+    return listing.respond(lists.INVOICES, stmt, "billing/invoices.html", _("Invoices"), PER_PAGE,
+                           standing=balances.standing, balance=balances.balance,
+                           period=request.args.get("period", ""),
                            follows_periods=access.follows_periods(user))
 
 
@@ -145,12 +149,13 @@ def job_progress(job_id: int):
                     "finished": job.status not in ("queued", "running")})
 
 
-def _invoice_page(inv, errors=None, message=None, status=200):
+def _invoice_page(inv, errors=None, message=None, status=200, form=None):
     user = authz.current_user()
     return render_template("billing/invoice.html", inv=inv, status=balances.standing(inv),
                            balance=balances.balance(inv), credited=balances.credited(inv),
                            paid=balances.paid(inv), groups=documents.grouped_lines(inv),
-                           errors=errors or {}, message=message, form=request.form, facility=documents.facility(),
+                           errors=errors or {}, message=message, form=request.form if form is None else form,
+                           facility=documents.facility(),
                            is_manager=access.may_manage(user)), status
 
 
@@ -164,6 +169,39 @@ def invoice_pdf(invoice_id: int):
     inv = invoices.get_invoice(authz.require_user(), invoice_id)
     return Response(documents.invoice_pdf(inv), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{documents.filename(inv)}"'})
+
+
+@bp.route("/invoices/<int:invoice_id>/confirm/credit-note")
+def confirm_credit_note(invoice_id: int):
+    """The page that names the credit note about to be issued (number range, amount, agency);
+    its form issues it. The reason and the amount are checked first, in one round."""
+    user = authz.require_user()
+    inv = invoices.get_invoice(user, invoice_id)
+    access.ensure_manager(user, "Only the facility manager issues credit notes.")
+    reason = request.args.get("reason", "").strip()
+    raw = request.args.get("credit_amount", "").strip()
+    creditable = inv.total_usd - balances.credited(inv)
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Say why the invoice is corrected.")]
+    try:
+        amount = creditable if raw == "" else Decimal(raw.replace(",", ""))
+        if not amount.is_finite() or not 0 < amount <= creditable:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["credit_amount"] = [_("At most %(amount)s can still be credited on %(number)s.",
+                                     amount=money(creditable), number=inv.number)]
+    if errors:
+        return _invoice_page(inv, errors=errors, status=422, form={"reason": reason, "credit_amount": raw})
+    return render_template(
+        "core/confirm.html", heading=_("Issue a credit note on %(number)s", number=inv.number),
+        consequence=_("Issue a credit note of %(amount)s on invoice %(number)s of %(agency)s: it takes the next "
+                      "credit-note number, lowers what the agency owes and cannot be withdrawn.",
+                      amount=money(amount), number=inv.number, agency=f"{inv.agency.name} ({inv.agency.code})"),
+        action=url_for("billing.invoice_action", invoice_id=inv.id, action="credit-note"),
+        hidden={"reason": reason, "credit_amount": raw}, comment=None,
+        confirm=_("Yes, issue the credit note"), back_url=url_for("billing.invoice", invoice_id=inv.id),
+        back=_("Keep the invoice as it is"))
 
 
 @bp.route("/invoices/<int:invoice_id>/<action>", methods=["POST"])

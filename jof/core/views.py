@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import audit, auth, authz, home, services, workflow
+from jof.core import actions, audit, auth, authz, home, listing, lists, services, workflow
 from jof.core import schemas as s
 from jof.core.db import db
 from jof.core.errors import (
@@ -189,20 +189,22 @@ def queue():
         args.pop("agency", None)  # an agency user only ever sees their own agency
     data, errors = _load(s.RequestQuery(only=("line", "agency", "status", "min_age_days",
                                               "sla_breached")), args)
-    stmt = workflow.queue_query(user, workflow.QueueFilter(**(data or {})))
-    page = html_page(stmt) if not errors else {"items": [], "total": 0, "page": 1, "pages": 1}
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all() \
         if user.is_facility_staff else []
-    return render_template("core/queue.html", p=page, q=args, errors=errors, agencies=agencies,
-                           types=workflow.registered_types(), lines=SERVICE_LINES,
-                           statuses=_status_choices()), \
-        (422 if errors else 200)
+    context = dict(q=args, errors=errors, agencies=agencies, types=workflow.registered_types(),
+                   lines=SERVICE_LINES, statuses=_status_choices())
+    title = _("Queue") if user.is_facility_staff else _("Our requests")
+    if errors:
+        return render_template("core/queue.html", p={"items": [], "total": 0, "page": 1, "pages": 1},
+                               sorted=listing.requested_sort(lists.QUEUE), **context), 422
+    stmt = workflow.queue_query(user, workflow.QueueFilter(**(data or {})))
+    return listing.respond(lists.QUEUE, stmt, "core/queue.html", title, **context)
 
 
 def _render_request(user: User, sr: workflow.ServiceRequest, status: int = 200, *,
                     error: str | None = None, errors: dict | None = None, form: dict | None = None):
     return render_template(
-        "core/request.html", sr=sr, transitions=workflow.available_transitions(user, sr),
+        "core/request.html", sr=sr, actions=actions.page_actions(user, sr),
         error=error, errors=errors or {}, form=form or {},
     ), status
 

@@ -30,6 +30,7 @@ from jof.core.money import to_decimal
 from jof.core.paging import html_page
 from jof.core.pdf import render_pdf
 from jof.core.people import Agency, Facility, Role
+from jof.core.templating import money
 from jof.governance import attachments, cost_sharing, decisions, effect_forms, votes
 from jof.governance.api import send_attachment
 from jof.governance.models import (
@@ -306,6 +307,26 @@ def costs():
                            previews=previews, digest=digest, recorded=recorded, errors=errors,
                            message=message, form=form, categories=POOL_CATEGORIES,
                            is_manager=user.has_role(Role.MANAGER)), status
+
+
+@bp.route("/costs/<int:pool_id>/confirm-remove")
+def confirm_remove_pool(pool_id):
+    """The page that names what removing a cost pool does; its form removes it."""
+    user = authz.require_user()
+    if not user.has_role(Role.MANAGER):
+        raise Forbidden("Only the facility manager removes cost pools.")
+    pool = cost_sharing.get_cost_pool(pool_id if 0 < pool_id < 2**31 else 0)
+    period_text = pool.period.strftime("%Y-%m")
+    return render_template(
+        "core/confirm.html", heading=_("Remove a cost pool"),
+        consequence=_("Remove the pool “%(category)s” of %(amount)s from %(period)s: its cost is no longer "
+                      "shared among the agencies in that month's allocation. To keep a corrected amount, "
+                      "edit the pool instead.", category=str(BOARD_LABELS["category"].get(pool.category, pool.category)),
+                      amount=money(pool.amount), period=period_text),
+        action=url_for("governance.costs"),
+        hidden={"period": period_text, "action": "delete", "pool_id": pool.id}, comment=None,
+        confirm=_("Yes, remove the pool"), back_url=url_for("governance.costs", period=period_text),
+        back=_("Keep the pool"))
 
 
 def _costs_action(user, period, period_text: str) -> None:

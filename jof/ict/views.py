@@ -7,16 +7,17 @@ on success or render the page again with the messages and the input kept (422).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
 from jof.ict import catalogue as ict_catalogue
+from jof.ict import lists, sla, states
 from jof.ict import schemas as s
-from jof.ict import sla, states
 from jof.ict import subscriptions as ict_subscriptions
 from jof.ict import tickets as ict_tickets
 from jof.ict.models import SERVICE_KINDS, TICKET_CATEGORIES, TICKET_KINDS
@@ -121,9 +122,9 @@ def catalogue_edit(code):
 def tickets():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(ict_tickets.tickets_query(user, status=status, sort="created"), PER_PAGE)
-    _with_clocks(page["items"])
-    return render_template("ict/tickets.html", p=page, status=status,
+    stmt = ict_tickets.tickets_query(user, status=status, sort="created").options(*lists.ROW_LOADS)
+    return listing.respond(lists.TICKETS, stmt, "ict/tickets.html", _("ICT tickets"), PER_PAGE,
+                           prepare=_with_clocks, status=status,
                            statuses=workflow.get_type(states.TICKET).states)
 
 
@@ -194,6 +195,36 @@ def ticket_transition(reference):
     return _ticket_post(reference, act, _("%(reference)s is now %(status)s."))
 
 
+def _confirm_move(user, sr, action: str, render, post_endpoint: str, back_endpoint: str, consequence: str,
+                  back: str):
+    """The confirmation of a move that ends a ticket or a subscription for good; the page's
+    form posts the move (with the comment typed before, kept)."""
+    move = next((t for t in workflow.available_transitions(user, sr) if t.action == action), None)
+    if move is None:
+        return render(error=_("That action is not open to you on this request now."))
+    label = templating.action_label(move.action, move.label)
+    return render_template(
+        "core/confirm.html", heading=f"{label} {sr.reference}", consequence=consequence,
+        action=url_for(post_endpoint, reference=sr.reference),
+        hidden={"action": move.action, "version": sr.version},
+        comment=request.args.get("comment", ""), comment_required=move.comment_required,
+        confirm=_("Yes, %(action)s", action=label.lower()),
+        back_url=url_for(back_endpoint, reference=sr.reference), back=back)
+
+
+@bp.route("/tickets/<reference>/confirm/cancel")
+def ticket_confirm_cancel(reference):
+    user = authz.require_user()
+    ticket = ict_tickets.get_ticket(user, reference)
+    sr = ticket.request
+    return _confirm_move(
+        user, sr, "cancel", lambda **kw: _render_ticket(user, ticket, **kw), "ict.ticket_transition",
+        "ict.ticket_page",
+        _("Cancel ticket %(ref)s “%(title)s”: the ticket ends as cancelled, no one works on it any more "
+          "and it cannot be reopened. This cannot be undone.", ref=sr.reference, title=sr.title),
+        _("Keep the ticket"))
+
+
 @bp.route("/tickets/<reference>/assign", methods=["POST"])
 def ticket_assign(reference):
     def act(user, ticket, form):
@@ -237,11 +268,17 @@ def subscriptions():
     """Subscriptions per agency: seats in force today and their monthly value."""
     user = authz.require_user()
     agency = request.args.get("agency") or None
-    rows = db.session.scalars(ict_subscriptions.subscriptions_query(user, agency)).all()
+    order = listing.requested_sort(lists.SUBSCRIPTIONS)
+    stmt = listing.ordered(ict_subscriptions.subscriptions_query(user, agency).options(*lists.SUBSCRIPTION_LOADS),
+                           order)
+    fmt = listing.requested_format()
+    if fmt is not None:
+        return listing.export(lists.SUBSCRIPTIONS, stmt, fmt, _("ICT subscriptions"))
+    rows = db.session.scalars(stmt).all()
     groups: dict[str, list] = {}
     for sub in rows:
         groups.setdefault(sub.request.agency.code, []).append(sub)
-    return render_template("ict/subscriptions.html", groups=groups, agency=agency,
+    return render_template("ict/subscriptions.html", groups=groups, agency=agency, sorted=order,
                            agencies=ict_subscriptions.agency_filter_for(user), live=states.SUBSCRIPTION_LIVE)
 
 
@@ -294,6 +331,50 @@ def subscription_transition(reference):
         workflow.perform(user, sub.request, form.get("action", ""), form.get("comment", ""), _version(form))
 
     return _subscription_post(reference, act, _("%(reference)s is now %(status)s."))
+
+
+@bp.route("/subscriptions/<reference>/confirm/<action>")
+def subscription_confirm(reference, action):
+    user = authz.require_user()
+    sub = ict_subscriptions.subscription_by_reference(user, reference)
+    sr = sub.request
+    names = {"ref": sr.reference, "service": sub.service.name, "seats": sub.seats, "agency": sr.agency.name}
+    if action == "cancel":
+        consequence = _("Cancel the subscription %(ref)s (%(service)s, %(seats)d seats for %(agency)s): it "
+                        "ends as cancelled and no one can act on it again. This cannot be undone.", **names)
+    elif action == "reject":
+        consequence = _("Reject the order %(ref)s (%(service)s, %(seats)d seats for %(agency)s): it ends as "
+                        "rejected and the requester is told your reason. This cannot be undone.", **names)
+    else:
+        return _render_subscription(user, sub, error=_("That action is not open to you on this request now."))
+    return _confirm_move(user, sr, action, lambda **kw: _render_subscription(user, sub, **kw),
+                         "ict.subscription_transition", "ict.subscription_page", consequence,
+                         _("Keep the subscription"))
+
+
+@bp.route("/subscriptions/<reference>/confirm/end")
+def subscription_confirm_end(reference):
+    """Setting the last day of service is checked, then named, before it is made."""
+    user = authz.require_user()
+    sub = ict_subscriptions.subscription_by_reference(user, reference)
+    form = {"ends_on": request.args.get("ends_on", "").strip()}
+    try:
+        if not ict_subscriptions.may_change(user, sub):
+            return _render_subscription(user, sub, error=_("That action is not open to you on this request now."))
+        ends_on = forms.load(s.IctEndIn(), form)["ends_on"]
+    except DomainError as exc:
+        errors, status = forms.refused(exc)
+        return _render_subscription(user, sub, status, errors=errors, form=form)
+    sr = sub.request
+    return render_template(
+        "core/confirm.html", heading=_("End the subscription %(ref)s", ref=sr.reference),
+        consequence=_("The last day of service of %(ref)s (%(service)s, %(seats)d seats for %(agency)s) "
+                      "becomes %(day)s: no seat is provided or charged after it.", ref=sr.reference,
+                      service=sub.service.name, seats=sub.seats, agency=sr.agency.name,
+                      day=format_date(ends_on, "long")),
+        action=url_for("ict.subscription_end", reference=sr.reference), hidden={"ends_on": ends_on.isoformat()},
+        comment=None, confirm=_("Yes, set the end date"),
+        back_url=url_for("ict.subscription_page", reference=sr.reference), back=_("Keep the subscription"))
 
 
 @bp.route("/subscriptions/<reference>/seats", methods=["POST"])

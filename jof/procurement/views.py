@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, forms, listing, templating, workflow
 from jof.core.calendar import facility_zone, local_today
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed
-from jof.core.paging import html_page
 from jof.core.people import Agency, Role
-from jof.procurement import awards, queries, requisitions, states
+from jof.procurement import awards, lists, queries, requisitions, states
 from jof.procurement import evaluation as lot_evaluation
 from jof.procurement import ltas as agreements
 from jof.procurement import orders as purchase_orders
@@ -47,20 +46,11 @@ def register_labels() -> None:
     templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
     templating.TYPE_LABELS.update({states.CODE: _l("Requisition")})
 
-#: Words for the codes the pages show (supplier, tender and order states, methods); the
-#: English words stay the codes' own, so a page reads the same as before in English.
-WORDS = {
-    "active": _l("Active"), "suspended": _l("Suspended"), "debarred": _l("Debarred"),
-    "draft": _l("draft"), "published": _l("published"), "awarded": _l("awarded"), "cancelled": _l("cancelled"),
-    "issued": _l("issued"), "partially_received": _l("partially received"), "received": _l("received"),
-    "micro_purchase": _l("micro-purchase"), "rfq": _l("RFQ"), "itb": _l("ITB"),
-    "lowest_price": _l("lowest price"), "cumulative": _l("cumulative"),
-}
 
 
 @bp.app_template_filter("procurement_word")
 def _word(code: str | None) -> str:
-    return str(WORDS[code]) if code in WORDS else (code or "—")
+    return lists.word(code)
 
 
 def _is_officer(user) -> bool:
@@ -74,10 +64,9 @@ def _is_officer(user) -> bool:
 def index():
     user = authz.require_user()
     status = request.args.get("status") or None
-    pager = html_page(requisitions.requisitions_query(user, status), 25)
-    rows = pager["items"]
-    return render_template("procurement/index.html", rows=rows, pager=pager, status=status,
-                           can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
+    stmt = requisitions.requisitions_query(user, status).options(*lists.REQUISITION_LOADS)
+    return listing.respond(lists.REQUISITIONS, stmt, "procurement/index.html", _("Requisitions"), 25,
+                           status=status, can_file=user.has_role(Role.REQUESTER) and not user.is_facility_staff,
                            is_officer=_is_officer(user), states=states)
 
 
@@ -187,10 +176,9 @@ def suppliers():
         status = None
     if category and not category.isdigit():
         category = None
-    pager = html_page(supplier_register.suppliers_query(q, status, category), 25)
-    rows = pager["items"]
-    return render_template("procurement/suppliers.html", rows=supplier_register.with_ratings(list(rows)),
-                           pager=pager, q=q or "", status=status or "", category=category or "",
+    return listing.respond(lists.SUPPLIERS, supplier_register.suppliers_query(q, status, category),
+                           "procurement/suppliers.html", _("Suppliers"), 25, prepare=lists.with_ratings,
+                           q=q or "", status=status or "", category=category or "",
                            statuses=SUPPLIER_STATUSES, is_officer=_is_officer(user))
 
 
@@ -238,11 +226,46 @@ def supplier(supplier_id):
             errors = exc.errors
             db.session.rollback()
             sup = supplier_register.get_supplier(supplier_id)
+    return _supplier_page(user, sup, errors, request.form)
+
+
+def _supplier_page(user, sup, errors: dict, form):
     bids = supplier_register.opened_bids_of(user, sup)
     orders = db.session.scalars(purchase_orders.orders_query(user).where(PurchaseOrder.supplier_id == sup.id)).all()
     return render_template("procurement/supplier.html", sup=supplier_register.with_rating(sup), bids=bids, orders=orders,
-                           statuses=SUPPLIER_STATUSES, errors=errors, form=request.form,
+                           statuses=SUPPLIER_STATUSES, errors=errors, form=form,
                            show_bids=user.is_facility_staff, is_officer=_is_officer(user)), 422 if errors else 200
+
+
+#: What each status does to the supplier, for the confirmation page.
+STATUS_CONSEQUENCES = {
+    "suspended": _l("Suspend %(name)s: until reinstated, the supplier cannot bid, be awarded a lot, sign a "
+                    "long-term agreement or receive call-off orders."),
+    "debarred": _l("Debar %(name)s: the supplier cannot bid, be awarded a lot, sign a long-term agreement or "
+                   "receive call-off orders; only a reinstatement, with its reason, lifts it."),
+    "active": _l("Reinstate %(name)s: the supplier may bid, be awarded lots and receive orders again."),
+}
+
+
+@bp.route("/suppliers/<int:supplier_id>/confirm-status")
+def supplier_confirm_status(supplier_id):
+    """The status and the reason are checked, then the consequence named; the form saves."""
+    user = authz.require_user()
+    sup = supplier_register.get_supplier(supplier_id)
+    if not _is_officer(user):
+        raise Forbidden("Only the procurement officer changes a supplier's status.")
+    form = {"status": request.args.get("status", ""), "reason": request.args.get("reason", "")}
+    try:
+        data = forms.load(s.SupplierStatusIn(), form)
+    except ValidationFailed as exc:
+        return _supplier_page(user, sup, exc.errors, form)
+    return render_template(
+        "core/confirm.html", heading=_("Change the status of %(name)s", name=sup.name),
+        consequence=str(STATUS_CONSEQUENCES[data["status"]]) % {"name": sup.name},
+        action=url_for("procurement.supplier", supplier_id=sup.id),
+        hidden={"status": data["status"], "reason": data["reason"]}, comment=None,
+        confirm=_("Yes, change the status"), back_url=url_for("procurement.supplier", supplier_id=sup.id),
+        back=_("Keep the current status"))
 
 
 # --- tenders ---------------------------------------------------------------------------------
@@ -251,9 +274,8 @@ def supplier(supplier_id):
 @bp.route("/tenders")
 def tenders():
     user = authz.require_user()
-    pager = html_page(tendering.tenders_query(user), 25)
-    rows = pager["items"]
-    return render_template("procurement/tenders.html", rows=rows, pager=pager, is_officer=_is_officer(user))
+    return listing.respond(lists.TENDERS, tendering.tenders_query(user), "procurement/tenders.html",
+                           _("Joint tenders"), 25, is_officer=_is_officer(user))
 
 
 @bp.route("/tenders/new", methods=["GET", "POST"])
@@ -401,9 +423,8 @@ def lot_lta(tender_id, number):
 @bp.route("/purchase-orders")
 def orders():
     user = authz.require_user()
-    pager = html_page(purchase_orders.orders_query(user), 25)
-    rows = pager["items"]
-    return render_template("procurement/orders.html", rows=rows, pager=pager)
+    stmt = purchase_orders.orders_query(user).options(*lists.ORDER_LOADS)
+    return listing.respond(lists.ORDERS, stmt, "procurement/orders.html", _("Purchase orders"), 25)
 
 
 @bp.route("/purchase-orders/<number>", methods=["GET", "POST"])
@@ -440,10 +461,8 @@ def order(number):
 @bp.route("/ltas")
 def ltas():
     user = authz.require_user()
-    pager = html_page(agreements.ltas_query(), 25)
-    rows = pager["items"]
-    return render_template("procurement/ltas.html", rows=[agreements.with_consumed(r) for r in rows], pager=pager,
-                           is_officer=_is_officer(user))
+    return listing.respond(lists.LTAS, agreements.ltas_query().options(*lists.LTA_LOADS), "procurement/ltas.html",
+                           _("Long-term agreements"), 25, prepare=lists.with_consumed, is_officer=_is_officer(user))
 
 
 def _lta_form_data(form) -> dict:

@@ -16,13 +16,13 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, calendar, forms, templating, workflow
+from jof.core import authz, calendar, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.formatting import money
 from jof.core.paging import html_page
 from jof.core.people import Role
-from jof.travel import claims, dsa, itinerary, ticketing, trips
+from jof.travel import claims, dsa, itinerary, lists, ticketing, trips
 from jof.travel import rates as rate_table
 from jof.travel import schemas as s
 from jof.travel.models import TICKETED_STAGES, Stage
@@ -89,8 +89,9 @@ def _stage(value: str) -> str:
 def home():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(trips.travel_query(user, status), PER_PAGE)
-    return render_template("travel/home.html", p=page, status=status, is_desk=_is_desk(user),
+    stmt = trips.travel_query(user, status).options(*lists.ROW_LOADS)
+    return listing.respond(lists.TRAVEL, stmt, "travel/home.html", _("Travel requests"), PER_PAGE,
+                           status=status, is_desk=_is_desk(user),
                            can_file=user.has_role(Role.REQUESTER) and not authz.is_read_only(user),
                            statuses=workflow.get_type("travel").states)
 
@@ -263,6 +264,19 @@ def claim(reference):
         claims.file_claim(user, tr, data)
 
     return _post(reference, act, _("Claim filed on %(reference)s."))
+
+
+@bp.route("/requests/<reference>/confirm/cancel")
+def confirm_cancel(reference):
+    """The page that names what cancelling the trip does; its form cancels."""
+    user = authz.require_user()
+    tr = trips.get_travel(user, reference)
+    move = next((t for t in workflow.available_transitions(user, tr.request) if t.action == "cancel"), None)
+    if move is None:
+        return _render(user, tr, error=_("That action is not open to you on this request now."))
+    return render_template("travel/confirm_cancel.html", tr=tr, sr=tr.request, t=move,
+                           ticketed=tr.stage in TICKETED_STAGES,
+                           form={k: request.args.get(k, "") for k in ("comment", "cancellation_fee", "currency")})
 
 
 @bp.route("/requests/<reference>/cancel", methods=["POST"])
