@@ -43,6 +43,10 @@ def to_decimal(value) -> Decimal:
         raise MoneyError("amounts must be given as strings or integers, not floats")
     if isinstance(value, Decimal):
         result = value
+    elif isinstance(value, str) and not value.isascii():
+        # Decimal() reads any script's digits ("١٢٣" is 123): an amount is written 0–9 only,
+        # the same rule as the API's DecimalString, wherever it arrives (forms, CSV imports).
+        raise MoneyError(f"write amounts with the digits 0-9: {value!r}")
     else:
         try:
             result = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)

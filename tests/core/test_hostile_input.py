@@ -5,6 +5,7 @@ audit filters, ASCII digits in amounts, one charset on attachments)."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -234,6 +235,26 @@ def test_amounts_in_other_scripts_digits_are_refused(api, amount):
     r = api(ADMIN).post("/api/v1/exchange-rates",
                         json={"currency": "BRL", "month": "2026-01", "units_per_usd": amount})
     assert "units_per_usd" in _problem(r, 422)["errors"]
+
+
+@pytest.mark.parametrize("amount", ["١٢٣", "１２３", "12٣.00"])
+def test_other_scripts_digits_are_refused_in_a_csv_import_and_nothing_is_imported(api, amount):
+    csv = f"currency,month,units_per_usd\nBRL,2019-01,3.70\nEUR,2019-01,{amount}\n"
+    r = api(ADMIN).post("/api/v1/exchange-rates/import", json={"csv": csv})
+    body = _problem(r, 422)
+    assert set(body["errors"]) == {"line 3"}
+    rates = api(ADMIN).get("/api/v1/exchange-rates?per_page=100").get_json()["items"]
+    assert not any(x["month"].startswith("2019-01") for x in rates)
+
+
+def test_the_money_parser_refuses_other_scripts_digits_wherever_amounts_arrive():
+    """Forms, CSV imports and payloads all read amounts through ``to_decimal``."""
+    from jof.core.money import MoneyError, to_decimal
+
+    for text in ("١٢٣", "１２３", "१२३.00", "12٣.00"):
+        with pytest.raises(MoneyError):
+            to_decimal(text)
+    assert to_decimal(" 123.45 ") == Decimal("123.45")
 
 
 def test_an_amount_in_ascii_digits_is_still_accepted(api):
