@@ -29,6 +29,8 @@ NOT_LISTS = {
     "travel.new_request", "core_api.Me", "api-docs.openapi_json",
     # a computed preview of one allocation (its size is the agency table, not a page)
     "governance_api.allocation_preview",
+    # one month's PDF documents: they need the month asked for
+    "monitoring.report_pdf", "monitoring.board_pack_pdf",
 }
 
 

@@ -55,7 +55,8 @@ REQUISITIONS = Listing(
     default_sort="reference",
     tiebreak=(Requisition.id.desc(),),
 )
-REQUISITION_LOADS = (selectinload(Requisition.request).selectinload(ServiceRequest.agency),)
+#: Nothing more: the line's query joins the spine and loads its agency itself.
+REQUISITION_LOADS: tuple = ()
 
 TENDERS = Listing(
     "tenders",
