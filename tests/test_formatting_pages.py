@@ -54,12 +54,21 @@ ENGLISH_ELEMENT = re.compile(r'(?s)<(\w+)\b[^>]*\blang="en"[^>]*>.*?</\1>')
 SKIP = re.compile(r"^/(?:logout|static/|bootstrap/|language|api/)")
 #: Pages that show stored values verbatim, as data rather than amounts to read: the audit
 #: trail prints each recorded field exactly as it was written (``"amount": "12880.00"``).
-VERBATIM = {"/audit"}
+#: A notification is written once, in its reader's language when it was raised: one raised
+#: before the reader switched to Portuguese keeps its English numbers.
+VERBATIM = {"/audit", "/notifications"}
 #: Reached by a crawl that only reads: templates that answer a POST, error pages, and the
 #: pieces included by others.
 NOT_BY_CRAWL = {
     "error.html",  # every error; the tests of jof.web render it
     "billing/job.html",  # a job's page, after starting one by POST (tests/billing/test_jobs.py)
+    # confirmations open from a button's form with the action's details, not from a link
+    # (tests/core/test_confirm_transitions.py, tests/ict/test_confirmations.py, …)
+    "core/confirm.html", "core/confirm_transition.html", "governance/confirm_close.html",
+    "travel/confirm_cancel.html",
+    "hr/recruitment.html",  # the crawl's month has no recruitment (tests/hr/test_views.py)
+    # the monthly report and board pack are asked for a month by a form (tests/monitoring/test_report.py)
+    "monitoring/report_pdf.html", "monitoring/board_pack_pdf.html",
 }
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, gettext
+from flask_babel import force_locale, format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from jof.core import audit, authz, mail
 from jof.core.calendar import local_date
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
+from jof.core.formatting import facility_time
 from jof.core.notifications import Notification, notify
 from jof.core.people import Role, User, UserRole
 from jof.core.timeutil import UTCDateTime, utcnow
@@ -205,8 +206,8 @@ def set_preferences(actor: User, user: User, channels: dict, daily_digest: bool)
 def _render(message: str, params: dict) -> str:
     shown = {}
     for name, value in params.items():
-        if isinstance(value, datetime):
-            shown[name] = format_datetime(value, "short")
+        if isinstance(value, datetime):  # a message outlives the request: the zone is named
+            shown[name] = facility_time(value)
         elif isinstance(value, date):
             shown[name] = format_date(value, "medium")
         elif isinstance(value, T):

@@ -18,4 +18,5 @@ def install(app: Flask) -> None:
 
     sla.listen()
     sla_alerts.register()
+    app.add_template_filter(views.cell, "monitoring_cell")
     plugin.mount(app, api=api.blp, views=views.bp, cli=report_cli)

@@ -164,3 +164,19 @@ def sla_new():
 @bp.route("/slas/<int:sla_id>/document")
 def sla_document(sla_id):
     return send_document(agreements.get(authz.require_user(), sla_id))
+
+
+def cell(value):
+    """A dashboard table's cell as people read numbers: grouped in their locale, with the
+    decimals the figure carries (``11.00`` hours stay ``11.00``; the exports keep the
+    plain figures)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return value
+    places = max(0, -value.as_tuple().exponent) if isinstance(value, Decimal) else 0
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=str(get_locale() or "en"))

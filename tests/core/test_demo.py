@@ -40,15 +40,15 @@ def _opens_every_login(app, password: str) -> bool:
         return bool(users) and all(auth.check_password(u, password) for u in users)
 
 
-def test_loading_twice_gives_7_agencies_and_21_users(app, jof):
+def test_loading_twice_gives_7_agencies_and_23_users(app, jof):
     first = jof("--password", PW)
-    assert _counts(app) == (7, 21)
+    assert _counts(app) == (7, 23)
     second = jof("--password", PW)
-    assert _counts(app) == (7, 21)
+    assert _counts(app) == (7, 23)
     for out in (first, second):
         assert PASSWORD_LINE.search(out).group(1) == PW
         assert "  manager@jof.example" in out and "  requester@unaids.jof.example" in out
-        assert len(re.findall(r"^  \S+@", out, re.M)) == 21
+        assert len(re.findall(r"^  \S+@", out, re.M)) == 23
     assert "left unchanged" not in second  # the password printed is theirs
     assert _opens_every_login(app, PW)
 
@@ -65,7 +65,7 @@ def test_loading_again_without_password_prints_no_password(app, jof):
     out = jof()
     assert PASSWORD_LINE.search(out) is None, out
     assert "Demo logins that already existed (their passwords were left unchanged):" in out
-    assert len(re.findall(r"^  \S+@", out, re.M)) == 21
+    assert len(re.findall(r"^  \S+@", out, re.M)) == 23
     assert _opens_every_login(app, PW)
 
 
@@ -86,4 +86,4 @@ def test_users_created_on_a_later_load_get_the_password_printed_with_them(app, j
     created, _, rest = out.partition("Demo logins that already existed")
     assert PASSWORD_LINE.search(created).group(1) == "another-password-456"
     assert re.findall(r"^  (\S+@\S+)", created, re.M) == ["auditor@jof.example"]
-    assert len(re.findall(r"^  \S+@", rest, re.M)) == 20
+    assert len(re.findall(r"^  \S+@", rest, re.M)) == 22

@@ -371,7 +371,7 @@ def test_admin_user_list_filters_by_agency_and_paginates(web, demo):
     assert "manager@jof.example" in facility and "jof.example</td>" in facility
     assert "requester@undp.jof.example" not in facility
     everyone = text(c.get("/admin/users"))
-    assert "21 in total · page 1 of 1" in everyone
+    assert "23 in total · page 1 of 1" in everyone
 
 
 def test_admin_creates_a_user_and_errors_keep_the_input(app, web, demo):
