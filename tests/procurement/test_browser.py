@@ -89,7 +89,7 @@ def test_three_agencies_laptops_pooled_evaluated_awarded_and_received_in_the_bro
     expect(page.get_by_text("Bid recorded for lot 1.")).to_be_visible()
     bid("Beta Sistemas", "1180.3333", "95")
     expect(page.get_by_text("Bid recorded for lot 1.")).to_be_visible()
-    bid("Gama Eletrônicos (suspended)", "999.00", "90")
+    bid("Gama Eletrônicos (Suspended)", "999.00", "90")
     expect(page.get_by_test_id("form-errors")).to_contain_text("Gama Eletrônicos is suspended")
     expect(page.get_by_text("2 bids received")).to_be_visible()
 
