@@ -26,6 +26,7 @@ import marshmallow as ma
 from flask import current_app, g, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
+from sqlalchemy import inspect as sa_inspect
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -247,7 +248,9 @@ def if_match(obj, schema, represent=None):
             "Send If-Match with the ETag of your last GET of this object (or If-Match: * to "
             "overwrite whatever it holds now): a PATCH must say which version it changes.",
             {"If-Match": ["Missing."]})
-    db.session.refresh(obj, with_for_update=True)
+    # Lock the object's own row only: it may have been loaded with joined relations (the
+    # caller's roles), and PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    db.session.refresh(obj, with_for_update={"of": sa_inspect(obj).mapper.local_table})
     current: str | None = representation_etag(schema().dump(represent(obj) if represent else obj))
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
     if "*" in tags or current in tags:
