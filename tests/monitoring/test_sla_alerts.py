@@ -57,7 +57,8 @@ def settled(inbox, quiet: float = 1.0) -> int:
 
 def notes(email: str, reference: str) -> list[str]:
     user = db.session.scalar(select(User).where(User.email == email))
-    return [n.message for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))
+    return [n.message for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                                  .order_by(Notification.id))
             if reference in n.message]
 
 
