@@ -164,7 +164,8 @@ def to_csv(listing: Listing, rows) -> str:
     return out.getvalue()
 
 
-def _cell(cell, value, zone=None) -> None:
+def write_cell(cell, value, zone=None) -> None:
+    """One XLSX cell: numbers and dates typed with their format, text never a formula."""
     if value is None:
         return
     if isinstance(value, bool):
@@ -189,15 +190,15 @@ def to_xlsx(listing: Listing, rows, title: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = listing.name[:31]
-    _cell(ws.cell(1, 1), title)
+    write_cell(ws.cell(1, 1), title)
     ws.cell(1, 1).font = Font(bold=True, size=13)
     for col, c in enumerate(listing.columns, start=1):
-        _cell(ws.cell(3, col), str(c.label))
+        write_cell(ws.cell(3, col), str(c.label))
         ws.cell(3, col).font = Font(bold=True)
     zone = facility_zone()  # once: it is read from the database
     for r, row in enumerate(rows, start=4):
         for col, c in enumerate(listing.columns, start=1):
-            _cell(ws.cell(r, col), c.value(row), zone)
+            write_cell(ws.cell(r, col), c.value(row), zone)
     ws.freeze_panes = ws.cell(4, 1)
     out = io.BytesIO()
     wb.save(out)

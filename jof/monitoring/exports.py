@@ -12,7 +12,8 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from jof.billing.exports import AMOUNT_FORMAT, DATE_FORMAT, XLSX_MIMETYPE, formula_safe
+from jof.billing.exports import XLSX_MIMETYPE, formula_safe
+from jof.core.listing import write_cell
 from jof.monitoring.dashboard import Dashboard, Table
 
 __all__ = ["XLSX_MIMETYPE", "table_csv", "table_xlsx"]
@@ -35,40 +36,22 @@ def table_csv(table: Table) -> str:
     return out.getvalue()
 
 
-def _cell(cell, value) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, Decimal):
-        cell.value = value
-        cell.number_format = AMOUNT_FORMAT
-    elif isinstance(value, int):
-        cell.value = value
-    elif isinstance(value, date):
-        cell.value = value
-        cell.number_format = DATE_FORMAT
-    else:
-        cell.value = str(value)
-        cell.data_type = "s"  # never a formula
-
-
 def table_xlsx(board: Dashboard, table: Table) -> bytes:
     """One table as a workbook: a title block (table, period, agency) and the rows."""
     wb = Workbook()
     ws = wb.active
     ws.title = table.key[:31]
-    _cell(ws.cell(1, 1), str(table.title))
+    write_cell(ws.cell(1, 1), str(table.title))
     ws.cell(1, 1).font = Font(bold=True, size=13)
     f = board.filters
-    _cell(ws.cell(2, 1), f"{f.start.isoformat()} – {f.end.isoformat()}"
+    write_cell(ws.cell(2, 1), f"{f.start.isoformat()} – {f.end.isoformat()}"
           + (f" · {board.agency.code}" if board.agency else "") + (f" · {f.line}" if f.line else ""))
     for col, title in enumerate(table.columns, start=1):
-        _cell(ws.cell(4, col), str(title))
+        write_cell(ws.cell(4, col), str(title))
         ws.cell(4, col).font = Font(bold=True)
     for r, row in enumerate(table.rows, start=5):
         for col, value in enumerate(row, start=1):
-            _cell(ws.cell(r, col), value)
+            write_cell(ws.cell(r, col), value)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
