@@ -86,6 +86,7 @@ def _register_core_models() -> None:
         calendar,
         charges,
         counters,
+        jobs,
         money,
         notifications,
         once,

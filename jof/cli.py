@@ -220,9 +220,31 @@ def restore_command(file: str, force: bool):
     click.echo(f"restored {rows} rows from {file}; audit trail intact: {result.checked} events checked")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked one per job.")
+@with_appcontext
+def worker_command(burst: bool, simple: bool):
+    """Run the RQ worker of the job queue on REDIS_URL: every line's jobs (period close,
+    invoice PDFs, monthly report, board pack) and the queued e-mail."""
+    run_worker(burst, simple)
+
+
+def run_worker(burst: bool, simple: bool) -> None:
+    """``jof worker`` (and its older name ``jof billing worker``); exit 2 without Redis."""
+    from jof.core import jobs
+    from jof.core.errors import DomainError
+
+    try:
+        jobs.run_worker(burst=burst, simple=simple)
+    except DomainError as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(2)
+
+
 def init_app(app: Flask) -> None:
     """Core's commands; each line adds its own group in its ``install(app)``."""
-    for group in (demo_cli, user_cli, audit_cli, monitoring_cli, backup_command, restore_command):
+    for group in (demo_cli, user_cli, audit_cli, monitoring_cli, backup_command, restore_command, worker_command):
         app.cli.add_command(group)
 
 

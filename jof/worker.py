@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import has_app_context
 
 
-def run_billing_job(job_id: int) -> str:
-    """Run billing job ``job_id`` (``jof billing worker`` already holds an app context;
-    a bare ``rq worker`` does not, and gets one here)."""
-    from jof.billing import jobs
+def run_job(job_id: int) -> str:
+    """Run job ``job_id`` of core's queue, whatever line registered its kind (``jof
+    worker`` already holds an app context; a bare ``rq worker`` does not, and gets one
+    here, with every line installed)."""
+    from jof.core import jobs
 
     if has_app_context():
         return jobs.execute(job_id)
@@ -17,6 +18,11 @@ def run_billing_job(job_id: int) -> str:
 
     with create_app().app_context():
         return jobs.execute(job_id)
+
+
+#: The entry point billing jobs were queued under before the queue moved to core: a job
+#: queued by the previous release still runs after the upgrade.
+run_billing_job = run_job
 
 
 def send_mail(message: dict) -> None:

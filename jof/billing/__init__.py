@@ -16,9 +16,10 @@ def install(app: Flask) -> None:
     - governance asks before it writes a month's pools: a closed billing period is frozen;
     - the board's ``price_list`` decisions are validated and applied by the price list;
     - the pages read billing's statuses through the ``billing_status`` filter, and invoice
-      lines and price-list items through ``invoice_line``, ``price_item``, ``price_unit``.
+      lines and price-list items through ``invoice_line``, ``price_item``, ``price_unit``;
+    - the period close and the rendering of a period's PDFs are kinds of core's job queue.
     """
-    from jof.billing import api, cli, pricing, services, states, todo, views, words
+    from jof.billing import api, cli, jobs, pricing, services, states, todo, views, words
     from jof.core import charges, home, plugin
     from jof.governance import effects
 
@@ -33,6 +34,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(words.statement_entry, "statement_entry")
 
     charges.register_fee_quote(pricing.quote)
+    jobs.register()
     home.register_panel("billing.to_pay", todo.invoices_to_pay)
     home.register_panel("billing.to_issue", todo.drafts_to_issue)
     plugin.mount(app, api=api.blp, views=views.bp, cli=cli.billing_cli)

@@ -1,4 +1,4 @@
-"""``jof billing …``: the monthly period close and the worker of billing jobs."""
+"""``jof billing …``: the monthly period close (and ``worker``, the older name of ``jof worker``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from jof.core.db import db
 
-billing_cli = AppGroup("billing", help="Billing: period close and the job worker.")
+billing_cli = AppGroup("billing", help="Billing: period close (worker: see `jof worker`).")
 
 
 @billing_cli.command("close-period")
@@ -46,8 +46,8 @@ def close_period(period: str, email: str):
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked one per job.")
 def worker(burst: bool, simple: bool):
-    """Run the RQ worker of billing jobs (period close, invoice PDFs) on REDIS_URL."""
-    from jof.billing import jobs
+    """The older name of `jof worker`: the RQ worker of every job (not billing's only)."""
+    from jof.core import jobs
     from jof.core.errors import DomainError
 
     try:

@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from jof.billing.states import InvoiceStatus, JobKind, JobStatus, PeriodStatus
+from jof.billing.states import InvoiceStatus, PeriodStatus
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
 from jof.core.money import Money, Rate, ScaledDecimal, UnitPrice
-from jof.core.people import Agency, User
+from jof.core.people import Agency
 from jof.core.statetable import StatusType
 from jof.core.timeutil import UTCDateTime, utcnow
 
@@ -183,27 +183,3 @@ class Payment(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
-
-
-class BillingJob(db.Model):
-    """Batch work (period close, rendering a period's PDFs) with its progress and outcome."""
-
-    __tablename__ = "billing_job"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: close_period | render_period
-    kind: Mapped[JobKind] = mapped_column(StatusType(JobKind, 20))
-    period: Mapped[date] = mapped_column(Date)
-    #: queued | running | done | failed (``states.JOB``)
-    status: Mapped[JobStatus] = mapped_column(StatusType(JobStatus, 10), default=JobStatus.QUEUED)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    #: What it produced: invoices drafted and their total, or the ZIP's name and size.
-    result: Mapped[dict | None] = mapped_column(JSON)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    requested_by: Mapped[User] = relationship()

@@ -1,6 +1,7 @@
 """The statuses of billing's objects and the moves between them (``jof.core.statetable``).
 
-Three objects carry a stored status: the invoice, the billing period and the batch job.
+Three objects carry a stored status: the invoice, the billing period and the batch job
+(core's :class:`jof.core.jobs.Job`, whose table billing names as ``JOB``).
 Each status changes only through its table's :meth:`~jof.core.statetable.StateTable.move`,
 so an undeclared move (issuing an issued invoice, paying a draft) is the same 409, with
 the actions open now, as a refused request transition.
@@ -20,6 +21,8 @@ from enum import StrEnum
 
 from flask_babel import lazy_pgettext
 
+from jof.core import jobs
+from jof.core.jobs import JobStatus
 from jof.core.statetable import Move, StateTable
 
 
@@ -46,13 +49,6 @@ class PeriodStatus(StrEnum):
     CLOSED = "closed"
 
 
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
 class JobKind(StrEnum):
     CLOSE_PERIOD = "close_period"
     RENDER_PERIOD = "render_period"
@@ -72,11 +68,9 @@ PERIOD = StateTable("billing period", PeriodStatus, [
     Move("close", (PeriodStatus.OPEN,), PeriodStatus.CLOSED),
 ])
 
-JOB = StateTable("billing job", JobStatus, [
-    Move("start", (JobStatus.QUEUED,), JobStatus.RUNNING),
-    Move("finish", (JobStatus.RUNNING,), JobStatus.DONE),
-    Move("fail", (JobStatus.RUNNING,), JobStatus.FAILED),
-])
+#: Billing's batch work runs on core's job queue (``jof.core.jobs``): its statuses and
+#: their table are core's, named here too for billing's pages and schemas.
+JOB = jobs.JOB
 
 #: What a person reads for each status of billing (pages and PDFs; the API gives the value).
 #: In their own context: Portuguese agrees the word with the invoice, period or job.

@@ -32,9 +32,9 @@ from jof.billing import (
     pricing,
     services,
     statements,
-    states,
 )
 from jof.core import authz, listing
+from jof.core import jobs as core_jobs
 from jof.core.calendar import local_today, parse_month, previous_month
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -61,7 +61,16 @@ def invoice_list():
                            follows_periods=access.follows_periods(user))
 
 
+#: The field the confirmation page posts with a close: without it nothing is closed.
+CONFIRM_FIELD = "confirmed"
+
+
 def _period_action(user, action: str | None, month) -> Response:
+    if action == "close" and request.form.get(CONFIRM_FIELD) != "yes":
+        raise ValidationFailed({"action": [_("Not closed: closing a period cannot be undone, so it is done only from "
+                                             "its confirmation page, which shows what it will invoice.")]},
+                               _("Not closed: closing a period cannot be undone, so it is done only from its "
+                                 "confirmation page, which shows what it will invoice."))
     if action in ("close", "render"):
         job = jobs.start(user, "close_period" if action == "close" else "render_period", month)
         if job.status == "queued":
@@ -143,10 +152,7 @@ def job(job_id: int):
 @bp.route("/jobs/<int:job_id>.json")
 def job_progress(job_id: int):
     """What the job page polls (jof/static/progress.js) to move its progress bar."""
-    job = jobs.get(authz.require_user(), job_id)
-    return jsonify({"id": job.id, "status": str(job.status), "status_label": str(states.label(job.status)),
-                    "done": job.done, "total": job.total, "message": job.message,
-                    "finished": job.status not in ("queued", "running")})
+    return jsonify(core_jobs.progress_json(jobs.get(authz.require_user(), job_id)))
 
 
 def _invoice_page(inv, errors=None, message=None, status=200, form=None):

@@ -91,8 +91,10 @@ def _deliver(messages: list[Outgoing]) -> None:
             from redis import Redis
             from rq import Queue
 
-            # The queue of the billing jobs, so the one worker (`jof billing worker`) sends them.
-            q = Queue(current_app.config.get("JOF_JOB_QUEUE") or "jof-billing", connection=Redis.from_url(url))
+            from jof.core.jobs import queue_name
+
+            # The job queue, so the one worker (`jof worker`) sends them.
+            q = Queue(queue_name(), connection=Redis.from_url(url))
             for message in messages:
                 q.enqueue("jof.worker.send_mail", asdict(message), description=f"mail to {message.to}")
             return

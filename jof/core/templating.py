@@ -204,6 +204,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["type_label"] = type_label
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["line_label"] = line_label
+    from jof.core import jobs
+
+    app.jinja_env.filters["job_kind"] = jobs.kind_label
+    app.jinja_env.filters["job_status"] = jobs.status_label
     app.jinja_env.globals["audit_changes"] = audit_changes
     app.jinja_env.globals["page_url"] = page_url
 

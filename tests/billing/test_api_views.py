@@ -113,7 +113,7 @@ def test_manager_pages_preview_close_render_zip_and_invoice_forms(app, web, mont
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "UNAIDS" in html and "Close the period" in html
     token = csrf_from(html)
-    r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "close"})
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "close", "confirmed": "yes"})
     assert r.status_code == 302
     r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "issue"})
     r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "render"})

@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from jof.billing import documents, invoices, jobs, services
-from jof.billing.models import BillingJob, Invoice
+from jof.billing.models import Invoice
+from jof.core import jobs as core_jobs
+from jof.core.jobs import Job as BillingJob
 from jof.core.audit import AuditEvent
 from jof.core.db import db
 from jof.governance import cost_sharing as governance
@@ -134,14 +136,14 @@ def test_in_process_failed_close_records_the_reason_and_changes_nothing(app, web
         db.session.commit()
     browser = web(MANAGER)
     token = csrf_from(browser.get(f"/billing/periods?period={PERIOD}").get_data(as_text=True))
-    r = browser.post("/billing/periods", data={"csrf_token": token, "period": PERIOD, "action": "close"})
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": PERIOD, "action": "close", "confirmed": "yes"})
     assert r.status_code == 302
     assert period_state(app) == (False, 0, 0)
     with app.app_context():
         job = db.session.scalar(select(BillingJob))
         assert job.status == "failed" and "mystery_service" in job.message and job.finished_at
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_id == str(job.id),
-                                                                 AuditEvent.object_type == "billing_job")) \
+                                                                 AuditEvent.object_type == "job")) \
             == "billing.job.failed"
     page = browser.get(f"/billing/jobs/{job.id}").get_data(as_text=True)
     assert "failed" in page and "the period is as it was" in page and "mystery_service" in page
@@ -153,7 +155,7 @@ def test_in_process_failed_close_records_the_reason_and_changes_nothing(app, web
 def test_rq_close_job_is_queued_then_run_by_the_worker(app, web, api, month, rq_queue):
     browser = web(MANAGER)
     token = csrf_from(browser.get(f"/billing/periods?period={PERIOD}").get_data(as_text=True))
-    r = browser.post("/billing/periods", data={"csrf_token": token, "period": PERIOD, "action": "close"})
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": PERIOD, "action": "close", "confirmed": "yes"})
     assert r.status_code == 302 and "/billing/jobs/" in r.headers["Location"]
     job_id = int(r.headers["Location"].rsplit("/", 1)[1])
     # nothing ran on the request path: the job waits in Redis, the period is still open
@@ -233,7 +235,7 @@ def test_rq_unreachable_queue_is_503_and_records_nothing(app, api, month, rq_que
 def test_worker_skips_a_job_whose_request_never_committed(app, rq_queue, monkeypatch):
     monkeypatch.setitem(app.config, "JOF_JOB_ROW_WAIT_SECONDS", 0)
     with app.app_context():
-        assert jobs.execute(424242) == "skipped"
+        assert core_jobs.execute(424242) == "skipped"
 
 
 def test_worker_command_needs_redis_url(app, in_process):

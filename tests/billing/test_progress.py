@@ -47,7 +47,7 @@ def _wait_until_finished(browser, job_id: int, seconds: float = 45) -> dict:
 
 def _start(browser, action: str) -> int:
     token = csrf_from(browser.get(f"/billing/periods?period={P}").get_data(as_text=True))
-    r = browser.post("/billing/periods", data={"csrf_token": token, "period": P, "action": action})
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": P, "action": action, "confirmed": "yes"})
     assert r.status_code == 302 and "/billing/jobs/" in r.headers["Location"], r.headers.get("Location")
     return int(r.headers["Location"].rsplit("/", 1)[1])
 
