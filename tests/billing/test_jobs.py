@@ -12,12 +12,12 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from jof.billing import documents, invoices, jobs, services
+from jof.billing import documents, invoices, services
 from jof.billing.models import Invoice
 from jof.core import jobs as core_jobs
-from jof.core.jobs import Job as BillingJob
 from jof.core.audit import AuditEvent
 from jof.core.db import db
+from jof.core.jobs import Job as BillingJob
 from jof.governance import cost_sharing as governance
 from tests.billing.conftest import MONTH, close, record, user
 from tests.conftest import csrf_from
