@@ -230,6 +230,7 @@ def start(actor: User, name: str, params: dict | None = None, *, period: date | 
             audit.record(actor, f"{kind.line}.job.queued", job, after=queued)
             _run_in_thread(job.id)
             return job
+        audit.record(actor, f"{kind.line}.job.queued", job, after=queued)
         _run_here(job, actor)
         return job
     try:

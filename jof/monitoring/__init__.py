@@ -11,12 +11,14 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Plug monitoring into ``app``: its models, the clock capture on every flush, the
-    timed SLA alerts of every line but ICT, its blueprints and the ``jof report`` commands. Installing again (a second app) listens once and mounts anew."""
+    timed SLA alerts of every line but ICT, the monthly report and board pack as kinds of
+    core's job queue, its blueprints and the ``jof report`` commands. Installing again (a second app) listens once and mounts anew."""
     from jof.core import plugin
-    from jof.monitoring import api, models, sla, sla_alerts, views  # noqa: F401  (models)
+    from jof.monitoring import api, jobs, models, sla, sla_alerts, views  # noqa: F401  (models)
     from jof.monitoring.cli import report_cli
 
     sla.listen()
     sla_alerts.register()
+    jobs.register()
     app.add_template_filter(views.cell, "monitoring_cell")
     plugin.mount(app, api=api.blp, views=views.bp, cli=report_cli)

@@ -14,14 +14,17 @@ their style inline, as WeasyPrint needs).
   member, and money **only as facility-wide totals**, so no agency's own fees, invoices
   or balance reach another agency's head.
 
-Each renders in the request (a month's PDF takes about a second, one chart per section),
-not through billing's job queue: that queue's kinds and work are billing's own
-(``BillingJob.kind`` is an enum of billing, its ``WORK`` table lives in billing), and
-billing must not import monitoring to run a monitoring job.
+The monitoring page renders them as jobs of core's queue (:mod:`jof.monitoring.jobs`,
+kinds ``monthly_report`` and ``board_pack``): a report takes a second or more (one
+chart per section), so the reader watches a progress bar instead of a held request, and
+downloads the PDF from the job's page. The queue is core's, so monitoring registers its
+kinds from its own ``install`` and billing never imports monitoring. ``jof report``
+renders directly, and so do the older ``report.pdf`` and ``board-pack.pdf`` links.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -212,12 +215,35 @@ def _render(template: str, **context) -> str:
         return render_template(template, **context)
 
 
-def monthly_pdf(user: User, month: date) -> bytes:
-    return render_pdf(_render("monitoring/report_pdf.html", report=monthly(user, month)))
+Progress = Callable[[int, int], None]
+
+#: The steps a rendering reports to a job: the figures, the HTML, the PDF.
+STEPS = 3
 
 
-def board_pack_pdf(user: User, month: date, months: int = 1) -> bytes:
+def _steps(progress: Progress | None) -> Progress:
+    return progress or (lambda _done, _total: None)
+
+
+def monthly_pdf(user: User, month: date, progress: Progress | None = None) -> bytes:
+    step = _steps(progress)
+    figures = monthly(user, month)
+    step(1, STEPS)
+    html = _render("monitoring/report_pdf.html", report=figures)
+    step(2, STEPS)
+    data = render_pdf(html)
+    step(3, STEPS)
+    return data
+
+
+def board_pack_pdf(user: User, month: date, months: int = 1, progress: Progress | None = None) -> bytes:
     from jof.governance.views import BOARD_LABELS
 
+    step = _steps(progress)
     pack = board_pack(user, month, months)
-    return render_pdf(_render("monitoring/board_pack_pdf.html", pack=pack, labels=BOARD_LABELS))
+    step(1, STEPS)
+    html = _render("monitoring/board_pack_pdf.html", pack=pack, labels=BOARD_LABELS)
+    step(2, STEPS)
+    data = render_pdf(html)
+    step(3, STEPS)
+    return data

@@ -8,15 +8,26 @@ messages and the input kept (422).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jof.core import authz, forms
+from jof.core import jobs as core_jobs
 from jof.core.db import db
 from jof.core.errors import DomainError, NotFound, ValidationFailed
 from jof.core.people import Agency, Role
-from jof.monitoring import agreements, dashboard, exports, report
+from jof.monitoring import agreements, dashboard, exports, jobs, report
 from jof.monitoring import schemas as s
 from jof.monitoring.api import send_document
 from jof.monitoring.charts import stylesheet
@@ -34,7 +45,12 @@ def _query() -> dict:
 
 @bp.route("/")
 def dashboard_page():
-    user = authz.require_user()
+    return _dashboard(authz.require_user())
+
+
+def _dashboard(user, report_errors: dict | None = None, report_form: dict | None = None, status: int = 200):
+    """The dashboard; a report that could not start comes back to it with its messages and
+    what was typed (``report_errors``, ``report_form``)."""
     try:
         query = _query()
     except ValidationFailed as exc:
@@ -44,9 +60,10 @@ def dashboard_page():
     args = {k: v for k, v in request.args.items() if k in FILTERS}
     return render_template("monitoring/dashboard.html", board=board, errors={}, args=args,
                            can_report=report.can_read_report(user), can_pack=report.can_read_pack(user),
+                           report_errors=report_errors or {}, report_form=report_form or {},
                            form={"start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
                                  "line": board.filters.line or "",
-                                 "agency": board.agency.code if board.agency else ""})
+                                 "agency": board.agency.code if board.agency else ""}), status
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -77,6 +94,38 @@ def board_pack_pdf():
     report.require_pack(user)
     month, months = report.parse_month(request.args.get("month", "")), _months()
     return _pdf(report.board_pack_pdf(user, month, months), f"jof-board-pack-{month:%Y-%m}-{months}m.pdf")
+
+
+@bp.route("/reports/<kind>", methods=["POST"])
+def start_report(kind):
+    """Start the monthly report or the board pack as a job, then show its progress."""
+    user = authz.require_user()
+    if kind not in jobs.KINDS:
+        raise NotFound("No such report.")
+    try:
+        job = jobs.start(user, kind, request.form.get("month", ""), request.form.get("months"))
+    except ValidationFailed as exc:
+        return _dashboard(user, {f"{kind}.{k}": v for k, v in exc.errors.items()},
+                          {k: request.form.get(k, "") for k in ("month", "months")} | {"kind": kind}, 422)
+    return redirect(url_for("monitoring.report_job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>")
+def report_job(job_id: int):
+    job = jobs.get(authz.require_user(), job_id)
+    return render_template("monitoring/job.html", job=job, ready=job.status == "done" and jobs.pdf_path(job).is_file())
+
+
+@bp.route("/jobs/<int:job_id>.json")
+def report_job_progress(job_id: int):
+    """What the job page polls (jof/static/progress.js) to move its progress bar."""
+    return jsonify(core_jobs.progress_json(jobs.get(authz.require_user(), job_id)))
+
+
+@bp.route("/jobs/<int:job_id>.pdf")
+def report_job_pdf(job_id: int):
+    path, name = jobs.pdf_file(authz.require_user(), job_id)
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.route("/charts.css")

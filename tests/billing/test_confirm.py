@@ -96,3 +96,24 @@ def test_with_no_drafts_the_issue_confirmation_offers_nothing_to_confirm(app, we
 def test_only_the_manager_reaches_the_confirmations(web, month):
     assert web("procurement@jof.example").get(f"/billing/periods/{P}/confirm/close").status_code == 403
     assert web(MANAGER).get(f"/billing/periods/{P}/confirm/delete").status_code == 404
+
+
+def test_a_close_posted_without_its_confirmation_closes_nothing_and_says_why(app, web, month):
+    """The confirmation is enforced by the server, not only by the page that leads to it."""
+    from jof.billing import services
+    from jof.core.jobs import Job
+
+    browser = web(MANAGER)
+    html = browser.get(f"/billing/periods?period={P}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    for extra in ({}, {"confirmed": "no"}):
+        r = browser.post("/billing/periods", data={"csrf_token": token, "period": P, "action": "close", **extra})
+        page = r.get_data(as_text=True)
+        assert r.status_code == 422
+        assert "Not closed: closing a period cannot be undone" in page and "confirmation page" in page
+        assert f'value="{P}"' in page  # the form is back, with the month kept
+    assert _invoices(app) == 0
+    with app.app_context():
+        assert not services.is_closed(MONTH) and db.session.scalar(select(func.count(Job.id))) == 0
+    # the confirmation page's form carries the confirmation
+    assert 'name="confirmed" value="yes"' in _confirm(browser, "close")

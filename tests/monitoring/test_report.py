@@ -134,19 +134,20 @@ def test_a_requester_gets_neither_the_report_nor_the_pack(app, month, web, api):
     assert client.get("/monitoring/report.pdf?month=2026-11").status_code == 403
     assert client.get("/monitoring/board-pack.pdf?month=2026-11").status_code == 403
     page = client.get("/monitoring/").get_data(as_text=True)
-    assert "report.pdf" not in page and "board-pack.pdf" not in page
+    assert "/monitoring/reports/" not in page
 
 
 def test_an_agency_head_gets_the_pack_but_not_the_monthly_report(app, month, web):
     client = web(UNDP_HEAD)
     assert client.get("/monitoring/report.pdf?month=2026-11").status_code == 403
     page = client.get("/monitoring/").get_data(as_text=True)
-    assert "board-pack.pdf" in page and "report.pdf\"" not in page
+    assert "/monitoring/reports/board_pack" in page and "/monitoring/reports/monthly_report" not in page
 
 
-def test_the_manager_dashboard_offers_both_downloads(app, month, web):
+def test_the_manager_dashboard_offers_both_reports_as_jobs(app, month, web):
     page = web(MANAGER).get("/monitoring/?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
-    assert 'action="/monitoring/report.pdf"' in page and 'action="/monitoring/board-pack.pdf"' in page
+    assert 'method="post" action="/monitoring/reports/monthly_report"' in page
+    assert 'method="post" action="/monitoring/reports/board_pack"' in page
     assert 'value="2026-11"' in page
 
 
