@@ -54,6 +54,9 @@ log = logging.getLogger("jof.core.jobs")
 
 #: The RQ queue jobs (and queued e-mail) go to; ``JOF_JOB_QUEUE`` overrides it.
 QUEUE = "jof-jobs"
+#: The queue's name while it was billing's: ``jof worker`` still serves it, so what an
+#: older release queued before an upgrade runs after it.
+LEGACY_QUEUE = "jof-billing"
 #: How long a job may run on the worker before RQ stops it.
 JOB_TIMEOUT = 3600
 #: How long the worker waits for the row of a job whose request has not committed yet.
@@ -371,7 +374,12 @@ def run_worker(*, burst: bool = False, simple: bool = False) -> bool:
     conn = connection()
     _worker_pid = os.getpid()
     db.engine.dispose()  # no connection inherited by the horses
-    worker = (SimpleWorker if simple else Worker)([queue(conn)], connection=conn)
+    queues = [queue(conn)]
+    if queue_name() == QUEUE:  # jobs and mail queued by a release before the queue was core's
+        from rq import Queue
+
+        queues.append(Queue(LEGACY_QUEUE, connection=conn))
+    worker = (SimpleWorker if simple else Worker)(queues, connection=conn)
     return worker.work(burst=burst)
 
 

@@ -21,6 +21,7 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale, lazy_gettext
 
 from jof.core import jobs as queue
+from jof.core.db import db
 from jof.core.errors import NotFound, ValidationFailed
 from jof.core.jobs import Job
 from jof.core.people import User
@@ -97,6 +98,24 @@ def register() -> None:
     for name, label in ((MONTHLY, lazy_gettext("the monthly report")), (PACK, lazy_gettext("the board pack"))):
         queue.register_kind(queue.Kind(name=name, label=label, line="monitoring", may_start=_may_start,
                                        may_read=_may_read, work=_work))
+
+
+#: How many of the latest report jobs the monitoring page lists.
+RECENT = 5
+
+
+def readable_kinds(user: User) -> tuple[str, ...]:
+    return tuple(k for k, may in ((MONTHLY, report.can_read_report(user)), (PACK, report.can_read_pack(user)))
+                 if may)
+
+
+def recent(user: User) -> list[Job]:
+    """The latest report jobs the user may read (one statement), so a reader who left a
+    job's page finds it again."""
+    names = readable_kinds(user)
+    if not names:
+        return []
+    return list(db.session.scalars(queue.query(names).limit(RECENT)))
 
 
 def get(user: User, job_id: int) -> Job:

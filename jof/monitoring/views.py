@@ -61,6 +61,7 @@ def _dashboard(user, report_errors: dict | None = None, report_form: dict | None
     return render_template("monitoring/dashboard.html", board=board, errors={}, args=args,
                            can_report=report.can_read_report(user), can_pack=report.can_read_pack(user),
                            report_errors=report_errors or {}, report_form=report_form or {},
+                           report_jobs=jobs.recent(user),
                            form={"start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
                                  "line": board.filters.line or "",
                                  "agency": board.agency.code if board.agency else ""}), status

@@ -89,3 +89,16 @@ def month_of_charges(app, *, close: bool = False, issue: bool = False) -> None:
             invoices.issue_period(manager, LAST_MONTH)
         db.session.commit()
         db.session.remove()
+
+
+def report_job(app) -> int:
+    """A monthly report of :data:`LAST_MONTH` prepared as a job (in-process), so the
+    monitoring page lists it and the crawl reaches the job's page."""
+    from jof.monitoring import jobs
+
+    with app.app_context(), app.test_request_context():
+        job = jobs.start(_user(MANAGER), jobs.MONTHLY, f"{LAST_MONTH:%Y-%m}")
+        db.session.commit()
+        job_id = job.id
+        db.session.remove()
+    return job_id

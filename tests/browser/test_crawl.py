@@ -60,7 +60,8 @@ SKIPPED_SUFFIXES = (".pdf", ".csv", ".xlsx", ".zip")
 SKIPPED_ENDPOINTS = {"core.logout", "core.language", "governance.attachment", "core.health"}
 
 def _seed(app, api) -> None:
-    """A request of each line, a supplier, an open decision and a closed month's invoices."""
+    """A request of each line, a supplier, an open decision, a closed month's invoices and
+    a monthly report prepared as a job (its page is reached from the monitoring page)."""
     requester = api(ROLES["requester"])
     trip = requester.post("/api/v1/travel/requests", json={
         "title": "Mission to the country office", "purpose": "Programme review", "legs": [
@@ -87,6 +88,7 @@ def _seed(app, api) -> None:
 
     seed.open_decision(app)
     seed.month_of_charges(app, close=True)
+    seed.report_job(app)
 
 
 def _links(page, base: str) -> list[str]:
