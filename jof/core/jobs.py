@@ -20,8 +20,9 @@ Where a job runs depends on ``REDIS_URL`` (app config, else the environment):
   process: a job whose worker was restarted meanwhile stays ``running``; start it again.
 
 Either way the status moves through :data:`JOB` (queued → running → done | failed), the
-start and the outcome are audited (``<line>.job.queued``, ``<line>.job.done``,
-``<line>.job.failed``), and a job that fails rolls back everything its work did and
+start and the outcome are audited (``<line>.job.queued`` when it is handed to a worker or
+a thread; ``<line>.job.done`` or ``<line>.job.failed``, with the kind and parameters,
+which is the one event of a job run inside the request that started it), and a job that fails rolls back everything its work did and
 records why (``failed`` with the reason in ``message``).
 """
 
@@ -233,8 +234,7 @@ def start(actor: User, name: str, params: dict | None = None, *, period: date | 
             audit.record(actor, f"{kind.line}.job.queued", job, after=queued)
             _run_in_thread(job.id)
             return job
-        audit.record(actor, f"{kind.line}.job.queued", job, after=queued)
-        _run_here(job, actor)
+        _run_here(job, actor)  # started and ended in this transaction: its outcome is the audit
         return job
     try:
         queue().enqueue("jof.worker.run_job", job.id, job_timeout=JOB_TIMEOUT,
