@@ -108,3 +108,37 @@ def test_the_comparison_sees_drift(fresh_app):
     with db.engine.connect() as conn:
         fks = inspect(conn).get_foreign_keys("agency")
     assert [(fk["constrained_columns"], fk["referred_table"]) for fk in fks] == [(["alternate_id"], "user")]
+
+
+def test_jobs1_carries_billing_jobs_over_to_core_jobs_with_their_ids_and_back(fresh_app):
+    """Billing's job rows become core's ``job`` rows (same ids, so their pages' URLs hold;
+    the period as parameters), new ids follow them, and a downgrade gives billing its own back."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from jof.core.jobs import Job
+
+    upgrade(revision="perf2")
+    at = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(text('INSERT INTO "user" (id, email, name, password_hash, active, locale, session_version, '
+                          'created_at) VALUES (1, :e, :n, :p, :a, :l, 1, :at)'),
+                     {"e": "m@jof.example", "n": "M", "p": "x", "a": True, "l": "en", "at": at})
+        conn.execute(text("INSERT INTO billing_job (id, kind, period, status, done, total, message, result, "
+                          "requested_by_id, created_at) VALUES (7, 'close_period', :d, 'done', 7, 7, 'ok', "
+                          ":r, 1, :at), (9, 'render_period', :d, 'failed', 0, 0, 'no', NULL, 1, :at)"),
+                     {"d": date(2026, 5, 1), "r": '{"changed": true}', "at": at})
+    upgrade()
+    rows = db.session.scalars(select(Job).order_by(Job.id)).all()
+    assert [(j.id, j.kind, j.params, j.period, str(j.status), j.result) for j in rows] == [
+        (7, "close_period", {"period": "2026-05"}, date(2026, 5, 1), "done", {"changed": True}),
+        (9, "render_period", {"period": "2026-05"}, date(2026, 5, 1), "failed", None)]
+    db.session.add(Job(kind="monthly_report", params={"month": "2026-05"}, requested_by_id=1))
+    db.session.commit()
+    assert db.session.scalar(select(Job.id).order_by(Job.id.desc())) == 10
+    db.session.remove()
+    downgrade(revision="perf2")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT id, kind FROM billing_job ORDER BY id")).all() == [
+            (7, "close_period"), (9, "render_period")]

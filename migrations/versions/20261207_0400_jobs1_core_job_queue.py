@@ -38,7 +38,7 @@ def _columns(kind_length: int, period_nullable: bool, with_params: bool) -> list
         sa.Column('done', sa.Integer(), nullable=False),
         sa.Column('total', sa.Integer(), nullable=False),
         sa.Column('message', sa.Text(), nullable=False),
-        sa.Column('result', sa.JSON(), nullable=True),
+        sa.Column('result', sa.JSON(none_as_null=True), nullable=True),
         sa.Column('requested_by_id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
@@ -48,14 +48,16 @@ def _columns(kind_length: int, period_nullable: bool, with_params: bool) -> list
 
 def _copy(source: str, target: sa.Table, rows_filter=None, params: bool = False) -> None:
     conn = op.get_bind()
-    src = sa.table(source, *(sa.column(c) for c in COMMON))
+    # Typed as the columns are, so dates, times and JSON are read and written as values.
+    types = {c.name: c.type for c in _columns(40, True, False)}
+    src = sa.table(source, *(sa.column(c, types[c]) for c in COMMON))
     stmt = sa.select(*(src.c[c] for c in COMMON)).order_by(src.c.id)
     if rows_filter is not None:
         stmt = stmt.where(src.c.kind.in_(rows_filter))
     rows = [dict(r._mapping) for r in conn.execute(stmt)]
     for row in rows:
         if params:
-            row['params'] = {'period': str(row['period'])[:7]} if row['period'] else {}
+            row['params'] = {'period': f"{row['period']:%Y-%m}"} if row['period'] else {}
     if rows:
         conn.execute(target.insert(), rows)
     if conn.dialect.name == 'postgresql':  # ids were copied: the sequence goes on after them
