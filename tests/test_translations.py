@@ -178,6 +178,24 @@ def test_a_portuguese_manager_follows_a_billing_job_in_portuguese(pt_br):
     assert "Voltar ao período" in html and "Back to the period" not in html
 
 
+def test_a_portuguese_manager_follows_a_report_job_in_portuguese(pt_br):
+    """The monitoring page's report button starts a job (in-process in tests); its page,
+    status and download are in Portuguese, and so is the closing confirmation's refusal."""
+    manager = pt_br(MANAGER)
+    month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    page = text(manager.get("/monitoring/"))
+    assert "Preparar o relatório mensal (PDF)" in page and "Preparar o dossiê do conselho (PDF)" in page
+    r = manager.post("/monitoring/reports/monthly_report", data={"month": month, "csrf_token": csrf_from(page)})
+    assert r.status_code == 302
+    html = text(manager.get(r.headers["Location"]))
+    assert "Tarefa #" in html and "o relatório mensal" in html and "Concluída" in html
+    assert "Baixar o PDF" in html and "Voltar ao monitoramento" in html and "Download the PDF" not in html
+    assert "Relatórios preparados recentemente" in text(manager.get("/monitoring/"))
+    token = csrf_from(manager.get(f"/billing/periods?period={month}").get_data(as_text=True))
+    refused = manager.post("/billing/periods", data={"period": month, "action": "close", "csrf_token": token})
+    assert refused.status_code == 422 and "Não fechado: o fechamento de um período" in text(refused)
+
+
 def _travel_form(token: str) -> dict:
     d0 = date.today() + timedelta(days=30)
     d1 = d0 + timedelta(days=3)
