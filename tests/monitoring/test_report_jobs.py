@@ -212,3 +212,35 @@ def test_rq_report_job_is_queued_then_rendered_by_jof_worker(app, month, web, rq
                                                                      AuditEvent.object_id == str(job_id))
                                      .order_by(AuditEvent.id)).all()
         assert actions == ["monitoring.job.queued", "monitoring.job.done"]
+
+
+@pytest.mark.browser
+def test_the_report_job_page_bar_follows_the_rendering_in_chromium(app, month, web, live_server, page, monkeypatch,
+                                                                   tmp_path):
+    from playwright.sync_api import expect
+
+    from jof.monitoring import report
+    from tests.conftest import TEST_PASSWORD
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    monkeypatch.setitem(app.config, "JOF_JOBS_IN_BACKGROUND", True)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    real = report.render_pdf
+
+    def slow(html):
+        time.sleep(2)
+        return real(html)
+
+    monkeypatch.setattr(report, "render_pdf", slow)
+    page.goto(f"{live_server}/login")
+    page.fill("#email", MANAGER)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("form:has(#password) button[type=submit]")
+    page.goto(f"{live_server}/monitoring/?start=2026-11-01&end=2026-11-30")
+    page.get_by_role("button", name="Prepare the monthly report (PDF)").click()
+    expect(page).to_have_url(re.compile(r"/monitoring/jobs/\d+$"))
+    expect(page.locator("#job-bar")).to_be_visible()
+    # the bar takes the job's steps without the page reloading, then the finished page offers the PDF
+    expect(page.locator("#job-bar")).to_have_attribute("max", "3", timeout=20000)
+    expect(page.get_by_role("link", name="Download the PDF")).to_be_visible(timeout=30000)
+    expect(page.get_by_test_id("job-status")).to_have_attribute("data-status", "done")
