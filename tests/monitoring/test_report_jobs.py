@@ -244,3 +244,17 @@ def test_the_report_job_page_bar_follows_the_rendering_in_chromium(app, month, w
     expect(page.locator("#job-bar")).to_have_attribute("max", "3", timeout=20000)
     expect(page.get_by_role("link", name="Download the PDF")).to_be_visible(timeout=30000)
     expect(page.get_by_test_id("job-status")).to_have_attribute("data-status", "done")
+
+
+def test_a_report_button_pressed_twice_starts_one_job(app, month, web, in_process):
+    """The report forms carry the one-time token: a second press lands on the first job."""
+    manager = web(MANAGER)
+    page = manager.get("/monitoring/?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/monitoring/reports/monthly_report".*?</form>', page, re.S).group(0)
+    once = re.search(r'name="_once" value="([^"]+)"', form).group(1)
+    data = {"csrf_token": csrf_from(page), "_once": once, "month": "2026-11"}
+    first, second = (manager.post("/monitoring/reports/monthly_report", data=data) for _ in range(2))
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Job.id))) == 1
