@@ -65,7 +65,7 @@ def load(app, overrides: dict | None = None) -> None:
         #: Once-only submission (jof/core/once.py): how long a used form token or
         #: Idempotency-Key, and the answer it got, are kept.
         JOF_ONCE_TTL=timedelta(days=1),
-        #: Without REDIS_URL, billing jobs run in a thread of the web process after the
+        #: Without REDIS_URL, jobs (jof.core.jobs) run in a thread of the web process after the
         #: request that started them (True), or inside that request (False: its answer
         #: waits for the whole batch).
         JOF_JOBS_IN_BACKGROUND=True,

@@ -1,7 +1,8 @@
 // A job's page (billing's period jobs, monitoring's reports) follows the job: it polls the
 // job's JSON (data-poll-url) every second and moves the progress bar and the status, then
-// reloads once the job has ended to show its outcome (and the ZIP or PDF link). The page stays usable meanwhile; without
-// JavaScript a <noscript> refresh reloads it instead. Text only, never innerHTML.
+// reloads once the job has ended to show its outcome (and the ZIP or PDF link). The page
+// stays usable meanwhile; without JavaScript a <noscript> refresh reloads it instead. Text
+// only, never innerHTML.
 (function () {
   "use strict";
   var poll = document.getElementById("job-poll");
