@@ -41,7 +41,7 @@ def test_hr_officer_advances_a_recruitment_to_the_recommendation(visit, api):  #
             field.fill(score)
         v.follow(form.get_by_role("button"))
     _act(v, "assess")
-    expect(page.get_by_test_id("ranking")).to_contain_text("81.0000")
+    expect(page.get_by_test_id("ranking")).to_contain_text("81.00")
     _act(v, "recommend")
     expect(page.get_by_test_id("status")).to_contain_text("Recommended")
     v.done()
