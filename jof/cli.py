@@ -25,6 +25,15 @@ def demo_load(password: str | None):
     result = demo.load(password)
     db.session.commit()
     click.echo(demo.describe(result))
+    _demo_recruitments()
+
+
+def _demo_recruitments() -> None:
+    from jof import demo
+
+    if demo.load_recruitments():
+        db.session.commit()
+        click.echo("Demo recruitments: one completed (its roster made), one from the roster, one open.")
 
 
 @demo_cli.command("history")
@@ -57,10 +66,12 @@ def demo_history_command(months: int, password: str | None, seed: int):
         click.echo(f"  {month:%Y-%m} done ({time.monotonic() - started:.0f} s)")
 
     if not months:
+        _demo_recruitments()
         return
     if not demo_history.is_fresh():
         click.echo("Demo history not generated: the database holds requests already "
                    "(delete instance/jof.db to start again).")
+        _demo_recruitments()
         return
     try:
         click.echo(f"Generating {months} month(s) of demo history from {first:%Y-%m} (seed {seed})…")
@@ -72,6 +83,7 @@ def demo_history_command(months: int, password: str | None, seed: int):
     db.session.commit()
     click.echo(f"Demo history: {made.requests} requests, {made.invoices} issued invoices, "
                f"{made.months[0]:%Y-%m} to {made.months[-1]:%Y-%m}, in {time.monotonic() - started:.0f} s.")
+    _demo_recruitments()
 
 
 @user_cli.command("create")

@@ -159,6 +159,16 @@ def load(password: str | None = None, since: date | None = None, until: date | N
     return DemoResult(known, created, existing)
 
 
+def load_recruitments() -> bool:
+    """The demo's recruitments (``jof/hr/demo.py``): a completed one whose passing
+    candidates make the Finance G-6 roster, one filed from that roster, and an open one.
+    Played through the HR services after :func:`load` (and after the history, which
+    starts only on a database without requests); loading twice changes nothing."""
+    from jof.hr import demo as hr_demo
+
+    return hr_demo.load_demo()
+
+
 def describe(result: DemoResult) -> str:
     lines = ["JOF demo data (Brazil pilot) loaded."]
     if result.password:

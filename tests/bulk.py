@@ -20,6 +20,7 @@ from jof.core.db import db
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User, UserRole
 from jof.core.timeutil import utcnow
+from jof.hr.models import Candidate, Recruitment, RosterEntry
 from jof.ict.models import IctTicket
 from jof.procurement.models import Requisition, RequisitionLine, Supplier
 from jof.travel.models import DsaRate, TravelRequest
@@ -175,3 +176,28 @@ def notifications(n: int, users: list[User], agencies: list[Agency]) -> None:
     manager = db.session.scalar(select(User).where(User.email == "manager@jof.example"))
     for i in range(n):
         notify(manager, f"Bulk notice {i}", f"/notifications#{i}")
+
+
+# --- HR rosters (jof/hr/rosters.py) ----------------------------------------------------------
+
+
+@seeder
+def roster_entries(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` candidates on the Finance G-6 roster, all from one assessed recruitment."""
+    who, now, today = users[0], utcnow(), date.today()
+    sr = workflow.ServiceRequest(
+        reference="HRR-BULK-ROSTER", request_type="hr_recruitment", agency_id=who.agency_id,
+        requester_id=who.id, title="Bulk roster source", status="completed", created_at=now,
+        submitted_at=now, status_changed_at=now)
+    rec = Recruitment(request=sr, post_title="Finance Associate", job_family="Finance", level="G-6",
+                      contract_type="fixed_term", duty_station="Brasília", closing_date=today,
+                      min_education="bachelor", min_years_experience=0, required_languages=[],
+                      desirable_languages=[], pass_mark=Decimal("70"), hiring_manager_id=who.id)
+    db.session.add(rec)
+    for i in range(n):
+        person = Candidate(full_name=f"Bulk candidate {i}", email=f"bulk{i}@candidates.example",
+                           education="master", years_experience=5, languages=["English"])
+        # from yesterday: the facility's today may still be yesterday in UTC terms
+        db.session.add(RosterEntry(candidate=person, recruitment=rec, job_family="Finance", level="G-6",
+                                   total=Decimal("80.0000"), valid_from=today - timedelta(days=1),
+                                   valid_until=today + timedelta(days=700)))

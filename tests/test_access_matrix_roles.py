@@ -356,8 +356,10 @@ def test_a_foreign_object_answers_a_change_as_a_missing_one(app, api, web, forei
 
 def _candidate_data(rule) -> bool:
     """Candidates' personal data are for HR officers, the manager and the agency's selection
-    people (DESIGN §11 draft, tests/hr/test_access.py), not for the board's chair."""
-    return rule.rule.startswith(("/api/v1/hr/recruitments/<reference>/", "/hr/recruitments/<reference>/"))
+    people (DESIGN §11 draft, tests/hr/test_access.py), and the rosters' candidates for HR
+    officers, the manager and the auditor (tests/hr/test_rosters.py), not for the board's chair."""
+    return rule.rule.startswith(("/api/v1/hr/recruitments/<reference>/", "/hr/recruitments/<reference>/",
+                                 "/api/v1/hr/rosters/entries"))
 
 
 def test_the_resident_coordinator_reads_every_page_the_auditor_reads(app, api, web, foreign):

@@ -45,6 +45,20 @@ DEMO_ITEMS = [
      "unit": "per laptop", "method": "flat", "amount": "60.00"},
     {"code": "micro_purchase", "service_line": "procurement", "description": "Micro-purchase handling",
      "unit": "% of value", "method": "percentage", "rate": "2.0", "floor": "25.00", "cap": "100.00"},
+    # HR (jof/hr/fees.py): one fee per completed recruitment, by contract type; a hire from
+    # the roster skips advertising and assessment and costs less whatever the contract.
+    {"code": "recruitment_fixed_term", "service_line": "hr", "description": "Recruitment: fixed-term appointment",
+     "unit": "per recruitment", "method": "flat", "amount": "1500.00"},
+    {"code": "recruitment_temporary", "service_line": "hr", "description": "Recruitment: temporary appointment",
+     "unit": "per recruitment", "method": "flat", "amount": "900.00"},
+    {"code": "recruitment_service_contract", "service_line": "hr",
+     "description": "Recruitment: service contract", "unit": "per recruitment", "method": "flat",
+     "amount": "700.00"},
+    {"code": "recruitment_individual_contractor", "service_line": "hr",
+     "description": "Recruitment: individual contractor", "unit": "per recruitment", "method": "flat",
+     "amount": "500.00"},
+    {"code": "roster_hire", "service_line": "hr", "description": "Hire from a roster",
+     "unit": "per recruitment", "method": "flat", "amount": "300.00"},
 ]
 
 

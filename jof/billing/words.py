@@ -32,6 +32,11 @@ ITEMS = {
     "shared_printing": "Shared printing",
     "laptop_setup": "Laptop set-up",
     "micro_purchase": "Micro-purchase handling",
+    "recruitment_fixed_term": "Recruitment: fixed-term appointment",
+    "recruitment_temporary": "Recruitment: temporary appointment",
+    "recruitment_service_contract": "Recruitment: service contract",
+    "recruitment_individual_contractor": "Recruitment: individual contractor",
+    "roster_hire": "Hire from a roster",
 }
 
 UNITS = {
@@ -40,6 +45,7 @@ UNITS = {
     "per call-off": "per call-off",
     "per seat per month": "per seat per month",
     "per laptop": "per laptop",
+    "per recruitment": "per recruitment",
     "% of value": "percentage of value",
 }
 

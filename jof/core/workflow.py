@@ -456,8 +456,14 @@ def new_reference(prefix: str, year: int) -> str:
 
 
 def create_request(user: User, request_type: str, *, title: str, description: str = "",
-                   amount_usd: Decimal | None = None, agency: Agency | None = None) -> ServiceRequest:
-    """File a draft for the user's own agency; lines call this before adding details."""
+                   amount_usd: Decimal | None = None, agency: Agency | None = None,
+                   requester: User | None = None) -> ServiceRequest:
+    """File a draft for the user's own agency; lines call this before adding details.
+
+    ``requester``: a facility officer files the draft for one of the agency's requesters
+    through another line's service (HR's onboarding files the new person's ICT account
+    for the recruitment's requester, ``core.accounts``); the draft is theirs, the
+    timeline and the audit name the officer who filed it."""
     authz.ensure_can_change(user)
     rt = get_type(request_type)
     if agency is None:
@@ -466,7 +472,13 @@ def create_request(user: User, request_type: str, *, title: str, description: st
         raise ValidationFailed({"agency": ["Facility staff must name the agency the request is for."]})
     if not user.is_facility_staff and agency.id != user.agency_id:
         raise NotFound("No such agency.")
-    if not (user.has_role(Role.REQUESTER) and user.agency_id == agency.id) and not user.has_role(Role.MANAGER):
+    if requester is not None and requester.id != user.id:
+        if not user.is_facility_staff:
+            raise Forbidden("Only facility staff file a request for someone else.")
+        owner = requester
+    else:
+        owner = user
+    if not (owner.has_role(Role.REQUESTER) and owner.agency_id == agency.id) and not owner.has_role(Role.MANAGER):
         raise Forbidden("Only a requester of the agency (or the facility manager) may file a request.")
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
@@ -481,7 +493,7 @@ def create_request(user: User, request_type: str, *, title: str, description: st
     now = utcnow()
     sr = ServiceRequest(
         reference=new_reference(rt.prefix, _facility_year(now)), request_type=rt.code, agency=agency,
-        agency_id=agency.id, requester=user, requester_id=user.id, title=title,
+        agency_id=agency.id, requester=owner, requester_id=owner.id, title=title,
         description=description or "", amount_usd=amount_usd, status=Status.DRAFT,
         created_at=now, status_changed_at=now,
     )

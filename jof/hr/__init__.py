@@ -9,19 +9,35 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Plug the line into ``app``: its request type (rows from ``states``, effects from
-    ``applications`` and ``assessment``, payload schemas from ``schemas``), its labels,
+    ``applications``, ``rosters`` (the roster entered on ``recommend``, the selection)
+    and ``fees`` (the fee on ``complete``), payload schemas from ``schemas``), its labels,
     then its blueprints (see ``docs/architecture.md``, "How to add a service line")."""
     from flask_babel import lazy_gettext
 
     from jof.core import home, plugin, workflow
-    from jof.hr import api, applications, assessment, models, schemas, states, views  # noqa: F401  (models)
+
+    # models: the tables; rosters_api and rosters_views add their routes to api.blp and views.bp.
+    from jof.hr import (  # noqa: F401
+        api,
+        applications,
+        fees,
+        models,
+        rosters,
+        rosters_api,
+        rosters_views,
+        schemas,
+        states,
+        views,
+    )
 
     workflow.register(workflow.RequestType(
         code=states.RECRUITMENT, prefix="HRR", label="Recruitment", service_line=states.SERVICE_LINE,
         transitions=states.transitions(),
-        effects={"short_list": applications.draw_short_list, "select": assessment.select_candidate},
+        effects={"short_list": applications.draw_short_list, "recommend": rosters.enter_roster,
+                 "select": rosters.select_candidate, "complete": fees.record_fee},
         payloads=schemas.PAYLOADS, detail_endpoint="hr.recruitment_page",
     ))
     views.register_labels()
+    rosters_views.register_labels()
     home.register_new_request("hr_recruitment", "hr.recruitment_new", lazy_gettext("Recruitment"))
     plugin.mount(app, api=api.blp, views=views.bp)

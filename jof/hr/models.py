@@ -66,6 +66,9 @@ class Recruitment(db.Model):
     pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     #: The requesting agency's person who runs the selection with its head.
     hiring_manager_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Filed "from roster": no advertising or assessment, selection among the roster's
+    #: candidates of the job family and level who agree to be considered (rosters.py).
+    from_roster: Mapped[bool] = mapped_column(Boolean, default=False)
 
     request: Mapped[ServiceRequest] = relationship()
     hiring_manager: Mapped[User] = relationship()
@@ -153,3 +156,67 @@ class Score(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="scores")
     method: Mapped[AssessmentMethod] = relationship()
+
+
+# --- rosters and onboarding (docs/hr.md, "Shared rosters", "Onboarding") -----------------
+
+#: How long a candidate who passed an assessment stays on the roster.
+ROSTER_MONTHS = 24
+#: The onboarding checklist of a selection, in the order it is usually done.
+ONBOARDING_STEPS = ("offer_accepted", "medical_clearance", "security_clearance", "id_badge", "ict_account")
+
+
+class RosterEntry(db.Model):
+    """A candidate who passed an assessment, on the roster of its job family and level
+    from ``valid_from`` to ``valid_until`` (both included): any agency may hire from it."""
+
+    __tablename__ = "hr_roster_entry"
+    __table_args__ = (UniqueConstraint("candidate_id", "recruitment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("hr_candidate.id"), index=True)
+    #: The recruitment whose assessment the candidate passed.
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id"), index=True)
+    job_family: Mapped[str] = mapped_column(String(80), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    total: Mapped[Decimal] = mapped_column(Numeric(9, 4))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship()
+    recruitment: Mapped[Recruitment] = relationship()
+
+
+class RosterConsent(db.Model):
+    """A roster candidate's answer to a from-roster recruitment: agreeing puts them among
+    the candidates the agency selects from (as an application of that recruitment)."""
+
+    __tablename__ = "hr_roster_consent"
+    __table_args__ = (UniqueConstraint("recruitment_id", "roster_entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id", ondelete="CASCADE"), index=True)
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("hr_roster_entry.id"))
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("hr_application.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    roster_entry: Mapped[RosterEntry] = relationship()
+
+
+class OnboardingStep(db.Model):
+    """One done step of a selection's onboarding checklist (a step without a row is not
+    done); the ICT account step keeps the reference of the ICT request it filed."""
+
+    __tablename__ = "hr_onboarding_step"
+    __table_args__ = (UniqueConstraint("recruitment_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    ict_reference: Mapped[str | None] = mapped_column(String(30))
+    done_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jof.core import audit, authz, workflow
+from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Forbidden, NotFound, ValidationFailed
 from jof.core.people import Role, User
 from jof.core.workflow import ServiceRequest
 from jof.hr import states
-from jof.hr.models import AssessmentMethod, Recruitment
+from jof.hr.models import AssessmentMethod, Recruitment, RosterEntry
 from jof.hr.scoring import weights_error
 
 LINE = states.SERVICE_LINE
@@ -54,6 +55,9 @@ def file_recruitment(actor: User, data: dict) -> Recruitment:
     names = [m["name"].strip() for m in methods]
     if len({n.casefold() for n in names}) != len(names):
         errors.setdefault("methods", []).append("Each method of the plan has its own name.")
+    if data.get("from_roster") and not _roster_in_force(data["job_family"], data["level"]):
+        errors["from_roster"] = [f"No roster of {data['job_family'].strip()} {data['level']} has candidates "
+                                 "today: file an advertised recruitment."]
     if errors:
         raise ValidationFailed(errors)
     sr = workflow.create_request(actor, states.RECRUITMENT, title=data.get("title") or data["post_title"],
@@ -68,6 +72,7 @@ def file_recruitment(actor: User, data: dict) -> Recruitment:
         desirable_languages=_languages(data.get("desirable_languages")),
         pass_mark=Decimal(data["pass_mark"]),
         hiring_manager=_hiring_manager(actor, data.get("hiring_manager"), sr.agency_id),
+        from_roster=bool(data.get("from_roster")),
     )
     rec.methods = [AssessmentMethod(seq=i, name=n, weight=m["weight"])
                    for i, (n, m) in enumerate(zip(names, methods, strict=True), start=1)]
@@ -76,6 +81,14 @@ def file_recruitment(actor: User, data: dict) -> Recruitment:
     audit.record(actor, "hr.recruitment.file", rec, after={
         **audit.snapshot(rec), "methods": [{"name": m.name, "weight": m.weight} for m in rec.methods]})
     return rec
+
+
+def _roster_in_force(job_family: str, level: str) -> bool:
+    """Whether the roster of the family (any case) and level has a candidate today."""
+    today = local_today()
+    return db.session.scalar(select(RosterEntry.id).where(
+        func.lower(RosterEntry.job_family) == job_family.strip().lower(), RosterEntry.level == level,
+        RosterEntry.valid_from <= today, RosterEntry.valid_until >= today).limit(1)) is not None
 
 
 def recruitments_query(user: User, status: str | None = None):

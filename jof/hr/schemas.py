@@ -41,6 +41,9 @@ class RecruitmentIn(ma.Schema):
     pass_mark = DecimalString(required=True, validate=validate.Range(min=0, max=100))
     hiring_manager = fields.Email(metadata={
         "description": "E-mail of the agency's requester or head who runs the selection; the filer by default."})
+    from_roster = fields.Boolean(load_default=False, metadata={
+        "description": "Hire from the roster of the job family and level: once approved, no advertising "
+                       "or assessment; selection among the roster candidates who agree to be considered."})
 
 
 class MethodOut(ma.Schema):
@@ -67,6 +70,7 @@ class RecruitmentOut(ma.Schema):
     methods = fields.List(fields.Nested(MethodOut))
     pass_mark = DecimalString()
     hiring_manager = fields.String(attribute="hiring_manager.email")
+    from_roster = fields.Boolean()
 
 
 class RecruitmentQuery(PaginationQuery):

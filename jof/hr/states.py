@@ -23,7 +23,15 @@ from jof.core import authz
 from jof.core.db import db
 from jof.core.workflow import AGENCY_HEAD, MANAGER, OFFICER, REQUESTER, Status, Transition
 from jof.core.workflow import common_lifecycle as _common_lifecycle
-from jof.hr.models import Application, AssessmentMethod, Recruitment, Score
+from jof.hr.models import (
+    ONBOARDING_STEPS,
+    Application,
+    AssessmentMethod,
+    OnboardingStep,
+    Recruitment,
+    RosterConsent,
+    Score,
+)
 from jof.hr.scoring import ranking_of
 
 RECRUITMENT = "hr_recruitment"
@@ -120,8 +128,10 @@ def transitions() -> list[Transition]:
     spine = [t for t in _common_lifecycle() if t.action in ("submit", "certify", "approve", "reject")]
     spine += [t for t in _common_lifecycle() if t.action == "cancel" and S.DRAFT in t.sources]
     return spine + [
-        Transition("advertise", (S.APPROVED,), S.ADVERTISED, (OFFICER, MANAGER), label="Advertise",
-                   stamp="started_at"),
+        Transition("advertise", (S.APPROVED,), S.ADVERTISED, (OFFICER, MANAGER), _not_from_roster,
+                   label="Advertise", stamp="started_at"),
+        Transition("present_roster", (S.APPROVED,), S.RECOMMENDED, (OFFICER, MANAGER), _roster_consented,
+                   label="Present the roster candidates", stamp="started_at"),
         Transition("long_list", (S.ADVERTISED,), S.LONG_LISTED, (OFFICER, MANAGER), _has_applications,
                    label="Close applications and long-list"),
         Transition("short_list", (S.LONG_LISTED,), S.SHORT_LISTED, (OFFICER, MANAGER), _has_screened_in,
@@ -133,8 +143,8 @@ def transitions() -> list[Transition]:
         Transition("select", (S.RECOMMENDED,), S.SELECTED, (AGENCY_HEAD, REQUESTER), _head_or_hiring_manager,
                    label="Select"),
         Transition("offer", (S.SELECTED,), S.OFFER, (OFFICER, MANAGER), label="Make the offer"),
-        Transition("complete", (S.OFFER,), S.COMPLETED, (OFFICER, MANAGER), label="Onboarded",
-                   stamp="completed_at"),
+        Transition("complete", (S.OFFER,), S.COMPLETED, (OFFICER, MANAGER), _onboarding_done,
+                   label="Onboarded", stamp="completed_at"),
         Transition("fail", FAILABLE, S.FAILED, (OFFICER, MANAGER), comment_required=True,
                    label="Failed: no suitable candidate"),
         Transition("readvertise", (S.FAILED,), S.ADVERTISED, (OFFICER, MANAGER), label="Re-advertise"),
@@ -142,3 +152,37 @@ def transitions() -> list[Transition]:
                               S.SELECTED, S.OFFER, S.FAILED), S.CANCELLED, (MANAGER,),
                    comment_required=True, label="Cancel", stamp="closed_at"),
     ]
+
+
+# --- rosters and onboarding (rosters.py, onboarding.py) ----------------------------------
+# A recruitment filed "from roster" is not advertised: once approved, an HR officer
+# records which roster candidates agree to be considered and presents them (approved →
+# recommended); the agency selects among them as after an assessment.
+
+
+def _not_from_roster(sr, _user) -> str | None:
+    rec = recruitment_of(sr)
+    if rec is not None and rec.from_roster:
+        return ("This recruitment was filed from the roster: it is not advertised; present the roster "
+                "candidates who agree to be considered.")
+    return None
+
+
+def _roster_consented(sr, _user) -> str | None:
+    rec = recruitment_of(sr)
+    if rec is None or not rec.from_roster:
+        return "Only a recruitment filed from the roster skips advertising and assessment."
+    if _count(select(RosterConsent.id).where(RosterConsent.recruitment_id == rec.id,
+                                             RosterConsent.agrees.is_(True))) == 0:
+        return "No roster candidate has agreed to be considered yet: record their answers first."
+    return None
+
+
+def _onboarding_done(sr, _user) -> str | None:
+    rec = recruitment_of(sr)
+    done = set() if rec is None else set(db.session.scalars(
+        select(OnboardingStep.step).where(OnboardingStep.recruitment_id == rec.id)))
+    missing = [step.replace("_", " ") for step in ONBOARDING_STEPS if step not in done]
+    if missing:
+        return f"The onboarding checklist is not done: {', '.join(missing)} still to record."
+    return None

@@ -14,7 +14,7 @@ def install(app: Flask) -> None:
     second app, replaces the same registrations."""
     from flask_babel import lazy_gettext
 
-    from jof.core import alerts, charges, home, plugin, workflow
+    from jof.core import accounts, alerts, charges, home, plugin, workflow
     from jof.ict import api, cli, models, schemas, sla_alerts, states, subscriptions, tickets, views  # noqa: F401  (models)
 
     workflow.register(workflow.RequestType(
@@ -30,6 +30,7 @@ def install(app: Flask) -> None:
         final_states=frozenset({states.TicketStatus.CLOSED}),
     ))
     charges.register_monthly_biller("ict", subscriptions.monthly_billing_note)
+    accounts.register_filer(subscriptions.file_account)
     alerts.register_timed(alerts.SLA_AT_RISK, sla_alerts.at_risk, name="ict.sla_at_risk")
     alerts.register_timed(alerts.SLA_BREACHED, sla_alerts.breached, name="ict.sla_breached")
     views.register_labels()

@@ -62,6 +62,9 @@ class IctSubscription(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     #: Last day of service (inclusive); None while the subscription runs on.
     ends_on: Mapped[date | None] = mapped_column(Date)
+    #: The request of another line this order was filed for (HR's onboarding of a new
+    #: person files their e-mail account: ``HRR-2026-00003``); None for the agency's own orders.
+    filed_for: Mapped[str | None] = mapped_column(String(30))
 
     request: Mapped[ServiceRequest] = relationship()
     service: Mapped[IctService] = relationship()

@@ -79,6 +79,9 @@ class IctSubscriptionOut(ma.Schema):
     starts_on = fields.Date()
     ends_on = fields.Date(allow_none=True)
     periods = fields.List(fields.Nested(IctPeriodOut))
+    filed_for = fields.String(allow_none=True, metadata={
+        "description": "The request of another line this order was filed for (an HR recruitment's "
+                       "onboarding files the new person's e-mail account); null for the agency's own orders."})
 
 
 class IctSubscriptionIn(ma.Schema):

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from jof.core import audit, authz, calendar, charges, workflow
+from jof.core import accounts, audit, authz, calendar, charges, workflow
 from jof.core.calendar import local_today
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
@@ -91,6 +91,33 @@ def order(actor: User, data: dict) -> IctSubscription:
     if data.get("submit", True):
         workflow.perform(actor, sr, "submit")
     return sub
+
+
+#: The service a new staff member's account is ordered as (core.accounts).
+ACCOUNT_SERVICE = "email_account"
+
+
+def file_account(actor: User, order: accounts.AccountOrder) -> str:
+    """Another line's request for a new person's account (HR's onboarding): one seat of
+    the e-mail account from the person's first day, filed as a draft in the agency's
+    name for ``order.requester``, who submits it (the agency pays for the seat), and
+    marked with the reference it was filed for. Registered with ``core.accounts`` by
+    ``jof.ict.install``; answers the new request's reference."""
+    service = db.session.scalar(select(IctService).where(IctService.code == ACCOUNT_SERVICE))
+    if service is None or not service.active:
+        raise Conflict("The ICT catalogue offers no e-mail account to order.")
+    _check_dates(starts_on=order.starts_on)
+    sr = workflow.create_request(
+        actor, states.SUBSCRIPTION, agency=order.agency, requester=order.requester,
+        title=f"{service.name} for {order.person}, from {order.starts_on.isoformat()} ({order.filed_for})",
+        description=f"Filed by the onboarding of {order.filed_for}.",
+        amount_usd=quantize(service.unit_price_usd * 12))
+    sub = IctSubscription(request=sr, service=service, seats=1, starts_on=order.starts_on,
+                          filed_for=order.filed_for)
+    db.session.add(sub)
+    db.session.flush()
+    audit.record(actor, "ict.subscription.order", sub, after=audit.snapshot(sub))
+    return sr.reference
 
 
 def subscriptions_query(user: User, agency_code: str | None = None, status: str | None = None,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from jof.core.calendar import Holiday, WorkingCalendar, local_date
 from jof.core.people import Facility
 from jof.core.workflow import FINAL_STATES, ServiceRequest, TimelineEntry, get_type
+from jof.hr.models import Recruitment
 from jof.ict.models import IctTicket
 from jof.monitoring.models import RequestClock
 from jof.monitoring.targets import targets_for, to_duration
@@ -81,12 +82,18 @@ def _trip_end(s: Session, r: ServiceRequest) -> datetime | None:
     return trip.ends_at if trip else None
 
 
+def _hr_kind(s: Session, r: ServiceRequest) -> str | None:
+    rec = s.scalars(select(Recruitment).where(Recruitment.request_id == r.id)).first()
+    return f"hr.{rec.contract_type}" if rec is not None else None
+
+
 #: request type → its clocks. Tests add rules for their own request type.
 RULES: dict[str, list[Rule]] = {
     "procurement": [Rule(_procurement_kind, _submitted, stop_status="ordered")],
     "travel": [Rule(lambda s, r: "travel.ticket", lambda s, r: r.approved_at, stop_action="ticket"),
                Rule(lambda s, r: "travel.claim", _trip_end, stop_action="settle")],
     "ict_ticket": [Rule(_ict_kind, _submitted, stop_status="resolved", paused=_ict_paused)],
+    "hr_recruitment": [Rule(_hr_kind, lambda s, r: r.approved_at, stop_action="select")],
 }
 
 

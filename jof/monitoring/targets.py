@@ -50,6 +50,13 @@ KINDS: dict[str, Kind] = {k.code: k for k in [
     Kind("travel.claim", "travel", DAYS, 10, _l("Travel: return to claim settled")),
     *_ict_defaults(),
     Kind("billing.invoices", "billing", DAYS, 5, _l("Billing: period end to invoices issued")),
+    # Time to recruit, by contract type (docs/hr.md): the request's approval to the
+    # agency's selection of a candidate.
+    Kind("hr.fixed_term", "hr", DAYS, 60, _l("Recruitment, fixed-term appointment: approval to selection")),
+    Kind("hr.temporary", "hr", DAYS, 30, _l("Recruitment, temporary appointment: approval to selection")),
+    Kind("hr.service_contract", "hr", DAYS, 30, _l("Recruitment, service contract: approval to selection")),
+    Kind("hr.individual_contractor", "hr", DAYS, 20,
+         _l("Recruitment, individual contractor: approval to selection")),
 ]}
 
 

@@ -3,11 +3,14 @@ advertised, applications screened, short-listed, scored, assessed and ranked."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from jof.core import audit
 from jof.core.db import db
 from tests.hr.conftest import HEAD, HR, MANAGER, REQUESTER, candidate, recruitment_body
+from tests.hr.test_onboarding_fees import onboard
 
 
 def test_recruitment_goes_from_draft_to_assessed_with_a_ranked_list(hr):
@@ -92,6 +95,7 @@ def test_selection_by_the_agency_then_offer_and_completion(hr):
     chosen = hr.as_(HR).get(f"/api/v1/hr/recruitments/{ref}/applications/{ana['id']}").get_json()
     assert chosen["selected"] is True
     hr.must(HR, ref, "offer")
+    onboard(hr, ref, date.today() + timedelta(days=7))  # complete waits for the checklist
     assert hr.must(HR, ref, "complete")["status"] == "completed"
 
 
