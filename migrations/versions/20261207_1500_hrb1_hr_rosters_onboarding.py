@@ -1,7 +1,7 @@
 """HR: shared rosters (effective-dated entries, candidates' consent to a from-roster recruitment), the onboarding checklist, and the ICT order's link to the request it was filed for
 
 Revision ID: hrb1
-Revises: perf2
+Revises: jobs1
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'hrb1'
-down_revision = 'perf2'
+down_revision = 'jobs1'
 branch_labels = None
 depends_on = None
 
