@@ -5,13 +5,15 @@ the codes a decision stores."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from jof.core.listing import Column, Listing
 from jof.governance.models import Decision
 from jof.governance.states import DecisionStatus, EffectStatus
 
 #: How the board's pages name a decision's and an effect's status.
-DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("Draft"), DecisionStatus.OPEN: _l("Open"),
+DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("Draft"),
+                          DecisionStatus.OPEN: lazy_pgettext("decision status", "Open"),
                           DecisionStatus.CLOSED: _l("Closed")}
 EFFECT_STATUS_LABELS = {EffectStatus.PENDING: _l("Pending"), EffectStatus.SCHEDULED: _l("Scheduled"),
                         EffectStatus.APPLIED: _l("Applied"), EffectStatus.FAILED: _l("Failed")}

@@ -87,3 +87,13 @@ def test_an_empty_register_says_where_decisions_are_voted(app, web, demo):
         db.session.commit()
     html = web(REQUESTER).get("/governance/resolutions").get_data(as_text=True)
     assert "a decision enters the register with its number when its vote closes" in html
+
+
+def test_the_decision_list_reads_in_portuguese(web, decided):
+    from tests.conftest import csrf_from
+
+    c = web(REQUESTER)
+    c.post("/language", data={"locale": "pt_BR", "csrf_token": csrf_from(c.get("/").get_data(as_text=True))})
+    html = c.get("/governance/decisions").get_data(as_text=True)
+    assert "Aberta" in html and "Rascunho" in html and "Encerrada" in html
+    assert [r["status"] for r in csv_rows(c, "/governance/decisions?status=open")] == ["Aberta"]
