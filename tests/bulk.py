@@ -20,6 +20,8 @@ from jof.core.db import db
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User, UserRole
 from jof.core.timeutil import utcnow
+from jof.governance.models import Decision
+from jof.governance.states import DecisionStatus, Outcome
 from jof.hr.models import Candidate, Recruitment, RosterEntry
 from jof.ict.models import IctTicket
 from jof.procurement.models import Requisition, RequisitionLine, Supplier
@@ -33,8 +35,6 @@ NOT_SEEDED: dict[str, str] = {
     "/api/v1/billing/credit-notes": "credit notes need issued invoices: no bulk seeder yet",
     "/api/v1/billing/invoices": "invoices come from a period close: no bulk seeder yet",
     "/api/v1/billing/jobs": "billing jobs: no bulk seeder yet",
-    "/api/v1/governance/decisions": "decisions with voters: no bulk seeder yet",
-    "/api/v1/governance/resolutions": "resolutions are adopted decisions: no bulk seeder yet",
     "/api/v1/hr/recruitments": "recruitments with their plan and candidates: no bulk seeder yet",
     "/api/v1/ict/subscriptions": "subscriptions with seat periods: no bulk seeder yet",
     "/api/v1/procurement/ltas": "LTAs come from awarded lots: no bulk seeder yet",
@@ -50,7 +50,6 @@ NOT_SEEDED_PAGES: dict[str, str] = {
     "/billing/price-list": "one price list's items: no bulk seeder yet",
     "/governance/": "the board's open decisions: no bulk seeder yet",
     "/governance/costs": "cost pools and keys: no bulk seeder yet",
-    "/governance/resolutions": "resolutions are adopted decisions: no bulk seeder yet",
     "/ict/queue": "the desk's queue holds tickets not yet owned; the seeded tickets are assigned",
     "/ict/services": "the service catalogue: no bulk seeder yet",
     "/ict/subscriptions": "subscriptions with seat periods: no bulk seeder yet",
@@ -169,6 +168,20 @@ def delivered_services(n: int, users: list[User], agencies: list[Agency]) -> Non
 def audit_events(n: int, users: list[User], agencies: list[Agency]) -> None:
     for i in range(n):
         audit_record(users[i], "bulk.touch", object_type="user", object_id=str(users[i].id), after={"i": i})
+
+
+@seeder
+def decisions(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """Half drafts (the board shows them), half closed with a resolution number (the register)."""
+    now = utcnow()
+    for i in range(n):
+        closed = i % 2 == 1
+        db.session.add(Decision(
+            title=f"Bulk decision {i}", kind="general", proposed_by_id=users[i].id, created_at=now,
+            status=DecisionStatus.CLOSED if closed else DecisionStatus.DRAFT,
+            opened_at=now if closed else None, closes_at=now if closed else None, closed_at=now if closed else None,
+            outcome=Outcome.ADOPTED if closed else None, resolution_number=f"RES-BULK-{i:05d}" if closed else None,
+            tally={"votes": {agencies[i % len(agencies)].code: "yes"}} if closed else None))
 
 
 @seeder

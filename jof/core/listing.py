@@ -8,7 +8,8 @@ same URL answers every row the filters select (not just the page) with the page'
 
 Text in an export goes through :func:`formula_safe` (a cell typed as ``=HYPERLINK(...)``
 opens as text, not as a formula); amounts go into the workbook as numbers written from their
-Decimal value, dates as dates.
+Decimal value, dates as dates. In CSV an amount is plain decimal text (``12880000.00``,
+never ``1.288E+7``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Column:
     value: Callable[[Any], Any]
     #: The SQL expression the list sorts by, or None for a column that does not sort.
     sort: Any = None
+    #: For a column that may be empty: rows without a value come last either way, on both
+    #: databases (SQLite puts NULL first going up, PostgreSQL last).
+    empty_last: bool = False
 
 
 @dataclass
@@ -119,8 +123,10 @@ def requested_sort(listing: Listing) -> Sorted:
 
 
 def ordered(stmt, s: Sorted):
-    expr = s.listing.column(s.key).sort
-    first = expr.asc() if s.dir == "asc" else expr.desc()
+    column = s.listing.column(s.key)
+    first = column.sort.asc() if s.dir == "asc" else column.sort.desc()
+    if column.empty_last:
+        first = first.nulls_last()
     return stmt.order_by(None).order_by(first, *s.listing.tiebreak)
 
 
@@ -145,7 +151,9 @@ def _csv_value(value, zone):
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, Decimal)):
+    if isinstance(value, Decimal):
+        return format(value, "f")  # plain digits: never 1.288E+7, whatever the Decimal's exponent
+    if isinstance(value, int):
         return value
     if isinstance(value, datetime):
         return _local(value, zone).isoformat(timespec="minutes")

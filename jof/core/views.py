@@ -267,8 +267,12 @@ def _status_text(status: str) -> str:
 @bp.route("/notifications")
 def notifications():
     user = authz.require_user()
-    stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return render_template("core/notifications.html", p=html_page(stmt))
+    unread = request.args.get("unread") == "1"
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return listing.respond(lists.NOTIFICATIONS, stmt, "core/notifications.html", _("Notifications"),
+                           unread=unread)
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
@@ -288,8 +292,11 @@ def notification_read(notification_id):
 def admin_agencies():
     user = authz.require_user()
     _require_admin(user)
-    return render_template("core/admin_agencies.html",
-                           p=html_page(select(Agency).order_by(Agency.code)))
+    membership = request.args.get("membership", "").strip()
+    membership = membership if membership in {m.value for m in Membership} else ""
+    stmt = select(Agency).where(Agency.membership == membership) if membership else select(Agency)
+    return listing.respond(lists.AGENCIES, stmt, "core/admin_agencies.html", _("Agencies"),
+                           membership=membership, memberships=[m.value for m in Membership])
 
 
 _AGENCY_FORM = ("name", "country", "membership", "joined_on", "left_on", "approval_limit_usd",
@@ -405,8 +412,8 @@ def admin_users():
     elif agency:
         stmt = stmt.join(Agency, Agency.id == User.agency_id).where(Agency.code == agency.upper())
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
-    return render_template("core/admin_users.html", p=html_page(stmt), agency=agency,
-                           agencies=agencies, facility=FACILITY)
+    return listing.respond(lists.USERS, stmt.options(*lists.USER_LOADS), "core/admin_users.html", _("Users"),
+                           agency=agency, agencies=agencies, facility=FACILITY)
 
 
 def _user_data(form, creating: bool) -> dict:
@@ -570,9 +577,10 @@ def audit_page():
     data, errors = _load(s.AuditQuery(only=fields), args)
     if errors:
         page = {"items": [], "total": 0, "page": 1, "pages": 1}
-    else:
-        page = html_page(audit.events_query(**{k: data.get(k) for k in fields}))
-    return render_template("core/audit.html", p=page, q=args, errors=errors), (422 if errors else 200)
+        return render_template("core/audit.html", p=page, q=args, errors=errors,
+                               sorted=listing.requested_sort(lists.AUDIT)), 422
+    return listing.respond(lists.AUDIT, audit.events_query(**{k: data.get(k) for k in fields}),
+                           "core/audit.html", _("Audit trail"), q=args, errors={})
 
 
 __all__ = ["bp"]

@@ -25,7 +25,8 @@ class Decisions(MethodView):
     def get(self, q):
         """Decisions, newest first (every signed-in user: governance is transparent)."""
         authz.require_user()
-        return page_of(decisions.decisions_query(q.get("status")), q["page"], q["per_page"])
+        return page_of(decisions.decisions_query(q.get("status")).options(*decisions.OUT_LOADS), q["page"],
+                       q["per_page"])
 
     @blp.arguments(s.DecisionIn)
     @blp.response(201, s.DecisionOut)
@@ -128,7 +129,7 @@ class VoteItem(MethodView):
 def resolutions(q):
     """The register of closed decisions, with each agency's vote in the tally."""
     authz.require_user()
-    return page_of(decisions.resolutions_query(), q["page"], q["per_page"])
+    return page_of(decisions.resolutions_query().options(*decisions.OUT_LOADS), q["page"], q["per_page"])
 
 
 @blp.route("/cost-sharing-keys")

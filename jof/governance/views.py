@@ -19,20 +19,19 @@ from flask import (
 )
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from jof.core import authz
+from jof.core import authz, listing
 from jof.core.calendar import facility_zone
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, Forbidden, ValidationFailed, flatten_field_errors
 from jof.core.money import to_decimal
-from jof.core.paging import html_page
 from jof.core.pdf import render_pdf
 from jof.core.people import Agency, Facility, Role
 from jof.core.templating import money
-from jof.governance import attachments, cost_sharing, decisions, effect_forms, votes
+from jof.governance import attachments, cost_sharing, decisions, effect_forms, lists, votes
 from jof.governance.api import send_attachment
+from jof.governance.lists import BOARD_LABELS, DECISION_STATUS_LABELS, EFFECT_STATUS_LABELS
 from jof.governance.models import (
     CHOICES,
     EFFECT_KINDS,
@@ -40,35 +39,15 @@ from jof.governance.models import (
     POOL_CATEGORIES,
     QUORUM_RULES,
     THRESHOLDS,
+    Decision,
 )
 from jof.governance.schemas import DecisionIn
-from jof.governance.states import DecisionStatus, EffectStatus
+from jof.governance.states import DecisionStatus, Outcome
 
 bp = Blueprint("governance", __name__, url_prefix="/governance", template_folder="templates")
 
-#: How the board's pages name a decision's and an effect's status.
-DECISION_STATUS_LABELS = {DecisionStatus.DRAFT: _l("Draft"), DecisionStatus.OPEN: _l("Open"),
-                          DecisionStatus.CLOSED: _l("Closed")}
-EFFECT_STATUS_LABELS = {EffectStatus.PENDING: _l("Pending"), EffectStatus.SCHEDULED: _l("Scheduled"),
-                        EffectStatus.APPLIED: _l("Applied"), EffectStatus.FAILED: _l("Failed")}
-
-
-#: How the board's pages name the codes a decision stores (its kind, threshold, quorum,
-#: outcome) and the categories of shared costs.
-BOARD_LABELS = {
-    "kind": {"general": _l("General"), "budget": _l("Budget"), "cost_sharing_key": _l("Cost-sharing key"),
-             "price_list": _l("Price list"), "procurement_manual": _l("Procurement manual"),
-             "membership": _l("Membership")},
-    "threshold": {"simple_majority": _l("Simple majority"), "two_thirds": _l("Two-thirds majority"),
-                  "unanimity": _l("Unanimity")},
-    "quorum": {"more_than_half": _l("More than half of the members"),
-               "two_thirds": _l("Two thirds of the members"), "all": _l("All members")},
-    "outcome": {"adopted": _l("Adopted"), "rejected": _l("Rejected"), "no_quorum": _l("No quorum")},
-    "vote": {"yes": _l("Yes"), "no": _l("No"), "abstain": _l("Abstain"), "not_voted": _l("Not voted")},
-    "category": {"staff": _l("Staff"), "premises": _l("Premises"), "ict_infrastructure": _l("ICT infrastructure"),
-                 "other": _l("Other")},
-}
-
+#: Rows a page of the decisions and the register shows.
+PER_PAGE = 20
 
 @bp.context_processor
 def _status_labels() -> dict:
@@ -254,12 +233,26 @@ def close_decision(decision_id: int):
     return redirect(url_for("governance.decision", decision_id=decision_id))
 
 
+@bp.route("/decisions")
+def decisions_page():
+    """Every decision, drafts to closed (governance is transparent to every signed-in user)."""
+    authz.require_user()
+    status = request.args.get("status", "").strip()
+    status = status if status in {st.value for st in DecisionStatus} else ""
+    return listing.respond(lists.DECISIONS, decisions.decisions_query(status or None), "governance/decisions.html",
+                           _("Decisions"), PER_PAGE, status=status, statuses=[st.value for st in DecisionStatus])
+
+
 @bp.route("/resolutions")
 def resolutions():
     authz.require_user()
-    pager = html_page(decisions.resolutions_query(), 20)
-    rows = pager["items"]
-    return render_template("governance/resolutions.html", rows=rows, pager=pager)
+    outcome = request.args.get("outcome", "").strip()
+    outcome = outcome if outcome in {o.value for o in Outcome} else ""
+    stmt = decisions.resolutions_query()
+    if outcome:
+        stmt = stmt.where(Decision.outcome == outcome)
+    return listing.respond(lists.RESOLUTIONS, stmt, "governance/resolutions.html", _("Resolutions"), PER_PAGE,
+                           outcome=outcome, outcomes=[o.value for o in Outcome])
 
 
 @bp.route("/resolutions/<int:decision_id>.pdf")

@@ -11,14 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
-from jof.core import authz, forms, templating, workflow
+from jof.core import authz, forms, listing, templating, workflow
 from jof.core.errors import DomainError, ValidationFailed
-from jof.core.paging import html_page
-from jof.core.people import Role
+from jof.core.listing import Column, Listing
+from jof.core.people import Agency, Role
+from jof.core.workflow import ServiceRequest
 from jof.hr import applications, assessment, recruitments, states
 from jof.hr import schemas as s
-from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, LEVELS
+from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, LEVELS, Recruitment
 from jof.hr.scoring import ranking_of
 from jof.hr.screening import screen_application
 
@@ -84,13 +87,32 @@ def _methods(text: str) -> list[dict]:
     return out
 
 
+#: The recruitments list: what the page shows, sorts by and exports (:mod:`jof.core.listing`).
+RECRUITMENTS = Listing(
+    "recruitments",
+    (
+        Column("reference", _l("Reference"), lambda r: r.request.reference, ServiceRequest.reference),
+        Column("agency", _l("Agency"), lambda r: r.request.agency.code,
+               select(Agency.code).where(Agency.id == ServiceRequest.agency_id).scalar_subquery()),
+        Column("post", _l("Post"), lambda r: r.post_title, Recruitment.post_title),
+        Column("level", _l("Level"), lambda r: r.level, Recruitment.level),
+        Column("duty_station", _l("Duty station"), lambda r: r.duty_station, Recruitment.duty_station),
+        Column("closing_date", _l("Closing date"), lambda r: r.closing_date, Recruitment.closing_date),
+        Column("status", _l("Status"), lambda r: templating.status_label(r.request.status), ServiceRequest.status),
+    ),
+    default_sort="reference",
+    tiebreak=(Recruitment.id.desc(),),
+)
+
+
 @bp.route("/")
 def recruitments_page():
     user = authz.require_user()
     status = request.args.get("status") or None
-    page = html_page(recruitments.recruitments_query(user, status), PER_PAGE)
-    return render_template("hr/recruitments.html", p=page, status=status,
-                           statuses=workflow.get_type(states.RECRUITMENT).states)
+    stmt = recruitments.recruitments_query(user, status).options(
+        contains_eager(Recruitment.request).selectinload(ServiceRequest.agency))
+    return listing.respond(RECRUITMENTS, stmt, "hr/recruitments.html", _("Recruitments"), PER_PAGE,
+                           status=status, statuses=workflow.get_type(states.RECRUITMENT).states)
 
 
 def _new_form(form: dict, errors: dict, status: int = 200):

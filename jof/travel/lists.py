@@ -1,5 +1,5 @@
-"""The columns of the travel request list: what the page shows, sorts by and exports
-(see :mod:`jof.core.listing`)."""
+"""The columns of the travel request list and the DSA rate table: what each page shows,
+sorts by and exports (see :mod:`jof.core.listing`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from jof.core.listing import Column, Listing
 from jof.core.people import Agency
 from jof.core.templating import status_label
 from jof.core.workflow import ServiceRequest
-from jof.travel.models import TravelRequest
+from jof.travel.models import DsaRate, TravelRequest
 
 _agency_code = select(Agency.code).where(Agency.id == ServiceRequest.agency_id).scalar_subquery()
 
@@ -33,3 +33,18 @@ TRAVEL = Listing(
 #: What every row of the list (and its export) reads, loaded in a fixed number of statements.
 #: Nothing more: the line's query joins the spine and loads its agency itself.
 ROW_LOADS: tuple = ()
+
+DSA_RATES = Listing(
+    "dsa-rates",
+    (
+        Column("city", _l("Location"), lambda r: r.city, DsaRate.city_key),
+        Column("country", _l("Country"), lambda r: r.country, DsaRate.country),
+        Column("month", _l("From month"), lambda r: r.month.strftime("%Y-%m"), DsaRate.month),
+        Column("usd_per_night", _l("USD per night"), lambda r: r.usd_per_night, DsaRate.usd_per_night),
+        Column("room_pct", _l("Room percentage"), lambda r: r.room_pct, DsaRate.room_pct),
+    ),
+    default_sort="country",
+    default_dir="asc",
+    #: A country's locations together, each location's latest month first (the table's order).
+    tiebreak=(DsaRate.city_key, DsaRate.month.desc(), DsaRate.id),
+)

@@ -304,10 +304,11 @@ def queue():
 
 def _rates_page(user, form: dict, errors: dict, status: int = 200, import_text: str = "", rejected=None):
     country = (request.args.get("country") or "").strip().upper()
-    stmt = rate_table.rates_query(country or None)
-    return render_template("travel/rates.html", p=html_page(stmt, PER_PAGE), form=form, errors=errors, country=country,
-                           can_edit=rate_table.can_change_rates(user), import_text=import_text,
-                           rejected=rejected or []), status
+    response = listing.respond(lists.DSA_RATES, rate_table.rates_query(country or None), "travel/rates.html",
+                               _("DSA rates"), PER_PAGE, form=form, errors=errors, country=country,
+                               can_edit=rate_table.can_change_rates(user), import_text=import_text,
+                               rejected=rejected or [])
+    return response, status
 
 
 @bp.route("/dsa-rates", methods=["GET", "POST"])
