@@ -193,11 +193,13 @@ def _sqlite_percentiles(f: Filters) -> list[tuple]:
 
 
 def breaches(f: Filters, limit: int = 50) -> list[dict]:
-    """The latest clocks that ran past their target, with the step that was late."""
+    """The latest clocks that ran past their target, with the step that was late; a
+    call-off's clock is named by its purchase order (it has no request)."""
     stmt = _clock_scope(select(
-        ServiceRequest.reference, RequestClock.kind, RequestClock.agency_id, RequestClock.ended_at,
-        RequestClock.working_seconds, RequestClock.target_seconds, RequestClock.late_step,
-    ).join(ServiceRequest, ServiceRequest.id == RequestClock.request_id)
+        func.coalesce(ServiceRequest.reference, PurchaseOrder.number), RequestClock.kind, RequestClock.agency_id,
+        RequestClock.ended_at, RequestClock.working_seconds, RequestClock.target_seconds, RequestClock.late_step,
+    ).outerjoin(ServiceRequest, ServiceRequest.id == RequestClock.request_id)
+        .outerjoin(PurchaseOrder, PurchaseOrder.id == RequestClock.purchase_order_id)
         .where(RequestClock.within_target.is_(False)), f).order_by(RequestClock.ended_at.desc()).limit(limit)
     return [{"reference": r[0], "kind": r[1], "agency_id": r[2], "ended_at": r[3],
              "hours": _hours(r[4]), "target_hours": _hours(r[5]), "late_step": r[6] or ""}
