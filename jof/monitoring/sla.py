@@ -133,8 +133,7 @@ def measure_call_off(session: Session, order: PurchaseOrder, cal: WorkingCalenda
     """The clock of a call-off under a long-term agreement, from submission to purchase
     order like every procurement kind: a call-off is placed as its order, so both are
     the moment it was issued and the working time is nil, against the call-off target
-    of the agreement in force that day (within it unless an agreement sets a negative
-    target, which none can)."""
+    of the agreement in force that day: within it, so never late at a step."""
     start = order.issued_at or utcnow()
     targets, _sla = targets_for(order.agency_id, start.astimezone(cal.tz).date(), session)
     took = cal.between(start, start)
@@ -144,7 +143,7 @@ def measure_call_off(session: Session, order: PurchaseOrder, cal: WorkingCalenda
     return RequestClock(purchase_order=order, kind=CALL_OFF_KIND, line="procurement", agency_id=order.agency_id,
                         started_at=start, ended_at=start, working_seconds=int(took.total_seconds()),
                         target_seconds=None if target is None else int(target.total_seconds()),
-                        within_target=within, late_step=None if within in (None, True) else "call_off")
+                        within_target=within, late_step=None)
 
 
 def capture(session: Session, flush_context=None, instances=None) -> None:
