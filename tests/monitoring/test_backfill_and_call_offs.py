@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from jof.core.calendar import local_today
 from jof.core.db import db
-from jof.core.people import Agency
+from jof.core.people import Agency, User
 from jof.core.workflow import ServiceRequest
 from jof.monitoring import measures
 from jof.monitoring.backfill import backfill
@@ -135,8 +135,9 @@ def test_an_lta_call_off_is_clocked_at_once_against_the_call_off_target_of_three
 def test_a_call_off_is_held_to_its_agencys_own_call_off_target(app, api, lta):
     with app.app_context():
         undp = db.session.scalar(select(Agency).where(Agency.code == "UNDP"))
+        manager = db.session.scalar(select(User.id).where(User.email == "manager@jof.example"))
         sla = ServiceLevelAgreement(agency_id=undp.id, valid_from=local_today() - timedelta(days=10),
-                                    reference="UNDP SLA 2026", recorded_by_id=1)
+                                    reference="UNDP SLA 2026", recorded_by_id=manager)
         sla.targets = [SlaTarget(kind="procurement.lta", amount=1)]
         db.session.add(sla)
         db.session.commit()
