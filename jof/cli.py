@@ -13,7 +13,7 @@ from jof.core.db import db
 demo_cli = AppGroup("demo", help="Demo data of the Brazil pilot.")
 user_cli = AppGroup("user", help="User accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
-monitoring_cli = AppGroup("monitoring", help="Monitoring: the time-based alerts.")
+monitoring_cli = AppGroup("monitoring", help="Monitoring: the time-based alerts, and clocks missing from older data.")
 
 
 @demo_cli.command("load")
@@ -184,6 +184,26 @@ def monitoring_run():
         db.session.rollback()
         raise
     click.echo("alerts raised: " + (", ".join(f"{k} {n}" for k, n in sorted(told.items()) if n) or "none due"))
+
+
+@monitoring_cli.command("backfill")
+@click.option("--dry-run", is_flag=True, help="Count the clocks that are missing; add none.")
+def monitoring_backfill(dry_run: bool):
+    """Add the SLA clocks missing for requests that reached a stopping step (purchase order,
+    ticket, settlement, resolution) and for LTA call-offs placed before their clocks
+    existed, through the same code that writes them live. Running it again adds nothing."""
+    from jof.monitoring.backfill import backfill
+
+    try:
+        done = backfill(db.session, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(done.summary())
 
 
 @click.command("backup")

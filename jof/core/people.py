@@ -10,10 +10,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,7 +38,8 @@ class Role(enum.StrEnum):
 
 AGENCY_ROLES = {Role.REQUESTER, Role.AGENCY_HEAD}
 FACILITY_ROLES = {Role.OFFICER, Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.RESIDENT_COORDINATOR}
-#: Roles a facility has at most one holder of (an active user).
+#: Roles a facility has at most one holder of: one account holds the role, active or
+#: not (the database's ``uq_user_role_single_holder`` index keeps it so).
 SINGLE_HOLDER_ROLES = {Role.RESIDENT_COORDINATOR}
 SERVICE_LINES = ("procurement", "travel", "ict", "hr")
 
@@ -171,7 +174,15 @@ class UserRole(db.Model):
     """One role of a user; officers hold one row per service line they work on."""
 
     __tablename__ = "user_role"
-    __table_args__ = (UniqueConstraint("user_id", "role", "service_line"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "service_line"),
+        # One account holds a single-holder role (the Resident Coordinator), whatever the
+        # service checked: two admins naming two at the same moment cannot both succeed
+        # (migration mon2). A partial index, on SQLite and PostgreSQL alike.
+        Index("uq_user_role_single_holder", "role", unique=True,
+              sqlite_where=text("role = 'resident_coordinator'"),
+              postgresql_where=text("role = 'resident_coordinator'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from jof.core import audit, auth, authz, calendar
 from jof.core.apikit import DecimalString
@@ -122,12 +123,9 @@ def users_query(actor: User):
 def _check_roles(agency_id: int | None, roles: list[str], lines: list[str], user_id: int | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     for role in SINGLE_HOLDER_ROLES & set(roles):
-        holder = db.session.scalar(select(User).where(
-            User.active, User.id != (user_id or 0),
-            User.id.in_(select(UserRole.user_id).where(UserRole.role == role))))
-        if holder is not None:
-            errors["roles"] = [f"The facility has one {role.replace('_', ' ')}: {holder.email}. "
-                               "Remove the role from that account first."]
+        message = _single_holder_taken(role, user_id)
+        if message:
+            errors["roles"] = [message]
     if not roles:
         errors["roles"] = ["Give the user at least one role."]
     allowed = AGENCY_ROLES if agency_id else FACILITY_ROLES
@@ -144,15 +142,38 @@ def _check_roles(agency_id: int | None, roles: list[str], lines: list[str], user
     return errors
 
 
+def _single_holder_taken(role: str, user_id: int | None) -> str | None:
+    """Why ``role`` cannot go to the user ``user_id`` (None: a new account): another
+    account holds it (even a deactivated one: the role must be removed from it first)."""
+    holder = db.session.scalar(select(User).where(
+        User.id != (user_id or 0), User.id.in_(select(UserRole.user_id).where(UserRole.role == role))))
+    if holder is None:
+        return None
+    state = "" if holder.active else " (deactivated)"
+    return (f"The facility has one {role.replace('_', ' ')}: {holder.email}{state}. "
+            "Remove the role from that account first.")
+
+
 def _apply_roles(user: User, roles: list[str], lines: list[str]) -> None:
     user.role_rows.clear()
     db.session.flush()
-    for role in sorted(set(roles)):
-        if role == Role.OFFICER:
-            for line in sorted(set(lines)):
-                user.role_rows.append(UserRole(role=role, service_line=line))
-        else:
-            user.role_rows.append(UserRole(role=role))
+    try:
+        # The database has the last word on single-holder roles: when another admin named
+        # a Resident Coordinator a moment ago, the check above saw nothing yet and the
+        # unique index refuses this row; the answer is the check's own message.
+        with db.session.begin_nested():
+            for role in sorted(set(roles)):
+                if role == Role.OFFICER:
+                    for line in sorted(set(lines)):
+                        user.role_rows.append(UserRole(role=role, service_line=line))
+                else:
+                    user.role_rows.append(UserRole(role=role))
+    except IntegrityError:
+        with db.session.no_autoflush:
+            messages = [m for r in sorted(SINGLE_HOLDER_ROLES & set(roles)) if (m := _single_holder_taken(r, user.id))]
+        if not messages:
+            raise
+        raise ValidationFailed({"roles": messages}) from None
 
 
 def create_user(actor: User | None, data: dict) -> User:

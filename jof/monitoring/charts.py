@@ -7,6 +7,14 @@ look comes from :func:`stylesheet`, served as a file; for WeasyPrint, pass
 ``inline_style=True`` and the chart carries its own style. Every chart has a title (also
 its accessible name), a caption and the data table it was drawn from (:class:`Chart`),
 so nothing on it is only visual.
+
+Drawing costs pygal about 10–25 ms a chart, most of a dashboard's time outside SQL. A
+page's chart is a pure function of what it is drawn from (title, labels, series, already
+in the reader's words) and carries no per-render id once its style is taken out, so the
+last :data:`CACHE_SIZE` page charts are kept by that content: a dashboard shown again
+with the same figures reuses its SVG, and a changed figure is a different key, never a
+stale chart. A chart for WeasyPrint (``inline_style=True``) is drawn every time, as it
+always was, so a PDF's charts are pygal's own output.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import pygal
 from markupsafe import Markup, escape
@@ -40,6 +48,9 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _PREFIX = re.compile(r"#chart-[0-9a-f-]+")
 _ID = re.compile(r'\sid="chart-[0-9a-f-]+"')
 
+#: Page charts kept by content (a dashboard draws four; languages and agencies differ).
+CACHE_SIZE = 256
+
 
 @dataclass
 class Chart:
@@ -61,23 +72,45 @@ def _render(chart: pygal.Graph, title: str, inline_style: bool) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
 
 
+def _series(series: dict[str, list], gaps: bool) -> tuple:
+    """The series as a hashable key: floats, ``None`` kept as a gap or drawn as zero."""
+    return tuple((str(name), tuple((None if gaps else 0.0) if v is None else float(v) for v in values))
+                 for name, values in series.items())
+
+
+def _draw(kind: str, title: str, y_title: str | None, labels: tuple, series: tuple,
+          inline_style: bool) -> str:
+    if kind == "stacked":
+        chart = pygal.StackedBar(title=title, **_CONFIG)
+    else:
+        cls = pygal.HorizontalBar if kind == "horizontal" else pygal.Bar
+        chart = cls(title=title, y_title=y_title, **_CONFIG)
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _render(chart, title, inline_style)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _page_chart(kind: str, title: str, y_title: str | None, labels: tuple, series: tuple) -> str:
+    return _draw(kind, title, y_title, labels, series, False)
+
+
+def _svg(kind: str, title: str, y_title: str | None, labels: list, series: tuple, inline_style: bool) -> Markup:
+    key = (kind, str(title), None if y_title is None else str(y_title), tuple(str(x) for x in labels), series)
+    return Markup(_draw(*key, True) if inline_style else _page_chart(*key))
+
+
 def bar_svg(title: str, labels: list[str], series: dict[str, list], *, inline_style: bool = False,
             horizontal: bool = False, y_title: str | None = None) -> Markup:
     """A bar chart as inline SVG markup; ``None`` values are gaps, not zeros."""
-    cls = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = cls(title=title, y_title=y_title, **_CONFIG)
-    chart.x_labels = [str(x) for x in labels]
-    for name, values in series.items():
-        chart.add(name, [None if v is None else float(v) for v in values])
-    return Markup(_render(chart, title, inline_style))
+    return _svg("horizontal" if horizontal else "bar", title, y_title, labels, _series(series, True),
+                inline_style)
 
 
 def stacked_svg(title: str, labels: list[str], series: dict[str, list], *, inline_style: bool = False) -> Markup:
-    chart = pygal.StackedBar(title=title, **_CONFIG)
-    chart.x_labels = [str(x) for x in labels]
-    for name, values in series.items():
-        chart.add(name, [float(v or 0) for v in values])
-    return Markup(_render(chart, title, inline_style))
+    """A stacked bar chart; ``None`` values count as zero."""
+    return _svg("stacked", title, None, labels, _series(series, False), inline_style)
 
 
 @cache

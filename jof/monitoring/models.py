@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -22,6 +23,7 @@ from jof.core.db import db
 from jof.core.people import Agency, User
 from jof.core.timeutil import UTCDateTime, utcnow
 from jof.core.workflow import ServiceRequest
+from jof.procurement.models import PurchaseOrder
 
 
 class ServiceLevelAgreement(db.Model):
@@ -72,14 +74,17 @@ class SlaTarget(db.Model):
 
 class RequestClock(db.Model):
     """The working time one completed request took for one service kind, and whether it
-    was within the target in force when it started. Written once, when the request
-    completes: working time needs the facility calendar (hours, week-ends, holidays, time
+    was within the target in force when it started. A call-off under a long-term
+    agreement has no request (it is placed as its purchase order): its clock names the
+    order instead. Written once, when the clock stops: working time needs the facility calendar (hours, week-ends, holidays, time
     zone), which SQL cannot apply portably, so it is taken at completion and every
     measure is then a plain SQL aggregate over these rows."""
 
     __tablename__ = "monitoring_clock"
     __table_args__ = (
         UniqueConstraint("request_id", "kind"),
+        # Each clock measures a request or a call-off's order, never both (migration mon2).
+        CheckConstraint("(request_id IS NULL) <> (purchase_order_id IS NULL)", name="one_subject"),
         Index("ix_monitoring_clock_period", "ended_at", "line", "agency_id"),
         # The dashboard's percentiles per kind read the clocks in this order (migration perf2).
         Index("ix_monitoring_clock_kind_time", "kind", "working_seconds",
@@ -87,7 +92,11 @@ class RequestClock(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"),
+                                                   index=True)
+    #: A call-off's purchase order (an LTA call-off is no request): one clock each.
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"),
+                                                          unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     line: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -101,4 +110,5 @@ class RequestClock(db.Model):
     #: The step during which the target ran out (``approval``, ``assignment``, ``delivery``…).
     late_step: Mapped[str | None] = mapped_column(String(30))
 
-    request: Mapped[ServiceRequest] = relationship()
+    request: Mapped[ServiceRequest | None] = relationship()
+    purchase_order: Mapped[PurchaseOrder | None] = relationship()

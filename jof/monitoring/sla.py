@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from jof.core.calendar import Holiday, WorkingCalendar, local_date
 from jof.core.people import Facility
+from jof.core.timeutil import utcnow
 from jof.core.workflow import FINAL_STATES, ServiceRequest, TimelineEntry, get_type
 from jof.hr.models import Recruitment
 from jof.ict.models import IctTicket
 from jof.monitoring.models import RequestClock
 from jof.monitoring.targets import targets_for, to_duration
-from jof.procurement.models import Requisition
+from jof.procurement.models import PurchaseOrder, Requisition
 from jof.travel.models import TravelRequest
 
 
@@ -127,14 +128,44 @@ def measure(session: Session, request: ServiceRequest, kind: str, start: datetim
                         within_target=within, late_step=late)
 
 
+#: An LTA call-off's service kind (DESIGN §8: "LTA call-off 3 days", its own method).
+CALL_OFF_KIND = "procurement.lta"
+
+
+def is_call_off(order: PurchaseOrder) -> bool:
+    return order.lta_id is not None or order.lta is not None
+
+
+def measure_call_off(session: Session, order: PurchaseOrder, cal: WorkingCalendar) -> RequestClock:
+    """The clock of a call-off under a long-term agreement, from submission to purchase
+    order like every procurement kind: a call-off is placed as its order, so both are
+    the moment it was issued and the working time is nil, against the call-off target
+    of the agreement in force that day: within it, so never late at a step."""
+    start = order.issued_at or utcnow()
+    targets, _sla = targets_for(order.agency_id, start.astimezone(cal.tz).date(), session)
+    took = cal.between(start, start)
+    amount = targets.get(CALL_OFF_KIND)
+    target = to_duration(CALL_OFF_KIND, amount, cal) if amount is not None else None
+    within = None if target is None else took <= target
+    return RequestClock(purchase_order=order, kind=CALL_OFF_KIND, line="procurement", agency_id=order.agency_id,
+                        started_at=start, ended_at=start, working_seconds=int(took.total_seconds()),
+                        target_seconds=None if target is None else int(target.total_seconds()),
+                        within_target=within, late_step=None)
+
+
 def capture(session: Session, flush_context=None, instances=None) -> None:
     """``before_flush``: a new timeline entry that stops a clock writes its clock row
-    (once per request and kind: a step taken again later does not move it)."""
+    (once per request and kind: a step taken again later does not move it); a new
+    call-off order writes its own."""
     entries = [o for o in session.new if isinstance(o, TimelineEntry)]
-    if not entries:
+    orders = [o for o in session.new if isinstance(o, PurchaseOrder) and is_call_off(o)]
+    if not entries and not orders:
         return
     cal = None
     with session.no_autoflush:
+        for order in orders:
+            cal = cal or calendar_of(session)
+            session.add(measure_call_off(session, order, cal))
         for entry in entries:
             request = entry.request
             for rule in RULES.get(request.request_type, ()):

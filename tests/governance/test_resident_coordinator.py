@@ -105,3 +105,80 @@ def test_the_demo_lists_the_resident_coordinator_login(app, demo):
         result = demo_module.load("test-password-123")
         assert RC in demo_module.describe(result)
         db.session.rollback()
+
+
+def _step_down(app) -> None:
+    """The demo's Resident Coordinator becomes an auditor: nobody holds the role."""
+    with app.app_context():
+        admin = db.session.scalar(select(services.User).where(services.User.email == "admin@jof.example"))
+        current = db.session.scalar(select(services.User).where(services.User.email == RC))
+        services.update_user(admin, current, {"roles": ["auditor"]})
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_database_refuses_a_second_resident_coordinator_whatever_the_service_checks(app, demo):
+    from sqlalchemy.exc import IntegrityError
+
+    from jof.core.people import UserRole
+
+    with app.app_context():
+        other = db.session.scalar(select(services.User).where(services.User.email == "auditor@jof.example"))
+        db.session.add(UserRole(user_id=other.id, role="resident_coordinator"))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_a_deactivated_resident_coordinator_keeps_the_role_until_an_admin_removes_it(app, demo, api):
+    with app.app_context():
+        admin = db.session.scalar(select(services.User).where(services.User.email == "admin@jof.example"))
+        current = db.session.scalar(select(services.User).where(services.User.email == RC))
+        services.update_user(admin, current, {"active": False})
+        db.session.commit()
+        db.session.remove()
+    r = api("admin@jof.example").post("/api/v1/users", json={"email": "rc2@jof.example", "name": "Second RC",
+                                          "roles": ["resident_coordinator"], "password": "a-long-password-1"})
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["roles"] == [
+        "The facility has one resident coordinator: rc@jof.example (deactivated). "
+        "Remove the role from that account first."]
+
+
+@pytest.mark.postgres_only
+def test_two_admins_naming_two_resident_coordinators_at_once_leave_exactly_one(app, demo, api, monkeypatch):
+    """Both requests pass the service's check before either writes (a barrier holds them
+    there); the unique index lets one in and the other gets the check's own 422."""
+    import threading
+
+    from jof.core.people import UserRole
+    from tests.conftest import race
+
+    _step_down(app)
+    admins = [api("admin@jof.example"), api("admin@jof.example")]
+    checked = threading.Barrier(2)
+    apply_roles = services._apply_roles
+
+    def after_both_checked(user, roles, lines):
+        checked.wait(timeout=30)
+        return apply_roles(user, roles, lines)
+
+    monkeypatch.setattr(services, "_apply_roles", after_both_checked)
+
+    def name(i: int):
+        r = admins[i].post("/api/v1/users", json={
+            "email": f"rc-{i}@jof.example", "name": f"Resident Coordinator {i}",
+            "roles": ["resident_coordinator"], "password": "a-long-password-1"})
+        return r.status_code, r.get_json()
+
+    results = race(2, name)
+    statuses = sorted(r[0] for r in results)
+    assert statuses == [201, 422], results
+    winner = next(r[1]["email"] for r in results if r[0] == 201)
+    loser = next(r[1] for r in results if r[0] == 422)
+    assert loser["errors"]["roles"] == [f"The facility has one resident coordinator: {winner}. "
+                                        "Remove the role from that account first."]
+    with app.app_context():
+        holders = db.session.scalars(select(services.User.email).join(UserRole, UserRole.user_id == services.User.id)
+                                     .where(UserRole.role == "resident_coordinator")).all()
+        assert holders == [winner]

@@ -55,3 +55,25 @@ def test_an_ict_ticket_resolved_through_the_desk_stops_its_priority_clock(app, a
                                   .where(ServiceRequest.reference == ref))
         assert (clock.kind, clock.line, clock.target_seconds) == ("ict.P1", "ict", 4 * 3600)
         assert clock.working_seconds <= 4 * 3600 and clock.within_target is True
+
+
+def test_a_page_chart_drawn_again_from_the_same_figures_is_reused_and_a_changed_figure_redraws():
+    from jof.monitoring import charts
+
+    charts._page_chart.cache_clear()
+    first = bar_svg("Requests per line", ["procurement", "travel"], {"Submitted": [3, 5]})
+    again = bar_svg("Requests per line", ["procurement", "travel"], {"Submitted": [3, 5]})
+    assert again == first and charts._page_chart.cache_info().hits == 1
+    changed = bar_svg("Requests per line", ["procurement", "travel"], {"Submitted": [3, 6]})
+    assert changed != first and charts._page_chart.cache_info().misses == 2
+    # The page's chart keeps its accessible name and carries no style, script or per-render id.
+    assert 'role="img" aria-label="Requests per line"' in first
+    assert "<style" not in first and "<script" not in first and 'id="chart-' not in first
+
+
+def test_a_pdf_chart_is_drawn_every_time_with_its_own_style():
+    from jof.monitoring import charts
+
+    charts._page_chart.cache_clear()
+    pdf = bar_svg("Requests per line", ["procurement"], {"Submitted": [3]}, inline_style=True)
+    assert "<style" in pdf and charts._page_chart.cache_info().currsize == 0
