@@ -11,7 +11,7 @@
   names a request or an order, never both.
 
 Revision ID: mon2
-Revises: perf2
+Revises: hrb1
 Create Date: 2026-12-07 14:00:00
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'mon2'
-down_revision = 'perf2'
+down_revision = 'hrb1'
 branch_labels = None
 depends_on = None
 
