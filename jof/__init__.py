@@ -74,6 +74,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.templating import init_app as init_templating
 
     init_templating(app)
+    from jof.core.field_messages import init_app as init_field_messages
+
+    init_field_messages(app)
     return app
 
 

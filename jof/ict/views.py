@@ -11,7 +11,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, forms, listing, templating, workflow
+from jof.core import authz, field_messages, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
@@ -32,6 +32,8 @@ def register_labels() -> None:
     """The words a reader sees for this line's own states, steps and request types (the
     core knows only the spine's; without these a Portuguese page would show English
     codes). Called by ``jof.ict.install``."""
+    field_messages.FIELD_LABELS.update({
+        "service": _l("Service concerned"), "unit_price_usd": _l("Price (USD)"), "assignee": _l("Assign to")})
     T = states.TicketStatus
     templating.STATUS_LABELS.update({
         T.NEW: _l("New"), T.ASSIGNED: _l("Assigned"), T.WAITING: _l("Waiting on requester"),
