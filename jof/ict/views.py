@@ -72,6 +72,18 @@ def _level(value: int) -> str:
     return {1: _("high"), 2: _("medium"), 3: _("low")}.get(value, str(value))
 
 
+#: A ticket's category as the reader sees it (TICKET_CATEGORIES stores the codes).
+CATEGORY_LABELS = {"email": _l("E-mail"), "network": _l("Network"), "printing": _l("Printing"),
+                   "hardware": _l("Hardware"), "software": _l("Software"), "access": _l("Access"),
+                   "other": _l("Other")}
+
+
+@bp.app_template_filter("ict_category")
+def _category(code: str | None) -> str:
+    label = CATEGORY_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "—")
+
+
 @bp.route("/")
 def home():
     user = authz.require_user()

@@ -449,7 +449,7 @@ def order(number):
             raw["lines"] = lines
         try:
             purchase_orders.receive(user, po, forms.load(s.ReceiptIn(), raw))
-            flash(_("Goods receipt recorded; the order is %(status)s.", status=po.status.replace("_", " ")),
+            flash(_("Goods receipt recorded; the order is %(status)s.", status=lists.word(po.status).lower()),
                   "success")
             return redirect(url_for("procurement.order", number=number))
         except DomainError as exc:
