@@ -32,7 +32,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, 
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
-from jof.core import alerts, audit, authz, templating
+from jof.core import alerts, audit, authz, words
 from jof.core.calendar import local_date
 from jof.core.counters import next_value
 from jof.core.db import db
@@ -341,8 +341,8 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
         allowed = allowed_actions(user, sr)
         raise Conflict(
             _("“%(action)s” is not possible while the request is %(status)s.",
-              action=templating.action_label(action), status=templating.status_label(sr.status).lower())
-            + " " + (_("Allowed now: %(actions)s.", actions=", ".join(templating.action_label(a) for a in allowed))
+              action=words.action_label(action), status=words.status_label(sr.status).lower())
+            + " " + (_("Allowed now: %(actions)s.", actions=", ".join(words.action_label(a) for a in allowed))
                      if allowed else _("No action is open to you now.")),
             allowed_actions=allowed,
         )
@@ -397,7 +397,7 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
         with force_locale(sr.requester.locale or "en"):  # the words of the one who reads it
             message = _("%(ref)s “%(title)s”: %(action)s by %(name)s, now %(status)s.", ref=sr.reference,
                         title=sr.title, action=_done_words(action, chosen.label), name=user.name,
-                        status=templating.status_label(sr.status).lower())
+                        status=words.status_label(sr.status).lower())
         notify(sr.requester, message, f"/requests/{sr.reference}")
     _alert_waiting(sr, user, action)
     return entry
@@ -406,8 +406,8 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
 def _done_words(action: str, label: str) -> str:
     """A past move as the timeline names it ("Approved"); a line's step without such a word
     keeps its own label."""
-    done = templating.ACTION_DONE_LABELS.get(action)
-    return str(done) if done is not None else templating.action_label(action, label or "")
+    done = words.ACTION_DONE_LABELS.get(action)
+    return str(done) if done is not None else words.action_label(action, label or "")
 
 
 #: Moves that end or refuse a request: nobody "waits" to take them.
