@@ -25,6 +25,7 @@ from sqlalchemy import select
 from jof.core import services
 from jof.core.db import db
 from jof.core.people import User
+from tests.browser.test_crawl import _seed as seed_activity
 from tests.test_labels_not_codes import crawl, visible_texts
 
 ROLES = ("manager@jof.example", "requester@undp.jof.example", "head@undp.jof.example",
@@ -139,7 +140,8 @@ def _problems(html: str, defaults: list[re.Pattern], locale: str) -> list[str]:
 
 
 @pytest.mark.parametrize("locale", ["en", "pt_BR"])
-def test_every_form_posted_empty_or_wrong_answers_in_plain_words(app, web, locale):
+def test_every_form_posted_empty_or_wrong_answers_in_plain_words(app, api, web, locale):
+    seed_activity(app, api)  # requests of each line, a decision, invoices: their pages' forms
     defaults = marshmallow_defaults()
     seen: set = set()
     problems: dict[str, set[str]] = {}
@@ -168,5 +170,6 @@ def test_every_form_posted_empty_or_wrong_answers_in_plain_words(app, web, local
                     answered += 1
                     for problem in _problems(r.get_data(as_text=True), defaults, locale):
                         problems.setdefault(problem, set()).add(f"{email} {action}")
+    print(f"{answered} answers to {len(seen)} forms")
     assert answered > 40, f"only {answered} forms answered: the crawl found too few"
     assert problems == {}, "\n".join(f"{p}  ← {sorted(where)[:3]}" for p, where in sorted(problems.items()))

@@ -7,7 +7,8 @@ do: "Title: enter between 3 and 200 characters", "Line 1 · quantity: enter a nu
 the user's language.
 
 Every page gets this without its view doing anything: :func:`init_app` rewrites the
-``errors`` of every template's context (``{key: [message, …]}``, keys kept, since the
+``errors`` (and any other ``…errors`` mapping, such as one form per row's) of every
+template's context (``{key: [message, …]}``, keys kept, since the
 inputs find their messages by name) just before it renders. A message that is not one
 of marshmallow's own (a rule's sentence, written for people) keeps its words and gains
 the field's name; one that already starts by naming something ("Line 2, quantity: …",
@@ -48,7 +49,7 @@ FIELD_LABELS: dict = {
     "joined_on": _l("Joined on"), "left_on": _l("Left on"), "seats": _l("Seats"),
     "level": _l("Level"), "rating": _l("Rating"), "score": _l("Score"), "paid_on": _l("Date"),
     "needed_by": _l("Needed by"), "budget_code": _l("Budget code"), "purpose": _l("Purpose"),
-    "lines": _l("Lines"), "approval_limit_usd": _l("Approval limit (USD)"),
+    "lines": _l("Lines"), "csv": _l("CSV text"), "approval_limit_usd": _l("Approval limit (USD)"),
     "alternate_email": _l("Alternate of the agency head (e-mail)"), "service_lines": _l("Service lines (officers)"),
     "current_password": _l("Current password"), "new_password": _l("New password"),
     "confirm_password": _l("New password again"), "units_per_usd": _l("Units per USD"),
@@ -190,9 +191,9 @@ def _capital(text: str) -> str:
 
 
 def _plain_context(sender, template, context, **_extra) -> None:
-    errors = context.get("errors")
-    if isinstance(errors, dict) and errors:
-        context["errors"] = plain_errors(errors, context.get("field_labels"))
+    for name, errors in list(context.items()):  # errors, edit_errors (one form per row)…
+        if name.endswith("errors") and isinstance(errors, dict) and errors:
+            context[name] = plain_errors(errors, context.get("field_labels"))
 
 
 def init_app(app: Flask) -> None:
