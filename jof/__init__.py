@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 
 from jof import billing, governance, hr, ict, monitoring, procurement, travel
 from jof.core import plugin
@@ -34,6 +34,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         user = g.get("user")
         if user is not None:
             return user.locale
+        if not has_request_context():  # a command or a job: the words are English unless forced
+            return "en"
         return request.accept_languages.best_match(list(app.config["JOF_LANGUAGES"])) or "en"
 
     def select_timezone():
@@ -74,6 +76,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jof.core.templating import init_app as init_templating
 
     init_templating(app)
+    from jof.core.field_messages import init_app as init_field_messages
+
+    init_field_messages(app)
     return app
 
 

@@ -10,18 +10,14 @@ from flask_wtf.csrf import generate_csrf
 
 from jof.core import formatting
 from jof.core.people import Role
-
-#: Words users read for the spine's states; a line's own states fall back to their code.
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "certified": _l("Certified"),
-    "approved": _l("Approved"),
-    "in_progress": _l("In progress"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-}
+from jof.core.words import (  # noqa: F401  (the lines update these through templating)
+    ACTION_DONE_LABELS,
+    ACTION_LABELS,
+    STATUS_LABELS,
+    action_done_label,
+    action_label,
+    status_label,
+)
 
 #: Bootstrap colour of each state's badge: where the request stands at a glance.
 STATUS_CLASSES = {
@@ -35,31 +31,8 @@ STATUS_CLASSES = {
     "cancelled": "dark",
 }
 
-ACTION_LABELS = {
-    "create": _l("Created"),
-    "submit": _l("Submit"),
-    "certify": _l("Certify"),
-    "approve": _l("Approve"),
-    "reject": _l("Reject"),
-    "start": _l("Start work"),
-    "complete": _l("Complete"),
-    "cancel": _l("Cancel"),
-}
-
 #: Translatable names of request types, filled by each line's views (a type's own label is plain English).
 TYPE_LABELS: dict = {}
-
-#: How the timeline names a past action ("Approved", not the button's "Approve").
-ACTION_DONE_LABELS = {
-    "create": _l("Created"),
-    "submit": _l("Submitted"),
-    "certify": _l("Certified"),
-    "approve": _l("Approved"),
-    "reject": _l("Rejected"),
-    "start": _l("Work started"),
-    "complete": _l("Completed"),
-    "cancel": _l("Cancelled"),
-}
 
 ROLE_LABELS = {
     Role.REQUESTER: _l("Requester"),
@@ -84,25 +57,8 @@ money = formatting.money
 local_dt = formatting.local_dt
 
 
-def status_label(status: str | None) -> str:
-    if not status:
-        return "—"
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status.replace("_", " ")
-
-
 def status_class(status: str | None) -> str:
     return STATUS_CLASSES.get(status or "", "secondary")
-
-
-def action_label(action: str, fallback: str = "") -> str:
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else (fallback or action.replace("_", " ").capitalize())
-
-
-def action_done_label(action: str) -> str:
-    label = ACTION_DONE_LABELS.get(action)
-    return str(label) if label is not None else action_label(action)
 
 
 def type_label(code: str) -> str:

@@ -26,11 +26,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
-from jof.core import alerts, audit, authz
+from jof.core import alerts, audit, authz, words
 from jof.core.calendar import local_date
 from jof.core.counters import next_value
 from jof.core.db import db
@@ -338,8 +340,10 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     if not candidates:
         allowed = allowed_actions(user, sr)
         raise Conflict(
-            f"'{action}' is not possible while the request is {sr.status}."
-            + (f" Allowed now: {', '.join(allowed)}." if allowed else " No action is open to you now."),
+            _("“%(action)s” is not possible while the request is %(status)s.",
+              action=words.action_label(action), status=words.status_label(sr.status).lower())
+            + " " + (_("Allowed now: %(actions)s.", actions=", ".join(words.action_label(a) for a in allowed))
+                     if allowed else _("No action is open to you now.")),
             allowed_actions=allowed,
         )
     permitted = [t for t in candidates if _permitted(user, sr, t)]
@@ -390,10 +394,20 @@ def perform(user: User, sr: ServiceRequest, action: str, comment: str = "",
     audit.record(user, f"request.{action}", sr, before=before,
                  after={"status": sr.status, "version": sr.version, "comment": comment})
     if sr.requester_id != user.id:
-        notify(sr.requester, f"{sr.reference} “{sr.title}”: {chosen.label or action} by {user.name}, "
-                             f"now {sr.status.replace('_', ' ')}.", f"/requests/{sr.reference}")
+        with force_locale(sr.requester.locale or "en"):  # the words of the one who reads it
+            message = _("%(ref)s “%(title)s”: %(action)s by %(name)s, now %(status)s.", ref=sr.reference,
+                        title=sr.title, action=_done_words(action, chosen.label), name=user.name,
+                        status=words.status_label(sr.status).lower())
+        notify(sr.requester, message, f"/requests/{sr.reference}")
     _alert_waiting(sr, user, action)
     return entry
+
+
+def _done_words(action: str, label: str) -> str:
+    """A past move as the timeline names it ("Approved"); a line's step without such a word
+    keeps its own label."""
+    done = words.ACTION_DONE_LABELS.get(action)
+    return str(done) if done is not None else words.action_label(action, label or "")
 
 
 #: Moves that end or refuse a request: nobody "waits" to take them.

@@ -9,9 +9,10 @@ the person is (docs/hr.md, "Candidates' privacy").
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from jof.core import audit
+from jof.core import audit, templating
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
 from jof.core.people import User
@@ -23,7 +24,8 @@ from jof.hr.screening import Screening, screen_application
 
 
 def _status_word(rec: Recruitment) -> str:
-    return rec.request.status.replace("_", " ")
+    """The recruitment's state as the reader's pages name it."""
+    return templating.status_label(rec.request.status).lower()
 
 
 def record_application(actor: User, rec: Recruitment, data: dict) -> Application:
@@ -31,7 +33,8 @@ def record_application(actor: User, rec: Recruitment, data: dict) -> Application
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if rec.request.status not in states.OPEN_FOR_APPLICATIONS:
-        raise Conflict(f"Applications are recorded while the vacancy is advertised; it is {_status_word(rec)}.")
+        raise Conflict(_("Applications are recorded while the vacancy is advertised; it is %(status)s.",
+                         status=_status_word(rec)))
     email = data["email"].strip().lower()
     if db.session.scalar(select(Application.id).join(Candidate, Candidate.id == Application.candidate_id)
                          .where(Application.recruitment_id == rec.id, Candidate.email == email)) is not None:

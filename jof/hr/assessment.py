@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import audit
+from jof.core import audit, templating
 from jof.core.db import db
 from jof.core.errors import Conflict, ValidationFailed
 from jof.core.people import User
@@ -25,8 +26,8 @@ def enter_scores(actor: User, app: Application, scores: list[dict]) -> Applicati
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if rec.request.status not in states.SCORING_STATES:
-        raise Conflict("Scores are entered while the short list is assessed; the recruitment is "
-                       f"{rec.request.status.replace('_', ' ')}.")
+        raise Conflict(_("Scores are entered while the short list is assessed; the recruitment is %(status)s.",
+                         status=templating.status_label(rec.request.status).lower()))
     if not app.short_listed:
         raise Conflict("Only short-listed candidates are scored.")
     methods = {m.name.casefold(): m for m in rec.methods}

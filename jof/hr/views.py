@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from jof.core import authz, forms, listing, templating, workflow
+from jof.core import authz, field_messages, forms, listing, templating, workflow
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.listing import Column, Listing
 from jof.core.people import Agency, Role
@@ -39,6 +39,15 @@ EDUCATION_LABELS = {"secondary": _l("Secondary school"), "technical": _l("Techni
 def register_labels() -> None:
     """The words a reader sees for the recruitment's own states and steps. Called by
     ``jof.hr.install``."""
+    field_messages.FIELD_LABELS.update({
+        "post_title": _l("Post title"), "duty_station": _l("Duty station"), "contract_type": _l("Contract type"),
+        "job_family": _l("Job family"), "min_education": _l("Education"), "education": _l("Education"),
+        "min_years_experience": _l("Years of relevant experience"),
+        "years_experience": _l("Years of relevant experience"),
+        "required_languages": _l("Required languages (comma-separated)"),
+        "desirable_languages": _l("Desirable languages (comma-separated)"), "languages": _l("Languages"),
+        "hiring_manager": _l("Hiring manager (e-mail)"), "pass_mark": _l("Pass mark (of 100)"),
+        "scores": _l("Scores")})
     S = states.RecruitmentStatus
     templating.STATUS_LABELS.update({
         S.ADVERTISED: _l("Advertised"), S.LONG_LISTED: _l("Long-listed"), S.SHORT_LISTED: _l("Short-listed"),

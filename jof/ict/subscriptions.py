@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import accounts, audit, authz, calendar, charges, workflow
+from jof.core import accounts, audit, authz, calendar, charges, templating, workflow
 from jof.core.calendar import local_today
 from jof.core.charges import ChargeableEvent
 from jof.core.db import db
@@ -175,8 +176,8 @@ def _may_change_subscription(actor: User, sub: IctSubscription) -> None:
     if not sub.service.recurring:
         raise Conflict("A one-off service has no seats to change or end.")
     if sub.request.status not in SUBSCRIPTION_LIVE or not sub.periods:
-        raise Conflict(f"Only an approved or active subscription changes; this one is "
-                       f"{sub.request.status.replace('_', ' ')}.")
+        raise Conflict(_("Only an approved or active subscription changes; this one is %(status)s.",
+                         status=templating.status_label(sub.request.status).lower()))
 
 
 def _billed_from(sub: IctSubscription, day: date) -> bool:

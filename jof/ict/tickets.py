@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from jof.core import audit, authz, workflow
+from jof.core import audit, authz, templating, workflow
 from jof.core.db import db
 from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jof.core.notifications import notify
@@ -101,7 +102,8 @@ def reprioritise(actor: User, ticket: IctTicket, urgency: str, impact: str,
         raise Conflict(f"The ticket was changed by someone else (you had version {version}, it is "
                        f"now version {sr.version}). Reload it and try again.", current_version=sr.version)
     if sr.status not in OPEN_TICKET_STATES:
-        raise Conflict(f"The ticket is {sr.status.replace('_', ' ')}; its priority no longer changes.")
+        raise Conflict(_("The ticket is %(status)s; its priority no longer changes.",
+                         status=templating.status_label(sr.status).lower()))
     u, i = _level(urgency, "urgency"), _level(impact, "impact")
     before = {"urgency": ticket.urgency, "impact": ticket.impact, "priority": ticket.priority,
               "resolve_due_at": ticket.resolve_due_at}

@@ -11,7 +11,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, forms, listing, templating, workflow
+from jof.core import authz, field_messages, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.paging import html_page
@@ -32,6 +32,8 @@ def register_labels() -> None:
     """The words a reader sees for this line's own states, steps and request types (the
     core knows only the spine's; without these a Portuguese page would show English
     codes). Called by ``jof.ict.install``."""
+    field_messages.FIELD_LABELS.update({
+        "service": _l("Service concerned"), "unit_price_usd": _l("Price (USD)"), "assignee": _l("Assign to")})
     T = states.TicketStatus
     templating.STATUS_LABELS.update({
         T.NEW: _l("New"), T.ASSIGNED: _l("Assigned"), T.WAITING: _l("Waiting on requester"),
@@ -68,6 +70,18 @@ def _working(delta) -> str:
 @bp.app_template_filter("level")
 def _level(value: int) -> str:
     return {1: _("high"), 2: _("medium"), 3: _("low")}.get(value, str(value))
+
+
+#: A ticket's category as the reader sees it (TICKET_CATEGORIES stores the codes).
+CATEGORY_LABELS = {"email": _l("E-mail"), "network": _l("Network"), "printing": _l("Printing"),
+                   "hardware": _l("Hardware"), "software": _l("Software"), "access": _l("Access"),
+                   "other": _l("Other")}
+
+
+@bp.app_template_filter("ict_category")
+def _category(code: str | None) -> str:
+    label = CATEGORY_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "—")
 
 
 @bp.route("/")

@@ -6,7 +6,9 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
-from jof.core import audit, workflow
+from flask_babel import gettext as _
+
+from jof.core import audit, templating, workflow
 from jof.core.db import db
 from jof.core.errors import Conflict, ValidationFailed
 from jof.core.money import allocate
@@ -74,9 +76,10 @@ def award(actor: User, lot: Lot, bid_id: int, justification: str) -> list[Purcha
                     if ll.requisition_line.requisition.request.status != states.SOURCING},
                    key=lambda sr: sr.reference)
     if stale:
-        raise Conflict("A lot is awarded only while every requisition in it is in sourcing: "
-                       + "; ".join(f"{sr.reference} is {sr.status.replace('_', ' ')}" for sr in stale)
-                       + ". Take its lines out with a new tender, or cancel this one.")
+        raise Conflict(_("A lot is awarded only while every requisition in it is in sourcing: %(which)s. "
+                         "Take its lines out with a new tender, or cancel this one.",
+                         which="; ".join(_("%(ref)s is %(status)s", ref=sr.reference,
+                                           status=templating.status_label(sr.status).lower()) for sr in stale)))
     if bid.supplier.status != "active":
         raise Conflict(f"{bid.supplier.name} is {bid.supplier.status}"
                        + (f" ({bid.supplier.status_reason})" if bid.supplier.status_reason else "")

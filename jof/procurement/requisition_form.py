@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from jof.core import field_messages
 from jof.core.db import db
 from jof.core.money import ExchangeRate
 from jof.procurement.models import Requisition
@@ -97,8 +98,8 @@ def plain_errors(errors: dict[str, list[str]], rows: list[int], form) -> tuple[d
                 if msg in _EMPTY or not value:  # whatever the schema says of an empty cell
                     out.append(_("Line %(n)d: enter %(what)s.", n=shown, what=_WHAT.get(field, field)))
                 else:
-                    out.append(_("Line %(n)d, %(field)s: %(message)s", n=shown,
-                                 field=_LABEL.get(field, field), message=msg))
+                    out.append(_("Line %(n)d, %(field)s: %(message)s", n=shown, field=_LABEL.get(field, field),
+                                 message=field_messages.phrase(msg) or msg))
             by_input[f"lines-{row}-{field}"] = out
             summary.extend(out)
         elif key == "lines":
@@ -107,7 +108,8 @@ def plain_errors(errors: dict[str, list[str]], rows: list[int], form) -> tuple[d
             by_input["lines"] = text
             summary.extend(text)
         else:
-            by_input[key] = messages
+            by_input.update(field_messages.plain_errors({key: messages}))
+            summary.extend(by_input[key])
     return by_input, summary
 
 

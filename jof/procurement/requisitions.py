@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -51,10 +52,10 @@ def _check(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     for i, ln in enumerate(data["lines"]):
         if ln.get("currency", "USD") not in CURRENCIES:
-            errors[f"lines.{i}.currency"] = [f"JOF has no operational rates for {ln['currency']}."]
+            errors[f"lines.{i}.currency"] = [_("JOF has no operational rates for %(currency)s.", currency=ln["currency"])]
     needed_by = data.get("needed_by")
     if needed_by is not None and needed_by < local_today():
-        errors["needed_by"] = ["The date needed by cannot be in the past."]
+        errors["needed_by"] = [_("The date needed by cannot be in the past.")]
     if errors:
         raise ValidationFailed(errors)
 

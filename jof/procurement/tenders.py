@@ -6,9 +6,10 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import audit, workflow
+from jof.core import audit, templating, workflow
 from jof.core.calendar import WorkingCalendar, local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
@@ -53,7 +54,8 @@ def create_tender(actor: User, data: dict) -> Tender:
             errors.setdefault("requisitions", []).append(f"{ref}: no such requisition.")
         elif sr.status != workflow.Status.APPROVED:
             errors.setdefault("requisitions", []).append(
-                f"{ref} is {sr.status.replace('_', ' ')}; only approved requisitions can be tendered.")
+                _("%(ref)s is %(status)s; only approved requisitions can be tendered.", ref=ref,
+                  status=templating.status_label(sr.status).lower()))
         else:
             reason = states.may_source(sr, actor)
             if reason:

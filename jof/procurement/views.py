@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from jof.core import authz, forms, listing, templating, workflow
+from jof.core import authz, field_messages, forms, listing, templating, workflow
 from jof.core.calendar import facility_zone, local_today
 from jof.core.db import db
 from jof.core.errors import DomainError, Forbidden, ValidationFailed
@@ -41,6 +41,12 @@ def register_labels() -> None:
     """The words a reader sees for this line's own states, steps and request type (the
     core knows only the spine's; without these a Portuguese page would show English
     codes). Called by ``jof.procurement.install``."""
+    field_messages.FIELD_LABELS.update({
+        "unspsc": _l("UNSPSC code"), "evaluation_method": _l("Evaluation method"), "closing_at": _l("Closing time"),
+        "supplier_id": _l("Supplier"), "bid_id": _l("Bid"), "ceiling_usd": _l("Ceiling (USD)"),
+        "categories": _l("UNSPSC categories"), "tax_id": _l("Tax id"), "contact_name": _l("Contact name"),
+        "contact_email": _l("Contact e-mail"), "contact_phone": _l("Contact phone"),
+        "received_on": _l("Received on"), "technical_score": _l("Technical score"), "lots": _l("Lots")})
     templating.STATUS_LABELS.update({states.SOURCING: _l("Sourcing"), states.ORDERED: _l("Ordered")})
     templating.ACTION_LABELS.update({"source": _l("Start sourcing"), "order": _l("Ordered")})
     templating.ACTION_DONE_LABELS.update({"source": _l("Sourcing started"), "order": _l("Ordered")})
@@ -443,7 +449,7 @@ def order(number):
             raw["lines"] = lines
         try:
             purchase_orders.receive(user, po, forms.load(s.ReceiptIn(), raw))
-            flash(_("Goods receipt recorded; the order is %(status)s.", status=po.status.replace("_", " ")),
+            flash(_("Goods receipt recorded; the order is %(status)s.", status=lists.word(po.status).lower()),
                   "success")
             return redirect(url_for("procurement.order", number=number))
         except DomainError as exc:

@@ -24,22 +24,41 @@
     return /^\d+(\.\d+)?$/.test(text) ? parseFloat(text) : NaN;
   }
 
+  // As the server writes money (jof/core/formatting.py): the ISO code, a space, the amount
+  // grouped in the page's language with the currency's decimals ("USD 1,450.00",
+  // "BRL 84.652,30"), never a symbol.
   function money(amount, currency) {
+    var digits = 2;
     try {
-      return new Intl.NumberFormat(lang, {style: "currency", currency: currency}).format(amount);
+      digits = new Intl.NumberFormat("en", {style: "currency", currency: currency}).resolvedOptions().maximumFractionDigits;
+    } catch (e) { /* an unknown code: two decimals */ }
+    var text;
+    try {
+      text = new Intl.NumberFormat(lang, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(amount);
     } catch (e) {
-      return currency + " " + amount.toFixed(2);
+      text = amount.toFixed(digits);
     }
+    return currency + " " + text;
   }
 
   function field(row, key) {
     return row.querySelector('[name$="-' + key + '"]');
   }
 
+  // "Line 3: Quantity" → "Line 4: Quantity": the number a screen reader announces is the
+  // one the row shows. The template writes the labels with the number in front of the
+  // first colon; only that number changes.
+  function relabel(row, shown) {
+    Array.prototype.forEach.call(row.querySelectorAll("[aria-label]"), function (el) {
+      el.setAttribute("aria-label", el.getAttribute("aria-label").replace(/\d+(?=[^\d:]*:)/, String(shown)));
+    });
+  }
+
   function recompute() {
     var byCurrency = {}, usd = 0, complete = true, any = false;
     Array.prototype.forEach.call(tbody.rows, function (row, i) {
       row.querySelector(".row-number").textContent = String(i + 1);
+      relabel(row, i + 1);
       var qty = number(field(row, "quantity").value);
       var price = number(field(row, "unit_price").value);
       var currency = field(row, "currency").value;
@@ -66,6 +85,7 @@
       var key = el.name.replace(/^lines-\d+-/, "");
       el.name = "lines-" + n + "-" + key;
       el.id = el.name;
+      el.removeAttribute("aria-describedby");
     });
     row.setAttribute("data-row", String(n));
   }

@@ -16,7 +16,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from jof.core import authz, calendar, forms, listing, templating, workflow
+from jof.core import authz, calendar, field_messages, forms, listing, templating, workflow
 from jof.core.db import db
 from jof.core.errors import DomainError, ValidationFailed
 from jof.core.formatting import money
@@ -44,6 +44,15 @@ def register_labels() -> None:
     """The words for this line's own steps and request type (the core knows only the
     spine's; without these a Portuguese page would show English codes). Called by
     ``jof.travel.install``."""
+    field_messages.FIELD_LABELS.update({
+        "travel_class": _l("Class of travel"), "traveller_name": _l("Traveller"), "legs": _l("Legs"),
+        "origin_city": _l("From (city)"), "origin_country": _l("From (country)"),
+        "destination_city": _l("To (city)"), "destination_country": _l("To (country)"),
+        "depart_at": _l("Departure"), "arrive_at": _l("Arrival"), "needs_dsa": _l("Claims DSA"),
+        "needs_ticket": _l("Needs a ticket"), "needs_visa": _l("Needs a visa"), "fare": _l("Fare"),
+        "carrier": _l("Carrier"), "booking_reference": _l("Booking reference"),
+        "cancellation_fee": _l("Airline cancellation fee"), "usd_per_night": _l("USD per night"),
+        "room_pct": _l("Room percentage"), "provisions": _l("Meals and lodging provided")})
     templating.ACTION_LABELS.update({
         "quote": _l("Record quote"), "ticket": _l("Issue ticket"), "mark_travelled": _l("Mark travelled"),
         "claim": _l("File claim"), "settle": _l("Settle claim"),

@@ -199,7 +199,7 @@ def test_an_illegal_transition_is_a_409_page_naming_what_is_allowed(web, make):
     r = post_form(c, f"/requests/{ref}/transitions", {"action": "complete", "version": "2"},
                   page=f"/requests/{ref}")
     assert r.status_code == 409
-    assert "Allowed now: approve, reject, cancel." in text(r)
+    assert "Allowed now: Approve, Reject, Cancel." in text(r)
 
 
 def test_a_transition_form_without_its_version_says_so(web, make):

@@ -110,9 +110,9 @@ def _propose_form(client, **fields):
 
 
 @pytest.mark.parametrize("fields, field, message", [
-    ({"title": ""}, "title", "Length must be between 3 and 200."),
-    ({"title": "T" * 300}, "title", "Length must be between 3 and 200."),
-    ({"kind": "coup"}, "kind", "Must be one of"),
+    ({"title": ""}, "title", "Title: enter between 3 and 200 characters."),
+    ({"title": "T" * 300}, "title", "Title: enter between 3 and 200 characters."),
+    ({"kind": "coup"}, "kind", "Kind: choose one of the options offered."),
     ({"kind": "cost_sharing_key", "key_month": "2030-13", "key_equal": "100"}, "key_month",
      "Effective month: choose the month (YYYY-MM)."),
     ({"kind": "cost_sharing_key", "key_month": "2030-01", "key_equal": "abc"}, "key_equal",

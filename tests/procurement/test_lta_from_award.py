@@ -86,7 +86,7 @@ def test_the_officer_makes_the_award_an_lta_on_the_tender_page(flow, web, awarde
     assert 'data-testid="lta-form-1"' in page
     r = officer.post(f"/procurement/tenders/{tender['id']}/lots/1/lta",
                      data={"csrf_token": csrf_from(page), "ceiling_usd": "abc"})
-    assert r.status_code == 422 and "Not a valid number." in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Ceiling (USD): enter a number." in r.get_data(as_text=True)
     r = officer.post(f"/procurement/tenders/{tender['id']}/lots/1/lta",
                      data={"csrf_token": csrf_from(page), "ceiling_usd": "20000.00", "title": "Laptops LTA"})
     assert r.status_code == 302

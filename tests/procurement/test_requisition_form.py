@@ -103,6 +103,22 @@ def test_a_date_needed_by_in_the_past_is_refused_in_the_form_and_the_api(app, we
     assert r.status_code == 422 and "needed_by" in r.get_json()["errors"]
 
 
+def test_a_past_needed_by_date_is_refused_in_portuguese_to_a_portuguese_reader(app, web):
+    from jof.core import services
+    from jof.core.people import User
+
+    with app.app_context():
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
+        requester = db.session.scalar(select(User).where(User.email == REQUESTER))
+        services.set_locale(requester, "pt_BR", app.config["JOF_LANGUAGES"])
+        db.session.commit()
+    r = _post(web(REQUESTER), NEW, "draft", needed_by=yesterday, **_line(0))
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Necessário até: A data de necessidade não pode estar no passado." in html
+    assert "cannot be in the past" not in html
+
+
 def test_lines_beyond_the_first_rows_are_kept_and_an_empty_row_is_dropped(app, web, api):
     c = web(REQUESTER)
     rows = {}
@@ -155,16 +171,20 @@ def test_in_the_browser_lines_are_added_removed_and_totalled_as_one_types(live_s
     for key, value in (("description", "Laptop"), ("unspsc", LAPTOP), ("quantity", "2"), ("unit", "each"),
                        ("unit_price", "1200")):
         page.fill(f"#lines-0-{key}", value)
-    expect(total).to_have_text("$2,400.00")
+    expect(total).to_have_text("USD 2,400.00")  # the ISO code, as the server writes money
     page.click("#add-line")
     expect(page.locator("#lines-3-description")).to_be_focused()
+    expect(page.locator("#lines-3-description")).to_have_attribute("aria-label", "Line 4: Description")
     for key, value in (("description", "Installation"), ("unspsc", LAPTOP), ("quantity", "1"), ("unit", "each"),
                        ("unit_price", "540")):
         page.fill(f"#lines-3-{key}", value)
     page.select_option("#lines-3-currency", "BRL")
-    expect(total).to_contain_text("R$540.00")
+    expect(total).to_contain_text("BRL 540.00")
     page.locator('tr[data-row="1"] .remove-line').click()
     expect(page.locator("#lines-1-description")).to_have_count(0)
+    # The rows below the removed one move up; their labels say so.
+    expect(page.locator("#lines-3-quantity")).to_have_attribute("aria-label", "Line 3: Quantity")
+    expect(page.locator('tr[data-row="3"] .row-number')).to_have_text("3")
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_test_id("status")).to_have_text("Submitted")
     expect(page.get_by_test_id("lines")).to_contain_text("Installation")
