@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from jof.core import alerts, audit, authz
@@ -507,8 +507,20 @@ def visible_requests(user: User):
     return stmt
 
 
-def get_by_reference(user: User, reference: str) -> ServiceRequest:
-    sr = db.session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+def get_by_reference(user: User, reference: str, *, detail: bool = False) -> ServiceRequest:
+    """The request of that reference, or 404 (also for another agency's request).
+
+    ``detail``: with what its detail shows loaded in the same few statements (agency and
+    requester joined, the timeline with its actors in one more), as the API's
+    representation reads it; writers load the bare row, which they may lock.
+    """
+    stmt = select(ServiceRequest).where(ServiceRequest.reference == reference)
+    if detail:
+        stmt = stmt.options(joinedload(ServiceRequest.agency),
+                            joinedload(ServiceRequest.requester).lazyload(User.role_rows),
+                            selectinload(ServiceRequest.timeline).joinedload(TimelineEntry.actor)
+                            .lazyload(User.role_rows))
+    sr = db.session.scalar(stmt)
     if sr is None:
         raise NotFound("No such request.")
     authz.ensure_visible(user, sr.agency_id, "request")
