@@ -14,14 +14,27 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from jof.billing.models import BillingJob, CreditNote, Invoice
+from jof.billing.states import InvoiceStatus, JobKind
 from jof.core import charges, workflow
 from jof.core.audit import record as audit_record
 from jof.core.db import db
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User, UserRole
 from jof.core.timeutil import utcnow
-from jof.ict.models import IctTicket
-from jof.procurement.models import Requisition, RequisitionLine, Supplier
+from jof.governance.models import Decision
+from jof.governance.states import DecisionStatus, Outcome
+from jof.hr.models import Recruitment
+from jof.ict.models import IctService, IctSubscription, IctTicket
+from jof.procurement.models import (
+    LongTermAgreement,
+    ProcurementManual,
+    PurchaseOrder,
+    Requisition,
+    RequisitionLine,
+    Supplier,
+    Tender,
+)
 from jof.travel.models import DsaRate, TravelRequest
 
 #: Collections no seeder fills yet, with why: the statement-count test still measures
@@ -29,16 +42,6 @@ from jof.travel.models import DsaRate, TravelRequest
 #: of 10 so that the entry is removed. Never add to this without a reason.
 NOT_SEEDED: dict[str, str] = {
     "/api/v1/agencies": "the agency table is the facility's members (seven in the demo): a list of fixed size",
-    "/api/v1/billing/credit-notes": "credit notes need issued invoices: no bulk seeder yet",
-    "/api/v1/billing/invoices": "invoices come from a period close: no bulk seeder yet",
-    "/api/v1/billing/jobs": "billing jobs: no bulk seeder yet",
-    "/api/v1/governance/decisions": "decisions with voters: no bulk seeder yet",
-    "/api/v1/governance/resolutions": "resolutions are adopted decisions: no bulk seeder yet",
-    "/api/v1/hr/recruitments": "recruitments with their plan and candidates: no bulk seeder yet",
-    "/api/v1/ict/subscriptions": "subscriptions with seat periods: no bulk seeder yet",
-    "/api/v1/procurement/ltas": "LTAs come from awarded lots: no bulk seeder yet",
-    "/api/v1/procurement/purchase-orders": "orders with lines: no bulk seeder yet",
-    "/api/v1/procurement/tenders": "tenders with lots: no bulk seeder yet",
 }
 
 #: HTML pages whose rows no seeder makes yet (or that are not lists of rows), with why.
@@ -116,8 +119,22 @@ def _requisition(sr, who: User, i: int) -> None:
     db.session.add(req)
 
 
+def _recruitment(sr, who: User, i: int) -> None:
+    db.session.add(Recruitment(request=sr, post_title=f"Bulk post {i}", job_family="Programme", level="P-3",
+                               contract_type="fixed_term", duty_station="Brasília",
+                               closing_date=date.today() + timedelta(days=30), min_education="master",
+                               min_years_experience=5, pass_mark=Decimal("60.00"), hiring_manager_id=who.id))
+
+
+def _subscription(sr, who: User, i: int) -> None:
+    service = db.session.scalar(select(IctService).order_by(IctService.id).limit(1))
+    db.session.add(IctSubscription(request=sr, service_id=service.id, seats=1 + i % 5,
+                                   starts_on=date.today().replace(day=1)))
+
+
 #: The line record each request type keeps beside its spine row (the line's lists join it).
-LINE_RECORDS = {"travel": _travel, "ict_ticket": _ticket, "procurement": _requisition}
+LINE_RECORDS = {"travel": _travel, "ict_ticket": _ticket, "procurement": _requisition,
+                "hr_recruitment": _recruitment, "ict_subscription": _subscription}
 
 
 @seeder
@@ -175,3 +192,68 @@ def notifications(n: int, users: list[User], agencies: list[Agency]) -> None:
     manager = db.session.scalar(select(User).where(User.email == "manager@jof.example"))
     for i in range(n):
         notify(manager, f"Bulk notice {i}", f"/notifications#{i}")
+
+
+def _manager() -> User:
+    return db.session.scalar(select(User).where(User.email == "manager@jof.example"))
+
+
+def _month_back(k: int) -> date:
+    """The first day of the month ``k`` months before this one's."""
+    first = date.today().replace(day=1)
+    months = first.year * 12 + first.month - 1 - k
+    return date(months // 12, months % 12 + 1, 1)
+
+
+@seeder
+def invoices(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` issued invoices (each agency once a month, going back), each with a credit note."""
+    manager = _manager()
+    for i in range(n):
+        inv = Invoice(number=f"INV-BULK-{i:05d}", agency_id=agencies[i % len(agencies)].id,
+                      period=_month_back(36 + i // len(agencies)), status=InvoiceStatus.ISSUED,
+                      total_usd=Decimal("100.00"), total_local=Decimal("100.00"), issued_on=date.today(),
+                      due_on=date.today() + timedelta(days=30), issued_by_id=manager.id)
+        db.session.add(inv)
+        db.session.add(CreditNote(number=f"CN-BULK-{i:05d}", invoice=inv, amount=Decimal("10.00"),
+                                  reason=f"Bulk correction {i}", issued_on=date.today(), issued_by_id=manager.id))
+
+
+@seeder
+def billing_jobs(n: int, users: list[User], agencies: list[Agency]) -> None:
+    manager = _manager()
+    for i in range(n):
+        db.session.add(BillingJob(kind=JobKind.RENDER_PERIOD, period=_month_back(36 + i), requested_by_id=manager.id))
+
+
+@seeder
+def decisions(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` open decisions and ``n`` adopted ones (resolutions)."""
+    manager, now = _manager(), utcnow()
+    for i in range(n):
+        db.session.add(Decision(title=f"Bulk open decision {i}", status=DecisionStatus.OPEN, proposed_by_id=manager.id,
+                                opened_at=now, closes_at=now + timedelta(days=7)))
+        db.session.add(Decision(title=f"Bulk resolution {i}", status=DecisionStatus.CLOSED, proposed_by_id=manager.id,
+                                opened_at=now - timedelta(days=10), closes_at=now - timedelta(days=3),
+                                closed_at=now - timedelta(days=3), outcome=Outcome.ADOPTED,
+                                resolution_number=f"R-BULK-{i:05d}"))
+
+
+@seeder
+def procurement(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` tenders, LTAs and purchase orders, on the bulk suppliers."""
+    manager = _manager()
+    manual = db.session.scalar(select(ProcurementManual).order_by(ProcurementManual.id).limit(1))
+    suppliers = db.session.scalars(select(Supplier).where(Supplier.tax_id.like("BULK%")).order_by(Supplier.id)).all()
+    today = date.today()
+    for i in range(n):
+        supplier = suppliers[i % len(suppliers)]
+        db.session.add(Tender(number=f"TND-BULK-{i:05d}", title=f"Bulk tender {i}", method="rfq",
+                              evaluation_method="cumulative", manual_id=manual.id, technical_minimum=Decimal(70),
+                              technical_weight=Decimal(70), financial_weight=Decimal(30), created_by_id=manager.id))
+        db.session.add(LongTermAgreement(title=f"Bulk LTA {i}", supplier_id=supplier.id, valid_from=today,
+                                         valid_to=today + timedelta(days=365), ceiling_usd=Decimal("100000.00"),
+                                         created_by_id=manager.id))
+        db.session.add(PurchaseOrder(number=f"PO-BULK-{i:05d}", agency_id=agencies[i % len(agencies)].id,
+                                     supplier_id=supplier.id, service_item="procurement_fee",
+                                     total_usd=Decimal("1000.00"), issued_by_id=manager.id))
