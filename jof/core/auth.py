@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, session
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -158,11 +159,17 @@ def issue_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
+@cache
+def _token_lookup():
+    """The token by its digest with its user and roles, one statement built once."""
+    return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
+            .where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_from_token(token: str) -> tuple[User, ApiToken] | None:
     """The token's user (and row), read with the user and their roles in one statement; ``last_used_at``
     moves forward at most once a minute (:data:`TOKEN_USE_RESOLUTION`)."""
-    row = db.session.execute(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
-                             .where(ApiToken.token_hash == _digest(token))).unique().scalar_one_or_none()
+    row = db.session.execute(_token_lookup(), {"digest": _digest(token)}).unique().scalar_one_or_none()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
