@@ -14,11 +14,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from jof.billing.models import BillingJob, CreditNote, Invoice
+from jof.billing import pricing
+from jof.billing.models import BillingJob, CreditNote, Invoice, PriceItem
 from jof.billing.states import InvoiceStatus, JobKind
 from jof.core import charges, workflow
 from jof.core.audit import record as audit_record
 from jof.core.db import db
+from jof.core.money import ExchangeRate
 from jof.core.notifications import notify
 from jof.core.people import Agency, Role, User, UserRole
 from jof.core.timeutil import utcnow
@@ -26,6 +28,7 @@ from jof.governance.models import Decision
 from jof.governance.states import DecisionStatus, Outcome
 from jof.hr.models import Recruitment
 from jof.ict.models import IctService, IctSubscription, IctTicket
+from jof.ict.states import TicketStatus
 from jof.procurement.models import (
     LongTermAgreement,
     ProcurementManual,
@@ -47,29 +50,17 @@ NOT_SEEDED: dict[str, str] = {
 #: HTML pages whose rows no seeder makes yet (or that are not lists of rows), with why.
 NOT_SEEDED_PAGES: dict[str, str] = {
     "/admin/agencies": "the facility's member agencies (seven in the demo), not a growing list",
-    "/billing/": "invoices come from a period close: no bulk seeder yet",
     "/billing/periods": "billing periods are months: a fixed list of the last 24",
-    "/billing/price-list": "one price list's items: no bulk seeder yet",
-    "/governance/": "the board's open decisions: no bulk seeder yet",
+    "/billing/price-list": "the price list in force, every item on one page (not paged): the seeded items "
+                           "are on it, but its length does not follow the page size",
+    "/governance/": "the board's open decisions, all on one page (not paged): the seeded ones are on it, "
+                    "but its length does not follow the page size",
     "/governance/costs": "cost pools and keys: no bulk seeder yet",
-    "/governance/resolutions": "resolutions are adopted decisions: no bulk seeder yet",
-    "/ict/queue": "the desk's queue holds tickets not yet owned; the seeded tickets are assigned",
-    "/ict/services": "the service catalogue: no bulk seeder yet",
-    "/ict/subscriptions": "subscriptions with seat periods: no bulk seeder yet",
-    "/procurement/ltas": "LTAs come from awarded lots: no bulk seeder yet",
-    "/procurement/purchase-orders": "orders with lines: no bulk seeder yet",
-    "/procurement/tenders": "tenders with lots: no bulk seeder yet",
-    "/rates": "exchange rates: no bulk seeder yet",
-    "/travel/queue": "the ticketing queue holds approved trips; the seeded trips are submitted",
-    "/governance/decisions/key-preview.json": "a key's preview: one share per member agency, not a list of rows",
-    "/hr/": "recruitments with their plan and candidates: no bulk seeder yet",
-    "/hr/recruitments/new": "a form, not a list",
-    "/monitoring/": "the dashboard aggregates in SQL; tests/monitoring/test_dashboard.py counts it at 10 and 1,000 requests",
-    "/monitoring/charts.css": "the charts' stylesheet, not a list",
+    "/ict/services": "the service catalogue, every service on one page (not paged): the seeded services are "
+                     "on it, but its length does not follow the page size",
+    "/ict/subscriptions": "subscriptions grouped per agency, all on one page (not paged): the seeded ones are "
+                          "on it, but its length does not follow the page size",
     "/monitoring/slas": "service-level agreements, at most one in force per agency: no bulk seeder yet",
-    "/monitoring/slas/new": "a form, not a list",
-    "/profile": "a person's own alert preferences: one row per alert kind",
-    "/settings/invoicing": "the facility's bank details: a form, not a list",
 }
 
 SEEDERS: list[Callable[[int, list[User], list[Agency]], None]] = []
@@ -101,12 +92,16 @@ def seed(app, n: int) -> None:
 
 
 def _travel(sr, who: User, i: int) -> None:
+    if i % 2:
+        sr.status = workflow.Status.APPROVED  # half wait in the travel officer's ticketing queue
+        sr.approved_at = utcnow()
     start = utcnow() + timedelta(days=30 + i)
     db.session.add(TravelRequest(request=sr, traveller_id=who.id, traveller_name=who.name,
                                  traveller_key=who.email, starts_at=start, ends_at=start + timedelta(days=3)))
 
 
 def _ticket(sr, who: User, i: int) -> None:
+    sr.status = TicketStatus.ASSIGNED  # open, so in the desk's queue
     db.session.add(IctTicket(request=sr, urgency=2, impact=2, priority="P3", assignee_id=who.id,
                              opened_at=utcnow()))
 
@@ -257,3 +252,21 @@ def procurement(n: int, users: list[User], agencies: list[Agency]) -> None:
         db.session.add(PurchaseOrder(number=f"PO-BULK-{i:05d}", agency_id=agencies[i % len(agencies)].id,
                                      supplier_id=supplier.id, service_item="procurement_fee",
                                      total_usd=Decimal("1000.00"), issued_by_id=manager.id))
+
+
+@seeder
+def exchange_rates(n: int, users: list[User], agencies: list[Agency]) -> None:
+    currencies = ("ARS", "CLP", "COP", "PEN", "UYU")
+    for i in range(n):
+        db.session.add(ExchangeRate(currency=currencies[i % len(currencies)], month=_month_back(60 + i // len(currencies)),
+                                    units_per_usd=Decimal("1000.00") + i))
+
+
+@seeder
+def catalogue(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` ICT services and ``n`` items of the price list in force."""
+    prices = pricing.in_force(date.today())
+    for i in range(n):
+        db.session.add(IctService(code=f"bulk_service_{i}", name=f"Bulk service {i}", unit_price_usd=Decimal("10.00")))
+        db.session.add(PriceItem(price_list_id=prices.id, code=f"bulk_item_{i}", service_line="ict",
+                                 description=f"Bulk item {i}", unit="each"))

@@ -11,22 +11,12 @@ those who may see them (docs/hr.md); anyone else gets 404.
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy.orm import joinedload, selectinload
 
 from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.paging import page_of
-from jof.core.people import User
-from jof.core.workflow import ServiceRequest
 from jof.hr import applications, assessment, recruitments
 from jof.hr import schemas as s
-from jof.hr.models import Recruitment
-
-#: What a recruitment's representation reads, for a whole page in a fixed number of statements.
-RECRUITMENT_LOADS = (joinedload(Recruitment.request).options(joinedload(ServiceRequest.agency),
-                                                  joinedload(ServiceRequest.requester).lazyload(User.role_rows)),
-                     joinedload(Recruitment.hiring_manager).lazyload(User.role_rows),
-                     selectinload(Recruitment.methods))
 
 blp = Blueprint("hr_api", __name__, url_prefix="/api/v1/hr",
                 description="HR: recruitment requests, applications with screening, assessment and ranking")
@@ -39,7 +29,7 @@ class Recruitments(MethodView):
     def get(self, q):
         """Recruitments of the caller's agency (all agencies for facility staff)."""
         user = authz.require_user()
-        return page_of(recruitments.recruitments_query(user, q.get("status")).options(*RECRUITMENT_LOADS), q["page"], q["per_page"])
+        return page_of(recruitments.recruitments_query(user, q.get("status")), q["page"], q["per_page"])
 
     @blp.arguments(s.RecruitmentIn)
     @blp.response(201, s.RecruitmentOut)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from jof.core import audit, authz, workflow
 from jof.core.db import db
@@ -78,13 +79,21 @@ def file_recruitment(actor: User, data: dict) -> Recruitment:
     return rec
 
 
+#: What a list of recruitments reads (the page and the API's representation), for a whole
+#: page in a fixed number of statements.
+LIST_LOADS = (joinedload(Recruitment.request).options(joinedload(ServiceRequest.agency),
+                                                      joinedload(ServiceRequest.requester).lazyload(User.role_rows)),
+              joinedload(Recruitment.hiring_manager).lazyload(User.role_rows),
+              selectinload(Recruitment.methods))
+
+
 def recruitments_query(user: User, status: str | None = None):
     stmt = select(Recruitment).join(ServiceRequest, ServiceRequest.id == Recruitment.request_id)
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     if status:
         stmt = stmt.where(ServiceRequest.status == status)
-    return stmt.order_by(ServiceRequest.id.desc())
+    return stmt.order_by(ServiceRequest.id.desc()).options(*LIST_LOADS)
 
 
 def get_recruitment(user: User, reference: str) -> Recruitment:
