@@ -153,8 +153,9 @@ class LeanSchema(ma.Schema):
     mappings, defaults) before formatting it; a page of 50 requests is a thousand such
     walks. This plan, built once per schema instance, reads ``getattr(obj, attribute)``
     and hands the value to the field's own formatter, so the output is the same (the
-    tests compare it with marshmallow's own dump). Mappings, dotted attributes and
-    ``only``/``exclude`` variants take marshmallow's path.
+    tests compare it with marshmallow's own dump; ``only``/``exclude`` are honoured, as
+    the plan is made of the instance's dump fields). Mappings and schemas with dotted
+    ``attribute`` paths take marshmallow's own path.
     """
 
     def _lean_plan(self):
