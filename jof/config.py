@@ -30,7 +30,8 @@ def load(app, overrides: dict | None = None) -> None:
     cfg.update(
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance / 'jof.db'}",
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No ping on every checkout: jof.core.db pings connections idle for 30 s only.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=production,

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
+from sqlalchemy.orm import joinedload, selectinload
 
 from jof.billing import documents, exports, invoices, jobs, pricing, services, statements
 from jof.billing import schemas as s
+from jof.billing.models import CreditNote, Invoice
 from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.calendar import local_today, parse_month
 from jof.core.db import db
 from jof.core.errors import NotFound
+from jof.core.jobs import Job
 from jof.core.paging import PaginationQuery, page_of
 
 blp = Blueprint("billing_api", __name__, url_prefix="/api/v1/billing",
@@ -62,13 +65,19 @@ def close(period):
     return services.close_period(user, parse_month(period, "period"))
 
 
+#: What an invoice's representation reads (its lines, payments and credit notes for the
+#: balance), loaded for a whole page in a fixed number of statements.
+INVOICE_LOADS = (joinedload(Invoice.agency), selectinload(Invoice.lines), selectinload(Invoice.payments),
+                 selectinload(Invoice.credit_notes))
+
+
 @blp.route("/invoices")
 @blp.arguments(s.InvoiceQuery, location="query")
 @blp.response(200, page_schema(s.InvoiceOut, "InvoicePage"))
 def invoice_list(q):
     """Invoices; an agency sees its own issued invoices only."""
     stmt = invoices.invoices_query(authz.require_user(), period=q["period"], agency_code=q["agency"],
-                                   status=q["status"])
+                                   status=q["status"]).options(*INVOICE_LOADS)
     return page_of(stmt, q["page"], q["per_page"])
 
 
@@ -114,7 +123,8 @@ class CreditNotes(MethodView):
     @blp.arguments(s.InvoiceQuery(only=("page", "per_page")), location="query")
     @blp.response(200, page_schema(s.CreditNoteOut, "CreditNotePage"))
     def get(self, q):
-        return page_of(invoices.credit_notes_query(authz.require_user()), q["page"], q["per_page"])
+        return page_of(invoices.credit_notes_query(authz.require_user())
+                       .options(joinedload(CreditNote.invoice).joinedload(Invoice.agency)), q["page"], q["per_page"])
 
     @blp.arguments(s.CreditNoteIn)
     @blp.response(201, s.CreditNoteOut)
@@ -160,7 +170,8 @@ class Jobs(MethodView):
     @blp.response(200, page_schema(s.JobOut, "BillingJobPage"))
     def get(self, q):
         """Period closes and PDF renderings, newest first (facility staff)."""
-        return page_of(jobs.jobs_query(authz.require_user()), q["page"], q["per_page"])
+        return page_of(jobs.jobs_query(authz.require_user()).options(joinedload(Job.requested_by)),
+                       q["page"], q["per_page"])
 
     @blp.arguments(s.JobIn)
     @blp.response(202, s.JobOut)

@@ -247,7 +247,7 @@ def get_request(reference):
     """One request with its timeline and the actions open to the caller (another
     agency's request is 404)."""
     user = authz.require_user()
-    return _for_caller(user, workflow.get_by_reference(user, reference))
+    return _for_caller(user, workflow.get_by_reference(user, reference, detail=True))
 
 
 @blp.route("/requests/<reference>/transitions", methods=["POST"])

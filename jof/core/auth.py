@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, session
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from jof.core import audit, throttle
 from jof.core.db import db, write_intent
@@ -157,11 +159,17 @@ def issue_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
+@cache
+def _token_lookup():
+    """The token by its digest with its user and roles, one statement built once."""
+    return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
+            .where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_from_token(token: str) -> tuple[User, ApiToken] | None:
     """The token's user (and row), read with the user and their roles in one statement; ``last_used_at``
     moves forward at most once a minute (:data:`TOKEN_USE_RESOLUTION`)."""
-    row = db.session.execute(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
-                             .where(ApiToken.token_hash == _digest(token))).unique().scalar_one_or_none()
+    row = db.session.execute(_token_lookup(), {"digest": _digest(token)}).unique().scalar_one_or_none()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
@@ -171,8 +179,21 @@ def user_from_token(token: str) -> tuple[User, ApiToken] | None:
     # SQLite: a read-only request runs in a deferred transaction, which cannot take the
     # write lock later without failing under concurrent writers; it records nothing.
     if stale and (write_intent.get() or db.engine.dialect.name != "sqlite"):
-        row.last_used_at = now
+        _record_use(row, now)
     return row.user, row
+
+
+def _record_use(row: ApiToken, now) -> None:
+    """Move ``last_used_at`` forward in one conditional ``UPDATE``: only if it is still
+    stale in the database, and (PostgreSQL) only if no other worker holds the row, so
+    concurrent requests with one token neither write twice nor wait for each other."""
+    cutoff = now - TOKEN_USE_RESOLUTION
+    free = (select(ApiToken.id).where(ApiToken.id == row.id,
+                                      or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff))
+            .with_for_update(skip_locked=True).scalar_subquery())
+    db.session.execute(update(ApiToken).where(ApiToken.id == free).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(row, "last_used_at", now)
 
 
 def revoke_all_tokens(actor: User | None, user: User) -> int:

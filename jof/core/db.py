@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+import time
 from contextlib import contextmanager
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,3 +73,41 @@ def read_only():
         yield
     finally:
         write_intent.reset(token)
+
+
+#: A pooled server connection idle for longer than this is checked with a round trip
+#: before a request uses it (one the server or a firewall dropped meanwhile is replaced);
+#: a connection in steady use is not, since a ping on every checkout was one more round
+#: trip on every API call (issue 15).
+IDLE_PING_SECONDS = 30.0
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle(_dbapi_conn, record):
+    if record is not None:
+        record.info["jof_idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_conn, record, _proxy):
+    """Pessimistic disconnect handling for idle connections only: a failed ping raises
+    :class:`DisconnectionError`, and the pool retries with a new connection."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        return  # a file, not a server: nothing drops it
+    since = record.info.get("jof_idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return  # just connected, or in use moments ago
+    record.info["jof_pings"] = record.info.get("jof_pings", 0) + 1
+    autocommit = getattr(dbapi_conn, "autocommit", None)
+    try:
+        if autocommit is False:
+            dbapi_conn.autocommit = True  # the ping opens no transaction
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        if autocommit is False:
+            dbapi_conn.autocommit = False
+    except Exception as exc:  # any failure means the connection is not usable
+        raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc

@@ -7,7 +7,7 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from jof.core.apikit import DecimalString
+from jof.core.apikit import DecimalString, LeanSchema
 from jof.core.calendar import MONTH_MESSAGE
 from jof.core.paging import PaginationQuery
 from jof.core.people import AGENCY_ROLES, FACILITY_ROLES, SERVICE_LINES, Membership
@@ -140,7 +140,7 @@ class RateImportOut(ma.Schema):
     rejected = fields.List(fields.Dict(), metadata={"description": "Always empty on success."})
 
 
-class TimelineOut(ma.Schema):
+class TimelineOut(LeanSchema):
     at = fields.DateTime()
     actor = fields.Function(lambda t: t.actor.email if t.actor else None)
     action = fields.String()
@@ -149,7 +149,7 @@ class TimelineOut(ma.Schema):
     comment = fields.String()
 
 
-class RequestOut(ma.Schema):
+class RequestOut(LeanSchema):
     reference = fields.String()
     request_type = fields.String()
     agency = fields.Function(lambda r: r.agency.code)

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, func, literal, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -533,8 +534,27 @@ def visible_requests(user: User):
     return stmt
 
 
-def get_by_reference(user: User, reference: str) -> ServiceRequest:
-    sr = db.session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+@cache
+def _by_reference(detail: bool):
+    """The select of one request by ``:reference``, built once (not on every request)."""
+    stmt = select(ServiceRequest).where(ServiceRequest.reference == bindparam("reference"))
+    if detail:
+        # One statement: agency and requester are one row each, the timeline a few.
+        stmt = stmt.options(joinedload(ServiceRequest.agency),
+                            joinedload(ServiceRequest.requester).lazyload(User.role_rows),
+                            joinedload(ServiceRequest.timeline).joinedload(TimelineEntry.actor)
+                            .lazyload(User.role_rows))
+    return stmt
+
+
+def get_by_reference(user: User, reference: str, *, detail: bool = False) -> ServiceRequest:
+    """The request of that reference, or 404 (also for another agency's request).
+
+    ``detail``: with what its detail shows loaded in the same statement (agency,
+    requester, the timeline with its actors), as the API's representation reads it;
+    writers load the bare row, which they may lock.
+    """
+    sr = db.session.execute(_by_reference(detail), {"reference": reference}).unique().scalar_one_or_none()
     if sr is None:
         raise NotFound("No such request.")
     authz.ensure_visible(user, sr.agency_id, "request")

@@ -6,6 +6,7 @@ import io
 
 from flask import send_file
 from flask.views import MethodView
+from sqlalchemy.orm import joinedload, selectinload
 
 from jof.core import authz
 from jof.core.apikit import Blueprint, if_match, page_schema
@@ -13,6 +14,12 @@ from jof.core.errors import NotFound
 from jof.core.paging import page_of
 from jof.governance import attachments, cost_sharing, decisions, votes
 from jof.governance import schemas as s
+from jof.governance.models import Decision, DecisionAttachment, DecisionVoter, Vote
+
+#: What a decision's representation reads, for a whole page in a fixed number of statements.
+DECISION_LOADS = (joinedload(Decision.proposed_by), selectinload(Decision.voters).joinedload(DecisionVoter.agency),
+                  selectinload(Decision.votes).joinedload(Vote.agency), selectinload(Decision.effects),
+                  selectinload(Decision.attachments).joinedload(DecisionAttachment.uploaded_by))
 
 blp = Blueprint("governance_api", __name__, url_prefix="/api/v1/governance",
                 description="The board: one agency, one vote")
@@ -25,8 +32,7 @@ class Decisions(MethodView):
     def get(self, q):
         """Decisions, newest first (every signed-in user: governance is transparent)."""
         authz.require_user()
-        return page_of(decisions.decisions_query(q.get("status")).options(*decisions.OUT_LOADS), q["page"],
-                       q["per_page"])
+        return page_of(decisions.decisions_query(q.get("status")).options(*DECISION_LOADS), q["page"], q["per_page"])
 
     @blp.arguments(s.DecisionIn)
     @blp.response(201, s.DecisionOut)
@@ -129,7 +135,7 @@ class VoteItem(MethodView):
 def resolutions(q):
     """The register of closed decisions, with each agency's vote in the tally."""
     authz.require_user()
-    return page_of(decisions.resolutions_query().options(*decisions.OUT_LOADS), q["page"], q["per_page"])
+    return page_of(decisions.resolutions_query().options(*DECISION_LOADS), q["page"], q["per_page"])
 
 
 @blp.route("/cost-sharing-keys")

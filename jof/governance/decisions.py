@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from jof.core import alerts, audit, authz
 from jof.core.counters import next_value
@@ -315,12 +314,6 @@ def close_due(now: datetime | None = None) -> list[str]:
 
 
 # --- lists -------------------------------------------------------------------------------
-
-
-#: What a decision's API answer reads (its proposer, voters, votes, effects, attachments),
-#: loaded for a whole page in a fixed number of statements.
-OUT_LOADS = (selectinload(Decision.proposed_by), selectinload(Decision.voters), selectinload(Decision.votes),
-             selectinload(Decision.effects), selectinload(Decision.attachments))
 
 
 def decisions_query(status: str | None = None):

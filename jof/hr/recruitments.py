@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from jof.core import audit, authz, workflow
 from jof.core.calendar import local_today
@@ -91,13 +92,22 @@ def _roster_in_force(job_family: str, level: str) -> bool:
         RosterEntry.valid_from <= today, RosterEntry.valid_until >= today).limit(1)) is not None
 
 
+#: What a list of recruitments reads (the page and the API's representation), for a whole
+#: page in a fixed number of statements; the request comes from the query's own join, which
+#: the list also sorts and filters on.
+LIST_LOADS = (contains_eager(Recruitment.request).options(joinedload(ServiceRequest.agency),
+                                                          joinedload(ServiceRequest.requester).lazyload(User.role_rows)),
+              joinedload(Recruitment.hiring_manager).lazyload(User.role_rows),
+              selectinload(Recruitment.methods))
+
+
 def recruitments_query(user: User, status: str | None = None):
     stmt = select(Recruitment).join(ServiceRequest, ServiceRequest.id == Recruitment.request_id)
     if not authz.sees_all_agencies(user):
         stmt = stmt.where(ServiceRequest.agency_id == user.agency_id)
     if status:
         stmt = stmt.where(ServiceRequest.status == status)
-    return stmt.order_by(ServiceRequest.id.desc())
+    return stmt.order_by(ServiceRequest.id.desc()).options(*LIST_LOADS)
 
 
 def get_recruitment(user: User, reference: str) -> Recruitment:

@@ -12,7 +12,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from jof.core import authz, field_messages, forms, listing, templating, workflow
 from jof.core.errors import DomainError, ValidationFailed
@@ -118,8 +117,7 @@ RECRUITMENTS = Listing(
 def recruitments_page():
     user = authz.require_user()
     status = request.args.get("status") or None
-    stmt = recruitments.recruitments_query(user, status).options(
-        contains_eager(Recruitment.request).selectinload(ServiceRequest.agency))
+    stmt = recruitments.recruitments_query(user, status)
     return listing.respond(RECRUITMENTS, stmt, "hr/recruitments.html", _("Recruitments"), PER_PAGE,
                            status=status, statuses=workflow.get_type(states.RECRUITMENT).states)
 

@@ -8,13 +8,22 @@ respond, resolve, reopen, close …); the paths here add what is particular to I
 from __future__ import annotations
 
 from flask.views import MethodView
+from sqlalchemy.orm import joinedload, selectinload
 
 from jof.core import authz
 from jof.core.apikit import Blueprint, if_match, page_schema, require_version, versioned
 from jof.core.db import db
 from jof.core.paging import page_of
+from jof.core.people import User
+from jof.core.workflow import ServiceRequest
 from jof.ict import catalogue, sla, subscriptions, tickets
 from jof.ict import schemas as s
+from jof.ict.models import IctSubscription
+
+#: What a subscription's representation reads, for a whole page in a fixed number of statements.
+SUBSCRIPTION_LOADS = (joinedload(IctSubscription.request).options(joinedload(ServiceRequest.agency),
+                                                  joinedload(ServiceRequest.requester).lazyload(User.role_rows)),
+                      joinedload(IctSubscription.service), selectinload(IctSubscription.periods))
 
 blp = Blueprint("ict_api", __name__, url_prefix="/api/v1/ict",
                 description="ICT: service catalogue, per-seat subscriptions, service-desk tickets")
@@ -70,7 +79,8 @@ class Subscriptions(MethodView):
     def get(self, q):
         """Subscriptions of the caller's agency (all agencies for facility staff)."""
         user = authz.require_user()
-        return page_of(subscriptions.subscriptions_query(user, q.get("agency"), q.get("status")),
+        return page_of(subscriptions.subscriptions_query(user, q.get("agency"), q.get("status"))
+                       .options(*SUBSCRIPTION_LOADS),
                        q["page"], q["per_page"])
 
     @blp.arguments(s.IctSubscriptionIn)

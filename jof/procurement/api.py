@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from sqlalchemy.orm import joinedload, selectinload
 
 from jof.core import authz
 from jof.core.apikit import Blueprint, if_match, page_schema
@@ -15,6 +16,16 @@ from jof.procurement import savings as savings_report
 from jof.procurement import schemas as s
 from jof.procurement import suppliers as supplier_register
 from jof.procurement import tenders as tendering
+from jof.procurement.lists import with_consumed
+from jof.procurement.models import LongTermAgreement, Lot, PurchaseOrder, Requisition, Tender
+
+#: What each list's representation reads, for a whole page in a fixed number of statements.
+TENDER_LOADS = (selectinload(Tender.lots).selectinload(Lot.lines),)
+ORDER_LOADS = (joinedload(PurchaseOrder.agency), joinedload(PurchaseOrder.supplier),
+               joinedload(PurchaseOrder.lot).joinedload(Lot.tender),
+               joinedload(PurchaseOrder.requisition).joinedload(Requisition.request), selectinload(PurchaseOrder.lines))
+LTA_LOADS = (joinedload(LongTermAgreement.supplier), selectinload(LongTermAgreement.agencies),
+             selectinload(LongTermAgreement.lines))
 
 blp = Blueprint("procurement_api", __name__, url_prefix="/api/v1/procurement",
                 description="Pooled procurement: suppliers, requisitions, joint tenders, orders, LTAs")
@@ -125,7 +136,7 @@ class Tenders(MethodView):
     @blp.response(200, page_schema(s.TenderOut, "TenderPage"))
     @blp.errors(403)
     def get(self, q):
-        return page_of(tendering.tenders_query(authz.require_user()), q["page"], q["per_page"])
+        return page_of(tendering.tenders_query(authz.require_user()).options(*TENDER_LOADS), q["page"], q["per_page"])
 
     @blp.arguments(s.TenderIn)
     @blp.response(201, s.TenderOut)
@@ -221,7 +232,8 @@ def lot_lta(data, tender_id, number):
 @blp.response(200, page_schema(s.PurchaseOrderOut, "PurchaseOrderPage"))
 def purchase_orders(q):
     user = authz.require_user()
-    return page_of(ordering.orders_query(user, q.get("agency"), q.get("status")), q["page"], q["per_page"])
+    return page_of(ordering.orders_query(user, q.get("agency"), q.get("status")).options(*ORDER_LOADS),
+                   q["page"], q["per_page"])
 
 
 @blp.route("/purchase-orders/<number>")
@@ -256,8 +268,8 @@ class Ltas(MethodView):
     @blp.response(200, page_schema(s.LtaOut, "LtaPage"))
     def get(self, q):
         authz.require_user()
-        page = page_of(agreements.ltas_query(), q["page"], q["per_page"])
-        page["items"] = [agreements.with_consumed(x) for x in page["items"]]
+        page = page_of(agreements.ltas_query().options(*LTA_LOADS), q["page"], q["per_page"])
+        with_consumed(page["items"])  # one grouped statement for the page
         return page
 
     @blp.arguments(s.LtaIn)

@@ -45,3 +45,32 @@ def test_a_use_a_minute_later_moves_the_time_forward(demo, session):
     before = row.last_used_at
     _, row = auth.user_from_token(token)
     assert row.last_used_at > before
+
+
+def test_the_use_is_one_update_conditional_on_the_stored_time(app, demo, session):
+    """Two workers seeing the same stale time write once: the UPDATE itself checks that the
+    stored time is still stale (and skips a row another worker holds), and the session has
+    nothing left to flush."""
+    from tests.querycount import statements
+
+    token, row_id = _token(session)
+    with statements(app) as counted:
+        _, row = auth.user_from_token(token)
+    updates = [s for s in counted.statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1 and "last_used_at IS NULL" in updates[0] and "last_used_at <=" in updates[0]
+    assert not session.dirty
+    session.commit()
+    assert db.session.get(ApiToken, row_id).last_used_at == row.last_used_at
+
+
+def test_a_time_moved_by_another_worker_is_not_written_again(demo, session):
+    """This worker read a stale time, but another worker has since written a fresh one:
+    the conditional UPDATE leaves the fresh time alone."""
+    token, row_id = _token(session)
+    _, row = auth.user_from_token(token)
+    session.commit()
+    fresh = row.last_used_at
+    auth._record_use(row, fresh + timedelta(seconds=1))
+    session.commit()
+    session.expire_all()
+    assert db.session.get(ApiToken, row_id).last_used_at == fresh
