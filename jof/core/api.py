@@ -11,7 +11,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from sqlalchemy import select
 
-from jof.core import audit, auth, authz, services, workflow
+from jof.core import audit, auth, authz, services, waiting, workflow
 from jof.core import schemas as s
 from jof.core.apikit import Blueprint, if_match, page_schema, public
 from jof.core.db import db
@@ -218,11 +218,11 @@ def list_requests(q):
     """Requests of every line the caller may see (their agency's, or all for facility
     staff), newest first, with the queue's filters."""
     user = authz.require_user()
-    f = workflow.QueueFilter(**{k: q[k] for k in ("line", "agency", "status", "min_age_days",
+    f = waiting.QueueFilter(**{k: q[k] for k in ("line", "agency", "status", "min_age_days",
                                                   "sla_breached", "open_only") if k in q})
     if f.agency:
         f.agency = f.agency.upper()
-    return page_of(workflow.queue_query(user, f), q["page"], q["per_page"])
+    return page_of(waiting.queue_query(user, f), q["page"], q["per_page"])
 
 
 class _ForCaller:

@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import actions, audit, auth, authz, home, listing, lists, services, workflow
+from jof.core import actions, audit, auth, authz, home, listing, lists, services, waiting, workflow
 from jof.core import schemas as s
 from jof.core.db import db
 from jof.core.errors import (
@@ -163,9 +163,9 @@ def password():
 def dashboard():
     user = authz.require_user()
     if user.is_facility_staff:
-        stmt = workflow.queue_query(user, workflow.QueueFilter(open_only=True))
+        stmt = waiting.queue_query(user, waiting.QueueFilter(open_only=True))
     else:
-        stmt = workflow.queue_query(user, workflow.QueueFilter())
+        stmt = waiting.queue_query(user, waiting.QueueFilter())
     return render_template("core/dashboard.html", user=user, p=html_page(stmt),
                            waiting=home.waiting_for(user), panels=home.panels(user),
                            new_requests=home.new_requests(user),
@@ -197,7 +197,7 @@ def queue():
     if errors:
         return render_template("core/queue.html", p={"items": [], "total": 0, "page": 1, "pages": 1},
                                sorted=listing.requested_sort(lists.QUEUE), **context), 422
-    stmt = workflow.queue_query(user, workflow.QueueFilter(**(data or {})))
+    stmt = waiting.queue_query(user, waiting.QueueFilter(**(data or {})))
     return listing.respond(lists.QUEUE, stmt, "core/queue.html", title, **context)
 
 

@@ -1,14 +1,20 @@
 """What waits for whom: the open requests whose next move is a given user's, derived from
-the registered transition tables (the home page's "what needs me now", DESIGN §9)."""
+the registered transition tables (the home page's "what needs me now", DESIGN §9), and the
+facility's cross-line queue with its filters."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, true
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, literal, or_, true
 
 from jof.core import authz
-from jof.core.people import Role, User
+from jof.core.people import Agency, Role, User
+from jof.core.timeutil import UTCDateTime, utcnow
 from jof.core.workflow import (
     AGENCY_HEAD,
+    FINAL_STATES,
     MANAGER,
     OFFICER,
     REQUESTER,
@@ -62,3 +68,44 @@ def waiting_query(user: User):
         return None
     return visible_requests(user).where(or_(*conditions)).order_by(
         ServiceRequest.status_changed_at.asc(), ServiceRequest.id.asc())
+
+
+@dataclass
+class QueueFilter:
+    line: str | None = None
+    agency: str | None = None
+    status: str | None = None
+    #: Only requests older than this many days.
+    min_age_days: int | None = None
+    sla_breached: bool | None = None
+    open_only: bool = False
+
+
+def queue_query(user: User, f: QueueFilter):
+    """The manager's cross-line queue (and an agency user's own agency list)."""
+    stmt = visible_requests(user)
+    if f.line:
+        # A service line ("procurement") spans several request types; a type code
+        # ("test") narrows to one.
+        codes = {rt.code for rt in registered_types() if f.line in (rt.service_line, rt.code)}
+        stmt = stmt.where(ServiceRequest.request_type.in_(codes or {f.line}))
+    if f.agency:
+        stmt = stmt.join(Agency, Agency.id == ServiceRequest.agency_id).where(
+            Agency.code == f.agency.strip().upper())
+    if f.status:
+        stmt = stmt.where(ServiceRequest.status == f.status)
+    if f.open_only:
+        stmt = stmt.where(ServiceRequest.status.not_in(FINAL_STATES))
+        for rt in registered_types():
+            if rt.final_states:
+                stmt = stmt.where(~((ServiceRequest.request_type == rt.code)
+                                    & ServiceRequest.status.in_(rt.final_states)))
+    if f.min_age_days:
+        stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
+    if f.sla_breached is not None:
+        # The bound "now" must go through the column type (naive UTC on SQLite).
+        end = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at,
+                            literal(utcnow(), UTCDateTime()))
+        breached = ServiceRequest.sla_due_at.is_not(None) & (end > ServiceRequest.sla_due_at)
+        stmt = stmt.where(breached if f.sla_breached else ~breached)
+    return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())

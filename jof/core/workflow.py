@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -29,7 +29,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, func, literal, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -559,48 +559,3 @@ def get_by_reference(user: User, reference: str, *, detail: bool = False) -> Ser
         raise NotFound("No such request.")
     authz.ensure_visible(user, sr.agency_id, "request")
     return sr
-
-
-@dataclass
-class QueueFilter:
-    line: str | None = None
-    agency: str | None = None
-    status: str | None = None
-    #: Only requests older than this many days.
-    min_age_days: int | None = None
-    sla_breached: bool | None = None
-    open_only: bool = False
-
-
-def queue_query(user: User, f: QueueFilter):
-    """The manager's cross-line queue (and an agency user's own agency list)."""
-    stmt = visible_requests(user)
-    if f.line:
-        # A service line ("procurement") spans several request types; a type code
-        # ("test") narrows to one.
-        codes = {rt.code for rt in _REGISTRY.values() if f.line in (rt.service_line, rt.code)}
-        stmt = stmt.where(ServiceRequest.request_type.in_(codes or {f.line}))
-    if f.agency:
-        stmt = stmt.join(Agency, Agency.id == ServiceRequest.agency_id).where(
-            Agency.code == f.agency.strip().upper())
-    if f.status:
-        stmt = stmt.where(ServiceRequest.status == f.status)
-    if f.open_only:
-        stmt = stmt.where(ServiceRequest.status.not_in(FINAL_STATES))
-        for rt in _REGISTRY.values():
-            if rt.final_states:
-                stmt = stmt.where(~((ServiceRequest.request_type == rt.code)
-                                    & ServiceRequest.status.in_(rt.final_states)))
-    if f.min_age_days:
-        stmt = stmt.where(ServiceRequest.created_at <= utcnow() - timedelta(days=f.min_age_days))
-    if f.sla_breached is not None:
-        # The bound "now" must go through the column type (naive UTC on SQLite).
-        end = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at,
-                            literal(utcnow(), UTCDateTime()))
-        breached = ServiceRequest.sla_due_at.is_not(None) & (end > ServiceRequest.sla_due_at)
-        stmt = stmt.where(breached if f.sla_breached else ~breached)
-    return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
-
-
-def age_days(sr: ServiceRequest) -> int:
-    return (utcnow() - sr.created_at).days
