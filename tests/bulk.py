@@ -61,6 +61,8 @@ NOT_SEEDED_PAGES: dict[str, str] = {
     "/governance/decisions/key-preview.json": "a key's preview: one share per member agency, not a list of rows",
     "/hr/": "recruitments with their plan and candidates: no bulk seeder yet",
     "/hr/recruitments/new": "a form, not a list",
+    "/hr/statistics": "aggregates by gender and nationality (tests/hr/test_statistics.py), not a list of rows",
+    "/vacancies/": "the advertised recruitments (public): no bulk seeder of recruitments yet",
     "/monitoring/": "the dashboard aggregates in SQL; tests/monitoring/test_dashboard.py counts it at 10 and 1,000 requests",
     "/monitoring/charts.css": "the charts' stylesheet, not a list",
     "/monitoring/slas": "service-level agreements, at most one in force per agency: no bulk seeder yet",

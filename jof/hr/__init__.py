@@ -25,3 +25,18 @@ def install(app: Flask) -> None:
     views.register_labels()
     home.register_new_request("hr_recruitment", "hr.recruitment_new", lazy_gettext("Recruitment"))
     plugin.mount(app, api=api.blp, views=views.bp)
+    install_second_slice(app)
+
+
+def install_second_slice(app: Flask) -> None:
+    """The second slice's pages and commands: the public vacancies (no account), and
+    what HR officers add to a recruitment (import, panel, report, statistics, purge)."""
+    from jof.core import plugin, workflow
+    from jof.hr import officer_api, officer_views, public, purge, recommendation, states
+
+    # Recommending freezes the ranked table in the recommendation report.
+    workflow.get_type(states.RECRUITMENT).effects["recommend"] = recommendation.make_report
+
+    plugin.mount(app, api=officer_api.blp, views=officer_views.bp, cli=purge.hr_cli)
+    app.register_blueprint(public.bp)
+    plugin.public("hr_public.vacancies_page", "hr_public.apply_page")

@@ -119,12 +119,13 @@ def _check(page, axe, label: str, problems: list[str], *, run_axe: bool) -> None
         print(problems[-1], flush=True)
 
 
-def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[list[str], list[str]]:
-    """(pages visited, problems found) for one logged-in role; ``axed`` counts the axe-core
-    runs per (route, width) over all roles."""
+def _crawl(page, axe, base: str, adapter, role: str, axed: Counter,
+           start: str = "/") -> tuple[list[str], list[str]]:
+    """(pages visited, problems found) for one role (logged in, or nobody from a public
+    ``start`` page); ``axed`` counts the axe-core runs per (route, width) over all roles."""
     seen_urls: set[str] = set()
     per_route: Counter = Counter()
-    queue = deque([f"{base}/"])
+    queue = deque([f"{base}{start}"])
     visited: list[str] = []
     problems: list[str] = []
     # A script error or a Content-Security-Policy refusal (an inline script or style) shows in
@@ -145,7 +146,9 @@ def _crawl(page, axe, base: str, adapter, role: str, axed: Counter) -> tuple[lis
         seen_urls.add(key)
         per_route[endpoint] += 1
         response = page.goto(url)
-        if response is None or response.status >= 400 or page.url.startswith(f"{base}/login"):
+        # Sent to the login page from anywhere else: a page this role should reach is walled.
+        walled = page.url.startswith(f"{base}/login") and path != "/login"
+        if response is None or response.status >= 400 or walled:
             problems.append(f"{role} {key}: answered {response.status if response else 'nothing'}")
             print(problems[-1], flush=True)
             continue
