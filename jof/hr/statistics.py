@@ -72,16 +72,19 @@ def suppress(dimension: str, counts: dict[str, int]) -> Table:
 
 def _live_counts(dimension: str, year: int | None, agency_id: int | None) -> Counter:
     column = getattr(Candidate, dimension)
-    stmt = (select(func.coalesce(column, NOT_DECLARED), func.count(Application.id))
+    stmt = (select(column, func.count(Application.id))
             .join(Application, Application.candidate_id == Candidate.id)
             .join(Recruitment, Recruitment.id == Application.recruitment_id)
             .join(ServiceRequest, ServiceRequest.id == Recruitment.request_id)
-            .where(Candidate.purged_at.is_(None)).group_by(func.coalesce(column, NOT_DECLARED)))
+            .where(Candidate.purged_at.is_(None)).group_by(column))
     if year is not None:
         stmt = stmt.where(extract("year", Application.applied_at) == year)
     if agency_id is not None:
         stmt = stmt.where(ServiceRequest.agency_id == agency_id)
-    return Counter({v: n for v, n in db.session.execute(stmt).all()})
+    out: Counter = Counter()
+    for value, n in db.session.execute(stmt).all():
+        out[value or NOT_DECLARED] += n
+    return out
 
 
 def _purged_counts(dimension: str, year: int | None, agency_id: int | None) -> Counter:
