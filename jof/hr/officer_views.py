@@ -13,8 +13,8 @@ from sqlalchemy import select
 from jof.core import authz, forms
 from jof.core.db import db
 from jof.core.errors import DomainError
-from jof.core.people import Agency
-from jof.hr import imports, recommendation, recruitments, statistics
+from jof.core.people import Agency, Role
+from jof.hr import imports, panels, recommendation, recruitments, states, statistics
 from jof.hr.public import GENDER_LABELS
 
 bp = Blueprint("hr_officer", __name__, url_prefix="/hr", template_folder="templates")
@@ -81,3 +81,40 @@ def statistics_page():
     labels = {"gender": lambda v: str(GENDER_LABELS.get(v, v)), "nationality": _country}
     return render_template("hr/statistics.html", stats=stats, year=year_text, agency=agency, agencies=agencies,
                            errors=errors, labels=labels)
+
+
+def _panel_page(user, rec, status=200, *, error=None, errors=None, form=None):
+    seats = panels.panel_of(user, rec)
+    return render_template("hr/panel.html", rec=rec, sr=rec.request, seats=seats, errors=errors or {},
+                           form=form or {}, error=error,
+                           officer=not authz.is_read_only(user) and (
+                               authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER)),
+                           open_=rec.request.status in panels.PANEL_STATES), status
+
+
+def _panel_post(reference, act, success: str):
+    def done(rec):
+        flash(success, "success")
+        return redirect(url_for("hr_officer.panel_page", reference=reference))
+
+    return forms.act_on(lambda user: recruitments.get_recruitment(user, reference), act, _panel_page, done)
+
+
+@bp.route("/recruitments/<reference>/panel")
+def panel_page(reference):
+    """The assessment panel: who sits, who left with a conflict; seating and declaring."""
+    user = authz.require_user()
+    return _panel_page(user, recruitments.get_recruitment(user, reference))
+
+
+@bp.route("/recruitments/<reference>/panel", methods=["POST"])
+def panel_add(reference):
+    return _panel_post(reference, lambda user, rec, form: panels.add_member(user, rec, form.get("email", "")),
+                       _("Panel member seated."))
+
+
+@bp.route("/recruitments/<reference>/panel/<int:user_id>/conflict", methods=["POST"])
+def panel_conflict(reference, user_id):
+    return _panel_post(reference,
+                       lambda user, rec, form: panels.declare_conflict(user, rec, user_id, form.get("note", "")),
+                       _("The conflict of interest is recorded; the member has left the panel."))

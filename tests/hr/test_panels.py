@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from jof.core.audit import AuditEvent
 from jof.core.db import db
+from tests.conftest import csrf_from
 from tests.hr.conftest import HEAD, HR, MANAGER, REQUESTER, candidate
 
 PANELLIST = "head@undp.jof.example"
@@ -105,3 +106,22 @@ def test_an_officer_records_a_conflict_for_a_member_but_another_member_cannot(hr
     r = hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/panel/{requester_id}/conflict", json={"note": NOTE})
     assert r.status_code == 200
     assert _seat(hr, ref, REQUESTER).status_code == 422  # left with a conflict: cannot sit again
+
+
+def test_the_panel_page_seats_a_member_and_records_a_declared_conflict(web, hr):
+    ref = hr.advertised()
+    officer = web(HR)
+    page = f"/hr/recruitments/{ref}/panel"
+    r = officer.post(page, data={"email": OUTSIDER, "csrf_token": csrf_from(officer.get(page).get_data(as_text=True))})
+    assert r.status_code == 422 and OUTSIDER in r.get_data(as_text=True)  # input kept, message shown
+    r = officer.post(page, data={"email": REQUESTER, "csrf_token": csrf_from(officer.get(page).get_data(as_text=True))})
+    assert r.status_code == 302
+    member = web(REQUESTER)
+    html = member.get(page).get_data(as_text=True)
+    assert "Declare a conflict of interest" in html and "Seat on the panel" not in html
+    requester_id = hr.as_(REQUESTER).get("/api/v1/me").get_json()["id"]
+    r = member.post(f"{page}/{requester_id}/conflict", data={"note": NOTE, "csrf_token": csrf_from(html)})
+    assert r.status_code == 302
+    html = officer.get(page).get_data(as_text=True)
+    assert "Left the panel on" in html and NOTE.replace("'", "&#39;") in html
+    assert web(OUTSIDER).get(page).status_code == 404

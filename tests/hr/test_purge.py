@@ -112,7 +112,7 @@ def test_after_the_purge_no_personal_field_of_a_non_selected_candidate_remains_a
 
 
 def test_the_months_option_overrides_the_setting_and_open_recruitments_are_never_purged(app, hr, client):
-    ref = _completed_recruitment(hr, client)
+    _completed_recruitment(hr, client)
     open_ref = hr.advertised()
     hr.apply(open_ref, {**candidate("Eva Lopes"), "phone": "+55 61 2222 3333"})
     runner = app.test_cli_runner()
