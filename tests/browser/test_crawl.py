@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from tests.browser import seed
 from tests.browser.checks import axe_violations, describe, log_in, only_in_the_sqlite_pass, overflow
+from tests.hr.conftest import HR, Recruitments, candidate
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +88,12 @@ def _seed(app, api) -> None:
 
     seed.open_decision(app)
     seed.month_of_charges(app, close=True)
+    # An advertised recruitment with an application and a panel member: its page, its
+    # panel, its import page (and the public vacancy, crawled as nobody in test_public_hr).
+    hr = Recruitments(api)
+    ref = hr.advertised()
+    hr.apply(ref, candidate("Ana Souza"))
+    assert hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/panel", json={"email": ROLES["requester"]}).status_code == 201
 
 
 def _links(page, base: str) -> list[str]:
