@@ -66,6 +66,9 @@ def load(app, overrides: dict | None = None) -> None:
         #: Once-only submission (jof/core/once.py): how long a used form token or
         #: Idempotency-Key, and the answer it got, are kept.
         JOF_ONCE_TTL=timedelta(days=1),
+        #: HR (jof/hr/purge.py): `jof hr purge` removes the personal data of candidates not
+        #: selected this many months after their recruitment ended.
+        JOF_HR_PURGE_MONTHS=24,
         #: Without REDIS_URL, jobs (jof.core.jobs) run in a thread of the web process after the
         #: request that started them (True), or inside that request (False: its answer
         #: waits for the whole batch).

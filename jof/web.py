@@ -124,6 +124,7 @@ UPLOAD_ENDPOINTS = frozenset({
     "core_api.import_rates", "core.rates_import",
     "travel_api.import_rates", "travel.import_rates",
     "monitoring_api.SlaDocument", "monitoring.sla_new",
+    "hr_public.apply_page", "hr_officer_api.import_applications", "hr_officer.import_applications",
 })
 
 

@@ -61,6 +61,8 @@ NOT_SEEDED_PAGES: dict[str, str] = {
                      "on it, but its length does not follow the page size",
     "/ict/subscriptions": "subscriptions grouped per agency, all on one page (not paged): the seeded ones are "
                           "on it, but its length does not follow the page size",
+    "/hr/statistics": "aggregates by gender and nationality (tests/hr/test_statistics.py), not a list of rows",
+    "/vacancies/": "the advertised recruitments (public): no bulk seeder of advertised recruitments yet",
     "/monitoring/slas": "service-level agreements, at most one in force per agency: no bulk seeder yet",
 }
 

@@ -29,6 +29,9 @@ SKIPPED_PREFIXES = ("api-docs.",)
 #: Routes an anonymous caller may use (each must say why it is public).
 ANONYMOUS_MAY = {
     ("core_api.create_token", "POST"),  # exchanging a password for a token
+    # HR's public vacancies: anyone applies without an account (CSRF, once-only and rate
+    # limited: tests/hr/test_public.py)
+    ("hr_public.vacancies_page", "GET"), ("hr_public.apply_page", "GET"), ("hr_public.apply_page", "POST"),
 }
 #: The auditor may still manage their own session, token, language and password. Kept
 #: identical to jof.web.READ_ONLY_MAY_POST, so widening it shows up in this file's review.

@@ -90,6 +90,7 @@ FACILITY_WIDE = (
     "/api/v1/ict/services/", "/ict/services/", "/api/v1/billing/periods/", "/billing/periods/",
     "/api/v1/billing/jobs/", "/billing/jobs/", "/bootstrap/static/", "/static/",
     "/monitoring/export/",  # a dashboard table by name; its rows are scoped by the filters
+    "/vacancies/",  # an advertised vacancy is public: anyone may read it and apply
 )
 #: Another agency's bill: hidden from agency users like any object of theirs.
 STATEMENTS = ("/api/v1/billing/statements/<code>", "/billing/statements/<code>")

@@ -67,6 +67,11 @@ NOT_BY_CRAWL = {
     "core/confirm.html", "core/confirm_transition.html", "governance/confirm_close.html",
     "travel/confirm_cancel.html",
     "hr/recruitment.html",  # the crawl's month has no recruitment (tests/hr/test_views.py)
+    # nor its panel, import page and recommendation report (tests/hr/test_panels.py,
+    # test_import.py, test_recommendation.py reads the PDF's table)
+    "hr/panel.html", "hr/import.html", "hr/recommendation_pdf.html",
+    # the public vacancies, for people without an account (tests/hr/test_public.py)
+    "hr/vacancies.html", "hr/apply.html",
     # the monthly report and board pack are asked for a month by a form (tests/monitoring/test_report.py)
     "monitoring/report_pdf.html", "monitoring/board_pack_pdf.html",
 }

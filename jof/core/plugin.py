@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+#: Endpoints anyone may open without logging in (besides the login page and the health
+#: check): a line declares its public pages with :func:`public`.
+PUBLIC_ENDPOINTS: set[str] = set()
+
+
+def public(*endpoints: str) -> None:
+    """Let ``endpoints`` through the login wall (e.g. HR's open vacancies)."""
+    PUBLIC_ENDPOINTS.update(endpoints)
+
 
 def mount(app: Flask, *, api=None, views=None, cli=None) -> None:
     """Register a line's API blueprint (under /api/v1, bearer tokens, so no CSRF), its

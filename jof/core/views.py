@@ -26,7 +26,19 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from jof.core import actions, audit, auth, authz, home, listing, lists, services, waiting, workflow
+from jof.core import (
+    actions,
+    audit,
+    auth,
+    authz,
+    home,
+    listing,
+    lists,
+    plugin,
+    services,
+    waiting,
+    workflow,
+)
 from jof.core import schemas as s
 from jof.core.db import db
 from jof.core.errors import (
@@ -64,7 +76,8 @@ def _safe_next(target: str | None) -> str:
 def _login_wall():
     if request.path.startswith(("/api/", "/static/", "/bootstrap/")):
         return None
-    if request.endpoint in {"core.login", "core.health"} or g.get("user") is not None:
+    if request.endpoint in {"core.login", "core.health"} or g.get("user") is not None \
+            or request.endpoint in plugin.PUBLIC_ENDPOINTS:
         return None
     return redirect(url_for("core.login", next=request.full_path.rstrip("?")))
 

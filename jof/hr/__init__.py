@@ -9,9 +9,10 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Plug the line into ``app``: its request type (rows from ``states``, effects from
-    ``applications``, ``rosters`` (the roster entered on ``recommend``, the selection)
-    and ``fees`` (the fee on ``complete``), payload schemas from ``schemas``), its labels,
-    then its blueprints (see ``docs/architecture.md``, "How to add a service line")."""
+    ``applications``, ``recommend`` (below), ``rosters`` (the selection) and ``fees`` (the
+    fee on ``complete``), payload schemas from ``schemas``), its labels, its blueprints,
+    the public vacancy pages and the ``jof hr`` commands (see ``docs/architecture.md``,
+    "How to add a service line")."""
     from flask_babel import lazy_gettext
 
     from jof.core import home, plugin, workflow
@@ -22,6 +23,10 @@ def install(app: Flask) -> None:
         applications,
         fees,
         models,
+        officer_api,
+        officer_views,
+        public,
+        purge,
         rosters,
         rosters_api,
         rosters_views,
@@ -33,7 +38,7 @@ def install(app: Flask) -> None:
     workflow.register(workflow.RequestType(
         code=states.RECRUITMENT, prefix="HRR", label="Recruitment", service_line=states.SERVICE_LINE,
         transitions=states.transitions(),
-        effects={"short_list": applications.draw_short_list, "recommend": rosters.enter_roster,
+        effects={"short_list": applications.draw_short_list, "recommend": recommend,
                  "select": rosters.select_candidate, "complete": fees.record_fee},
         payloads=schemas.PAYLOADS, detail_endpoint="hr.recruitment_page",
     ))
@@ -41,3 +46,15 @@ def install(app: Flask) -> None:
     rosters_views.register_labels()
     home.register_new_request("hr_recruitment", "hr.recruitment_new", lazy_gettext("Recruitment"))
     plugin.mount(app, api=api.blp, views=views.bp)
+    plugin.mount(app, api=officer_api.blp, views=officer_views.bp, cli=purge.hr_cli)
+    app.register_blueprint(public.bp)
+    plugin.public("hr_public.vacancies_page", "hr_public.apply_page")
+
+
+def recommend(sr, user, payload=None) -> None:
+    """``recommend`` (effect): the candidates at or above the pass mark enter the roster,
+    and the ranked table the recommendation rests on is frozen in its report."""
+    from jof.hr import recommendation, rosters
+
+    rosters.enter_roster(sr, user, payload)
+    recommendation.make_report(sr, user, payload)

@@ -32,6 +32,12 @@ def record_application(actor: User, rec: Recruitment, data: dict) -> Application
     """Record a candidate's application to an advertised vacancy and screen it."""
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
+    return create_application(actor, rec, data, source="officer")
+
+
+def create_application(actor, rec: Recruitment, data: dict, *, source: str) -> Application:
+    """Record and screen an application however it came (an officer's entry, the public
+    page, a CSV import); the caller has checked who may. ``actor`` is the audit's actor."""
     if rec.request.status not in states.OPEN_FOR_APPLICATIONS:
         raise Conflict(_("Applications are recorded while the vacancy is advertised; it is %(status)s.",
                          status=_status_word(rec)))
@@ -41,16 +47,17 @@ def record_application(actor: User, rec: Recruitment, data: dict) -> Application
         raise ValidationFailed({"email": ["This candidate has applied to this vacancy already."]})
     candidate = Candidate(full_name=data["full_name"].strip(), email=email, phone=data.get("phone", "").strip(),
                           education=data["education"], years_experience=data["years_experience"],
-                          languages=_languages(data.get("languages")), created_at=utcnow())
+                          languages=_languages(data.get("languages")), created_at=utcnow(),
+                          gender=data.get("gender") or None, nationality=data.get("nationality") or None)
     seq = (db.session.scalar(select(func.max(Application.seq)).where(Application.recruitment_id == rec.id)) or 0) + 1
     result = screen_application(rec, candidate)
     app = Application(recruitment=rec, candidate=candidate, seq=seq, applied_at=utcnow(),
-                      meets_requirements=result.meets_requirements)
+                      meets_requirements=result.meets_requirements, source=source)
     db.session.add_all([candidate, app])
     db.session.flush()
     audit.record(actor, "hr.application.record", app, after={
         "recruitment": rec.request.reference, "application_id": app.id, "candidate_id": candidate.id,
-        "seq": seq, "meets_requirements": result.meets_requirements})
+        "seq": seq, "meets_requirements": result.meets_requirements, "source": source})
     return app
 
 

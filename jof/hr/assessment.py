@@ -1,4 +1,5 @@
-"""The assessment: scores per method per short-listed candidate, and the ranked list
+"""The assessment: scores per method per short-listed candidate (entered by the panel's
+members, HR officers or the manager: :mod:`jof.hr.panels`), and the ranked list
 (:mod:`jof.hr.scoring` computes it exactly and explains it), then the agency's selection.
 """
 
@@ -16,7 +17,8 @@ from jof.core.people import User
 from jof.core.timeutil import utcnow
 from jof.hr import states
 from jof.hr.models import Application, Recruitment, Score
-from jof.hr.recruitments import ensure_hr_officer, ensure_sees_candidates
+from jof.hr.panels import ensure_may_score
+from jof.hr.recruitments import ensure_sees_candidates
 from jof.hr.scoring import Ranking, ranking_of
 
 
@@ -24,7 +26,7 @@ def enter_scores(actor: User, app: Application, scores: list[dict]) -> Applicati
     """Record (or correct) a short-listed candidate's scores, by method name, 0–100."""
     rec = app.recruitment
     ensure_sees_candidates(actor, rec)
-    ensure_hr_officer(actor)
+    ensure_may_score(actor, rec)
     if rec.request.status not in states.SCORING_STATES:
         raise Conflict(_("Scores are entered while the short list is assessed; the recruitment is %(status)s.",
                          status=templating.status_label(rec.request.status).lower()))

@@ -4,8 +4,8 @@ candidates, their applications, and the scores of the assessment.
 Privacy by construction: a candidate's personal data (name, contact, education,
 experience, languages) live in :class:`Candidate` and nowhere else. Applications,
 scores, timeline entries and audit events refer to the candidate by id only, so
-removing a candidate's personal data later (``jof hr purge``, not yet built) redacts one
-row and leaves the audit chain — whose events never held those data — verifiable.
+removing a candidate's personal data later (``jof hr purge``) redacts one row (and the
+documents, referees and frozen reports that name them) and leaves the audit chain — whose events never held those data — verifiable.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -107,6 +108,12 @@ class Candidate(db.Model):
     years_experience: Mapped[int] = mapped_column(Integer)
     languages: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Self-declared and optional (:data:`GENDERS`), reported only as aggregates.
+    gender: Mapped[str | None] = mapped_column(String(20))
+    #: ISO 3166-1 alpha-2 code, self-declared, optional.
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    #: When ``jof hr purge`` removed the personal data (the row stays, redacted).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Application(db.Model):
@@ -130,6 +137,8 @@ class Application(db.Model):
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     short_listed: Mapped[bool] = mapped_column(Boolean, default=False)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How it reached the facility (:data:`SOURCES`).
+    source: Mapped[str] = mapped_column(String(10), default="officer", server_default="officer")
 
     recruitment: Mapped[Recruitment] = relationship(back_populates="applications")
     candidate: Mapped[Candidate] = relationship()
@@ -220,3 +229,104 @@ class OnboardingStep(db.Model):
     ict_reference: Mapped[str | None] = mapped_column(String(30))
     done_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- public applications, referees, panels, reports, purge (docs/hr.md) -------------------
+
+#: Self-declared, optional, reported only as aggregates (jof/hr/statistics.py).
+GENDERS = ("woman", "man", "non_binary", "other")
+#: How an application reached the facility.
+SOURCES = ("officer", "public", "import")
+
+
+
+class ApplicationAttachment(db.Model):
+    """A document (CV, cover letter) sent with an application: checked like a decision's
+    attachments (jof/governance/attachments.py); personal data, removed by the purge."""
+
+    __tablename__ = "hr_application_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("hr_application.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(130))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Referee(db.Model):
+    """Someone a candidate names as a referee: a panel member who is one cannot sit."""
+
+    __tablename__ = "hr_referee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("hr_application.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+
+
+class PublicSubmission(db.Model):
+    """An application sent through the public page: its one-time form token (a second
+    send of the same form is not a second application) and the sender's address group,
+    which the rate limit counts. Kept only for the limit's window, then deleted."""
+
+    __tablename__ = "hr_public_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: The application it created (None while refused attempts are counted).
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("hr_application.id", ondelete="SET NULL"))
+
+
+class PanelMember(db.Model):
+    """A user sitting on a recruitment's assessment panel; a declared conflict of interest
+    (or being a candidate's referee) ends the seat. The note stays on this row, never in
+    the audit event (it may name a candidate)."""
+
+    __tablename__ = "hr_panel_member"
+    __table_args__ = (UniqueConstraint("recruitment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conflict_note: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecommendationReport(db.Model):
+    """The report made when recommending: the ranked table as it stood, frozen, from which
+    the PDF is rendered; a later change to a candidate does not change it. The purge
+    replaces a removed candidate's name in it."""
+
+    __tablename__ = "hr_recommendation_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id", ondelete="CASCADE"), index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+
+class PurgedTally(db.Model):
+    """What the purge keeps of the candidates whose personal data it removed: how many
+    declared each gender and nationality, per year of application and agency, so the
+    statistics (jof/hr/statistics.py) stay the same after a purge."""
+
+    __tablename__ = "hr_purged_tally"
+    __table_args__ = (UniqueConstraint("year", "agency_id", "dimension", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    #: ``gender`` or ``nationality``; ``value`` is the code, or "" when not declared.
+    dimension: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(Integer)

@@ -20,7 +20,7 @@ from jof.core.errors import Forbidden, NotFound, ValidationFailed
 from jof.core.people import Role, User
 from jof.core.workflow import ServiceRequest
 from jof.hr import states
-from jof.hr.models import AssessmentMethod, Recruitment, RosterEntry
+from jof.hr.models import AssessmentMethod, PanelMember, Recruitment, RosterEntry
 from jof.hr.scoring import weights_error
 
 LINE = states.SERVICE_LINE
@@ -121,11 +121,22 @@ def get_recruitment(user: User, reference: str) -> Recruitment:
 def sees_candidates(user: User, rec: Recruitment) -> bool:
     """Candidates' personal data are seen by the HR officers and the facility manager (and
     the auditor, who reads everything), and, in the requesting agency, by its head and
-    the recruitment's hiring manager: nobody else, not even the agency's other staff."""
+    the recruitment's hiring manager, and by the members seated on its assessment panel:
+    nobody else, not even the agency's other staff."""
     if authz.is_officer_for(user, LINE) or user.has_role(Role.MANAGER, Role.AUDITOR):
         return True
     sr = rec.request
-    return user.agency_id == sr.agency_id and (authz.is_head_of(user, sr.agency) or user.id == rec.hiring_manager_id)
+    if user.agency_id == sr.agency_id and (authz.is_head_of(user, sr.agency) or user.id == rec.hiring_manager_id):
+        return True
+    return is_panel_member(user, rec)
+
+
+def is_panel_member(user: User, rec: Recruitment) -> bool:
+    """Seated on the recruitment's assessment panel (not removed by a conflict): sees the
+    candidates it scores (jof/hr/panels.py)."""
+    return db.session.scalar(select(PanelMember.id).where(
+        PanelMember.recruitment_id == rec.id, PanelMember.user_id == user.id,
+        PanelMember.removed_at.is_(None))) is not None
 
 
 def ensure_sees_candidates(user: User, rec: Recruitment) -> None:

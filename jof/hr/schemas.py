@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
-from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, LEVELS
+from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, GENDERS, LEVELS
 from jof.hr.screening import screen_application
 
 SCORE_RANGE = validate.Range(min=0, max=100)
@@ -84,6 +84,11 @@ class ApplicationIn(ma.Schema):
     education = fields.String(required=True, validate=validate.OneOf(EDUCATION_LEVELS))
     years_experience = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=70))
     languages = fields.List(LANGUAGE, load_default=list, validate=validate.Length(max=20))
+    gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GENDERS), metadata={
+        "description": "Self-declared, optional; reported only as aggregates (never answered per candidate)."})
+    nationality = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="Give the two-letter country code, e.g. BR."), metadata={
+        "description": "ISO 3166-1 alpha-2, self-declared, optional; reported only as aggregates."})
 
 
 class CandidateOut(ma.Schema):

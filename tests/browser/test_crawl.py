@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from tests.browser import seed
 from tests.browser.checks import axe_violations, describe, log_in, only_in_the_sqlite_pass, overflow
+from tests.hr.conftest import HR, Recruitments, candidate
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +95,12 @@ def _seed(app, api) -> None:
     seed.open_decision(app)
     seed.month_of_charges(app, close=True)
     seed.report_job(app)
+    # An advertised recruitment with an application and a panel member: its page, its
+    # panel, its import page (and the public vacancy, crawled as nobody in test_public_hr).
+    hr = Recruitments(api)
+    ref = hr.advertised()
+    hr.apply(ref, candidate("Ana Souza"))
+    assert hr.as_(HR).post(f"/api/v1/hr/recruitments/{ref}/panel", json={"email": ROLES["requester"]}).status_code == 201
 
 
 def _links(page, base: str) -> list[str]:
@@ -142,12 +149,14 @@ def _check(page, axe, label: str, problems: list[str], *, run_axe: bool) -> None
         print(problems[-1], flush=True)
 
 
-def _crawl(page, axe, base: str, adapter, role: str, axed: set) -> tuple[list[str], list[str]]:
-    """(pages visited, problems found) for one logged-in role; ``axed`` holds the
-    :func:`_layout_key` of every page axe-core analysed, over all roles."""
+def _crawl(page, axe, base: str, adapter, role: str, axed: set,
+           start: str = "/") -> tuple[list[str], list[str]]:
+    """(pages visited, problems found) for one role (logged in, or nobody from a public
+    ``start`` page); ``axed`` holds the :func:`_layout_key` of every page axe-core
+    analysed, over all roles."""
     seen_urls: set[str] = set()
     per_route: Counter = Counter()
-    queue = deque([f"{base}/"])
+    queue = deque([f"{base}{start}"])
     visited: list[str] = []
     problems: list[str] = []
     # A script error or a Content-Security-Policy refusal (an inline script or style) shows in
@@ -168,7 +177,9 @@ def _crawl(page, axe, base: str, adapter, role: str, axed: set) -> tuple[list[st
         seen_urls.add(key)
         per_route[endpoint] += 1
         response = page.goto(url)
-        if response is None or response.status >= 400 or page.url.startswith(f"{base}/login"):
+        # Sent to the login page from anywhere else: a page this role should reach is walled.
+        walled = page.url.startswith(f"{base}/login") and path != "/login"
+        if response is None or response.status >= 400 or walled:
             problems.append(f"{role} {key}: answered {response.status if response else 'nothing'}")
             print(problems[-1], flush=True)
             continue
