@@ -8,7 +8,7 @@ report's frozen ranked table; what the purge keeps of the candidates it redacted
 (counts by gender and nationality).
 
 Revision ID: hra1
-Revises: perf2
+Revises: mon2
 Create Date: 2026-12-07 14:05:46.716647
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'hra1'
-down_revision = 'perf2'
+down_revision = 'mon2'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from jof.core.db import db
 from jof.core.timeutil import clock_at, utcnow
 from tests.conftest import csrf_from
 from tests.hr.conftest import HR, MANAGER, REQUESTER, candidate
+from tests.hr.test_onboarding_fees import onboard
 from tests.hr.test_public import ONCE_RE
 
 ANA = {**candidate("Ana Souza"), "phone": "+55 61 9876 5432", "gender": "woman", "nationality": "BR"}
@@ -64,6 +65,7 @@ def _completed_recruitment(hr, client):
     hr.must(HR, ref, "recommend")
     hr.must(REQUESTER, ref, "select", payload={"application_id": bruno["id"]})
     hr.must(HR, ref, "offer")
+    onboard(hr, ref, date.today() + timedelta(days=7))  # complete waits for the checklist
     hr.must(HR, ref, "complete")
     return ref
 
