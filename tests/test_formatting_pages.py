@@ -62,6 +62,7 @@ VERBATIM = {"/audit", "/notifications"}
 NOT_BY_CRAWL = {
     "error.html",  # every error; the tests of jof.web render it
     "billing/job.html",  # a job's page, after starting one by POST (tests/billing/test_jobs.py)
+    "monitoring/job.html",  # likewise a report job's (tests/monitoring/test_report_jobs.py)
     # confirmations open from a button's form with the action's details, not from a link
     # (tests/core/test_confirm_transitions.py, tests/ict/test_confirmations.py, …)
     "core/confirm.html", "core/confirm_transition.html", "governance/confirm_close.html",

@@ -156,6 +156,9 @@ DEEP_IN_A_WORKFLOW = {
     "/api/v1/travel/requests/{reference}/ticket",
     "/api/v1/travel/requests/{reference}/claim",
     "/api/v1/hr/recruitments/{reference}/applications",  # an advertised vacancy
+    "/api/v1/hr/recruitments/{reference}/onboarding/{step}",  # a selection with its offer made
+    "/api/v1/hr/recruitments/{reference}/panel",  # an approved recruitment's assessment panel
+    "/api/v1/hr/recruitments/{reference}/applications/{application_id}/referees",  # a recorded application
 }
 
 
