@@ -90,6 +90,9 @@ FACILITY_WIDE = (
     "/api/v1/ict/services/", "/ict/services/", "/api/v1/billing/periods/", "/billing/periods/",
     "/api/v1/billing/jobs/", "/billing/jobs/", "/bootstrap/static/", "/static/",
     "/monitoring/export/",  # a dashboard table by name; its rows are scoped by the filters
+    # the facility's monthly report and board pack, started and read by their readers
+    # (tests/monitoring/test_report_jobs.py: another agency's requester gets 404)
+    "/monitoring/jobs/", "/monitoring/reports/",
     "/vacancies/",  # an advertised vacancy is public: anyone may read it and apply
 )
 #: Another agency's bill: hidden from agency users like any object of theirs.

@@ -572,7 +572,7 @@ def test_illegal_transition_is_409_listing_the_allowed_actions(api, make):
     ref = make.request(status="approved")
     body = problem(_move(api(MANAGER), ref, "submit", 3), 409, "allowed_actions")
     assert body["allowed_actions"] == ["start", "cancel"]
-    assert "start, cancel" in body["detail"]
+    assert "Allowed now: Start work, Cancel." in body["detail"]
     body = problem(_move(api(MANAGER), ref, "teleport", 3), 409, "allowed_actions")
     assert body["allowed_actions"] == ["start", "cancel"]
 

@@ -16,7 +16,8 @@ from jof.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jof.core.notifications import Notification
 from jof.core.people import User
 from jof.core.timeutil import utcnow
-from jof.core.workflow import QueueFilter, ServiceRequest, Status, TimelineEntry
+from jof.core.waiting import QueueFilter, queue_query
+from jof.core.workflow import ServiceRequest, Status, TimelineEntry
 
 REQUESTER = "requester@undp.jof.example"
 HEAD = "head@undp.jof.example"
@@ -451,8 +452,7 @@ def test_only_a_requester_of_the_agency_or_the_manager_files(make, session):
 
 
 def _refs(user_email: str, **filters) -> set[str]:
-    return {sr.reference for sr in db.session.scalars(workflow.queue_query(user(user_email),
-                                                                           QueueFilter(**filters)))}
+    return {sr.reference for sr in db.session.scalars(queue_query(user(user_email), QueueFilter(**filters)))}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from jof.core import workflow
+from jof.core import waiting, workflow
 from jof.core.db import db
 from jof.ict import sla, states
 from jof.ict.models import IctTicket
@@ -316,7 +316,7 @@ def test_ticket_late_when_it_starts_waiting_stays_breached(app, api):
 
             mgr = db.session.scalar(select(User).where(User.email == MANAGER))
             lists.append([sr.reference for sr in db.session.scalars(
-                workflow.queue_query(mgr, workflow.QueueFilter(line="ict", sla_breached=True)))])
+                waiting.queue_query(mgr, waiting.QueueFilter(line="ict", sla_breached=True)))])
             lists.append([t.request.reference for t in db.session.scalars(
                 tickets.tickets_query(mgr, breached=True))])
         return lists
