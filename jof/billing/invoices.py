@@ -98,7 +98,7 @@ def issue(actor, invoice_id: int) -> Invoice:
                                                      "due_on": inv.due_on})
     alerts.raise_alert(alerts.INVOICE_ISSUED, alerts.heads_of([inv.agency_id]),
                        "Invoice %(number)s to %(agency)s issued: USD %(total)s, due %(due)s.",
-                       {"number": inv.number, "agency": inv.agency.code, "total": f"{inv.total_usd:,.2f}",
+                       {"number": inv.number, "agency": inv.agency.code, "total": alerts.Amount(inv.total_usd),
                         "due": inv.due_on}, f"/billing/invoices/{inv.id}", actor=actor)
     return inv
 

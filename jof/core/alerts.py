@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, format_date, gettext
@@ -35,7 +36,7 @@ from jof.core import audit, authz, mail
 from jof.core.calendar import local_date
 from jof.core.db import db
 from jof.core.errors import ValidationFailed
-from jof.core.formatting import facility_time
+from jof.core.formatting import amount, facility_time
 from jof.core.notifications import Notification, notify
 from jof.core.people import Role, User, UserRole
 from jof.core.timeutil import UTCDateTime, utcnow
@@ -106,6 +107,11 @@ class SentAlert(db.Model):
 
 class T(str):
     """A parameter of an alert message that is itself translated (an outcome, a status)."""
+
+
+class Amount(Decimal):
+    """A parameter of an alert message that is an amount: written in each recipient's
+    locale (``12,880.00`` / ``12.880,00``) by :func:`jof.core.formatting.amount`."""
 
 
 @dataclass(frozen=True)
@@ -203,10 +209,12 @@ def set_preferences(actor: User, user: User, channels: dict, daily_digest: bool)
 # --- raising --------------------------------------------------------------------------------
 
 
-def _render(message: str, params: dict) -> str:
+def _render(message: str, params: dict, locale: str = "en") -> str:
     shown = {}
     for name, value in params.items():
-        if isinstance(value, datetime):  # a message outlives the request: the zone is named
+        if isinstance(value, Amount):
+            shown[name] = amount(value, locale=locale)
+        elif isinstance(value, datetime):  # a message outlives the request: the zone is named
             shown[name] = facility_time(value)
         elif isinstance(value, date):
             shown[name] = format_date(value, "medium")
@@ -255,7 +263,7 @@ def raise_alert(kind: str, recipients: Iterable[User | None], message: str, para
         if channel == OFF:
             continue
         with force_locale(user.locale or "en"):
-            text = _render(message, params)
+            text = _render(message, params, user.locale or "en")
             subject = f"JOF: {KINDS[kind]}"
             body = text + ("\n\n" + gettext("Open in JOF: %(link)s", link=_link_url(link)) if link else "")
         notify(user, text, link, kind=kind)

@@ -5,7 +5,7 @@ manager (or the user named by ``--as``) would download them."""
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 
 import click
 from flask import current_app
@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from jof.core.db import db
-from jof.core.errors import DomainError
+from jof.core.errors import DomainError, ValidationFailed
 from jof.core.people import Role, User, UserRole
 from jof.monitoring import report
 
@@ -33,10 +33,12 @@ def _reader(email: str | None) -> User:
 
 
 def _month(text: str) -> date:
+    """The month as the pages read it (:func:`report.parse_month`); a bad one is a usage
+    error (exit 2) naming it."""
     try:
-        return datetime.strptime(text.strip(), "%Y-%m").date()
-    except ValueError:
-        raise click.BadParameter("give a month as YYYY-MM", param_hint="MONTH") from None
+        return report.parse_month(text)
+    except ValidationFailed as exc:
+        raise click.BadParameter(" ".join(exc.errors["month"]), param_hint="MONTH") from None
 
 
 def _write(user: User, render, out: str) -> None:

@@ -41,6 +41,9 @@ def cause_text(code: str, resolution: str) -> str:
         "": "", "first_share": _l("First share recorded"), "no_share": _l("No share recorded this month"),
         "key_changed": _l("Cost-sharing key changed by resolution %(resolution)s", resolution=resolution),
         "unchanged": _l("Unchanged"), "shared_costs_changed": _l("Shared costs changed (same key)"),
+        "members_changed": _l("Member agencies changed (same key)"),
+        "headcount_changed": _l("Headcount changed (same key)"),
+        "usage_changed": _l("Usage changed (same key)"),
         "usage_or_headcount": _l("Usage or headcount changed (same key)"),
     }
     return str(words[code])
@@ -167,10 +170,13 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
          if s != "total_usd"])
 
     money = finances.agencies(f, totals)
+    # The share columns name their months: the latest one allocated in the period.
+    share_month = money[0]["share_month"] if money else month_start(f.end)
     tables["agencies"] = Table(
         "agencies", _l("Agencies: fees, shared costs, invoices"),
         [_l("Agency"), _l("Fees (USD)"), _l("Pass-through (USD)"), _l("Shared costs billed (USD)"),
-         _l("Share this month (USD)"), _l("Share last month (USD)"), _l("Change (USD)"), _l("Why"),
+         _l("Share of %(month)s (USD)", month=f"{share_month:%Y-%m}"),
+         _l("Share of %(month)s (USD)", month=f"{previous_month(share_month):%Y-%m}"), _l("Change (USD)"), _l("Why"),
          _l("Key set by resolution"), _l("Invoiced (USD)"), _l("Balance due (USD)"),
          _l("Its volume at the price list (USD)"), _l("Its share of fixed costs (USD)")],
         ["agency", "fees_usd", "pass_through_usd", "cost_share_usd", "share_usd", "share_previous_usd",

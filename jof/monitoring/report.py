@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from jof.core import authz
-from jof.core.calendar import month_start, previous_month
+from jof.core.calendar import FIRST_YEAR, local_today, month_start, previous_month
 from jof.core.db import db
 from jof.core.errors import Forbidden, ValidationFailed
 from jof.core.pdf import render_pdf
@@ -54,12 +54,20 @@ PACK_ROLES = (Role.MANAGER, Role.RESIDENT_COORDINATOR)
 
 
 def parse_month(text: str) -> date:
-    """``YYYY-MM`` → the first day of that month; a 422 naming ``month`` otherwise."""
+    """``YYYY-MM`` → the first day of that month, from 2000-01 to December of next year;
+    a 422 naming ``month`` otherwise. Pages, jobs, the API and ``jof report`` all read
+    the month here: a year like 9999 or 0001 would overflow the month after or before it
+    (and no report of the facility can fall outside those years)."""
+    last = date(local_today().year + 1, 12, 1)
     try:
         year, month = (int(p) for p in (text or "").strip().split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except (ValueError, TypeError):
-        raise ValidationFailed({"month": [_("Give a month as YYYY-MM.")]}) from None
+        first = None
+    if first is None or not date(FIRST_YEAR, 1, 1) <= first <= last:
+        raise ValidationFailed({"month": [_("Give a month as YYYY-MM, from %(first)s to %(last)s.",
+                                            first=f"{FIRST_YEAR}-01", last=f"{last:%Y-%m}")]})
+    return first
 
 
 def period(first: date, months: int = 1) -> Filters:

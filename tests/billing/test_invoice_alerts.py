@@ -33,3 +33,25 @@ def test_an_issued_invoice_reaches_the_agency_head_and_no_one_else(app, month, i
             Notification.user_id == user("head@unfpa.jof.example").id))
         assert f"/billing/invoices/{ids['UNFPA']}" in body(message)
         assert number.startswith("Invoice JOF-") and "UNFPA" in number
+
+
+def test_an_issued_invoice_is_announced_with_its_amount_in_the_readers_language(app, month, inbox):
+    from jof.billing.models import Invoice
+    from jof.core.formatting import amount
+
+    close(app, month)
+    with app.app_context():
+        user("head@unfpa.jof.example").locale = "pt_BR"
+        db.session.commit()
+    ids = close(app, month, issue=("UNFPA",))
+    inbox.wait_for(1)
+    with app.app_context():
+        total = db.session.get(Invoice, ids["UNFPA"]).total_usd
+        text = db.session.scalar(select(Notification.message).where(
+            Notification.user_id == user("head@unfpa.jof.example").id))
+        assert "UNFPA" in text and "JOF-" in text
+        assert f"USD {amount(total, locale='pt_BR')}" in text, text
+        assert f"{total:,.2f}" not in text, text
+        assert "," in amount(total, locale="pt_BR")  # the Portuguese decimal comma
+    (message,) = inbox.to("head@unfpa.jof.example")
+    assert f"USD {amount(total, locale='pt_BR')}" in body(message)

@@ -1,12 +1,15 @@
-"""Through Chromium: the manager's and a requester's dashboards at a laptop's 1366 px and
-a phone's 390 px, without horizontal overflow; the requester sees no other agency's
+"""Through Chromium: the manager's, a requester's, the Resident Coordinator's and the HR
+officer's dashboards at a laptop's 1366 px and a phone's 390 px, without horizontal
+overflow (and, for the last two, axe-core clean); the requester sees no other agency's
 figures; the charts are drawn, styled by the served stylesheet."""
 
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.checks import axe_violations, describe, overflow
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -54,3 +57,18 @@ def test_requester_dashboard_fits_and_shows_no_other_agency(live_server, page, m
         assert other not in body, other
     assert "UNDP" in body
     assert _overflow(page) <= 0, f"horizontal overflow at {width}px"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("email", ["rc@jof.example", "hr@jof.example"])
+def test_resident_coordinator_and_hr_officer_dashboards_fit_and_pass_axe(live_server, page, month, width, email):
+    """The Resident Coordinator reads every agency, as the board's chair; the HR officer
+    the facility's figures: both pages fit the screen and axe-core finds nothing serious."""
+    page.set_viewport_size({"width": width, "height": 900})
+    _log_in(page, live_server, email)
+    page.goto(f"{live_server}/monitoring/?{NOV}")
+    expect(page.locator("[data-chart=volumes] svg")).to_be_visible()
+    expect(page.locator("[data-table=agencies] tbody")).to_contain_text("UNDP")
+    assert overflow(page) is None, f"{email} at {width}px: {overflow(page)}"
+    problems = axe_violations(page, Axe())
+    assert not problems, [describe(v) for v in problems]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -155,6 +156,37 @@ def test_a_malformed_month_is_refused_naming_it(app, month, web):
     response = web(MANAGER).get("/monitoring/report.pdf?month=November")
     assert response.status_code == 422
     assert web(MANAGER).get("/monitoring/board-pack.pdf?month=2026-11&months=40").status_code == 422
+
+
+@pytest.mark.parametrize("url", ["/monitoring/report.pdf?month=9999-12", "/monitoring/report.pdf?month=0001-01",
+                                 "/monitoring/board-pack.pdf?month=9999-12",
+                                 "/monitoring/board-pack.pdf?month=0001-01&months=2",
+                                 "/monitoring/report.pdf?month=1999-12"])
+def test_a_month_out_of_range_is_refused_naming_it(app, month, web, url):
+    response = web(MANAGER).get(url)
+    assert response.status_code == 422
+    assert "Give a month as YYYY-MM, from 2000-01 to" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["start=9999-01-01", "end=9999-12-31", "start=0001-01-01", "end=0001-01-31",
+                                   "start=0001-01-01&end=9999-12-31"])
+def test_a_dashboard_period_out_of_range_is_refused_on_every_monitoring_url(app, month, web, api, query):
+    assert web(MANAGER).get(f"/monitoring/?{query}").status_code == 422
+    for fmt in ("csv", "xlsx"):
+        assert web(MANAGER).get(f"/monitoring/export/agencies.{fmt}?{query}").status_code == 422
+    body = api(MANAGER).get(f"/api/v1/monitoring/dashboard?{query}")
+    assert body.status_code == 422
+    errors = body.get_json()["errors"]
+    assert errors and {k.split(".")[-1] for k in errors} <= {"start", "end"}, errors
+
+
+@pytest.mark.parametrize("command", [["report", "monthly", "9999-12"], ["report", "monthly", "0001-01"],
+                                     ["report", "board", "9999-12"], ["report", "board", "0001-01", "--months", "2"]])
+def test_the_report_commands_refuse_a_month_out_of_range_with_a_usage_error(app, month, tmp_path, command):
+    out = tmp_path / "x.pdf"
+    result = app.test_cli_runner().invoke(args=[*command, "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert "from 2000-01 to" in result.output and "Traceback" not in result.output
 
 
 def test_the_report_commands_write_the_pdfs(app, month, tmp_path):

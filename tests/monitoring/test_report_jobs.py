@@ -151,7 +151,7 @@ def test_a_malformed_month_comes_back_to_the_dashboard_with_its_message_and_star
     assert r.status_code == 422 and "From 1 to 12 months." in html and 'value="40"' in html
     r = manager.post("/monitoring/reports/monthly_report", data={"csrf_token": token, "month": "November"})
     html = r.get_data(as_text=True)
-    assert r.status_code == 422 and "Give a month as YYYY-MM." in html and 'value="November"' in html
+    assert r.status_code == 422 and "Give a month as YYYY-MM, from 2000-01 to" in html and 'value="November"' in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Job.id))) == 0
 
@@ -258,3 +258,15 @@ def test_a_report_button_pressed_twice_starts_one_job(app, month, web, in_proces
     assert first.headers["Location"] == second.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(func.count(Job.id))) == 1
+
+
+@pytest.mark.parametrize("kind,text", [("monthly_report", "9999-12"), ("monthly_report", "0001-01"),
+                                       ("board_pack", "9999-12"), ("board_pack", "1999-12")])
+def test_a_month_out_of_range_comes_back_to_the_dashboard_and_starts_nothing(app, month, web, in_process, kind, text):
+    manager = web(MANAGER)
+    token = csrf_from(manager.get("/monitoring/").get_data(as_text=True))
+    r = manager.post(f"/monitoring/reports/{kind}", data={"csrf_token": token, "month": text, "months": "2"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Give a month as YYYY-MM, from 2000-01 to" in html and f'value="{text}"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Job.id))) == 0
