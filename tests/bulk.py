@@ -15,21 +15,23 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from jof.billing import pricing
-from jof.billing.models import CreditNote, Invoice, PriceItem
-from jof.billing.states import InvoiceStatus, JobKind
+from jof.billing.models import BillingPeriod, CreditNote, Invoice, PriceItem
+from jof.billing.states import InvoiceStatus, JobKind, PeriodStatus
 from jof.core import charges, workflow
 from jof.core.audit import record as audit_record
 from jof.core.db import db
 from jof.core.jobs import Job
 from jof.core.money import ExchangeRate
 from jof.core.notifications import notify
-from jof.core.people import Agency, Role, User, UserRole
+from jof.core.people import Agency, Membership, Role, User, UserRole
 from jof.core.timeutil import utcnow
 from jof.governance.models import Decision
 from jof.governance.states import DecisionStatus, Outcome
 from jof.hr.models import Candidate, Recruitment, RosterEntry
+from jof.hr.states import RecruitmentStatus
 from jof.ict.models import IctService, IctSubscription, IctTicket
 from jof.ict.states import TicketStatus
+from jof.monitoring.models import ServiceLevelAgreement, SlaTarget
 from jof.procurement.models import (
     LongTermAgreement,
     ProcurementManual,
@@ -44,26 +46,25 @@ from jof.travel.models import DsaRate, TravelRequest
 #: Collections no seeder fills yet, with why: the statement-count test still measures
 #: them (with the demo's rows), and fails once a seeder makes them longer than one page
 #: of 10 so that the entry is removed. Never add to this without a reason.
-NOT_SEEDED: dict[str, str] = {
-    "/api/v1/agencies": "the agency table is the facility's members (seven in the demo): a list of fixed size",
-}
+NOT_SEEDED: dict[str, str] = {}
 
 #: HTML pages whose rows no seeder makes yet (or that are not lists of rows), with why.
 NOT_SEEDED_PAGES: dict[str, str] = {
-    "/admin/agencies": "the facility's member agencies (seven in the demo), not a growing list",
-    "/billing/periods": "billing periods are months: a fixed list of the last 24",
-    "/billing/price-list": "the price list in force, every item on one page (not paged): the seeded items "
-                           "are on it, but its length does not follow the page size",
-    "/governance/": "the board's open decisions, all on one page (not paged): the seeded ones are on it, "
-                    "but its length does not follow the page size",
     "/governance/costs": "cost pools and keys: no bulk seeder yet",
-    "/ict/services": "the service catalogue, every service on one page (not paged): the seeded services are "
-                     "on it, but its length does not follow the page size",
-    "/ict/subscriptions": "subscriptions grouped per agency, all on one page (not paged): the seeded ones are "
-                          "on it, but its length does not follow the page size",
     "/hr/statistics": "aggregates by gender and nationality (tests/hr/test_statistics.py), not a list of rows",
-    "/vacancies/": "the advertised recruitments (public): no bulk seeder of advertised recruitments yet",
-    "/monitoring/slas": "service-level agreements, at most one in force per agency: no bulk seeder yet",
+}
+
+#: Lists that show every row on one page (not paged): their length does not follow the
+#: page size, so the statement-count test measures them seeded with 10 rows and with 100
+#: (tests/test_statement_counts.py), and each must grow between the two.
+UNPAGED_PAGES: dict[str, str] = {
+    "/billing/price-list": "the price list in force, every item on one page",
+    "/governance/": "the board's open decisions, all on one page",
+    "/ict/services": "the service catalogue, every service on one page",
+    "/ict/subscriptions": "subscriptions grouped per agency, all on one page",
+    "/billing/periods": "the last 24 billing months, on one page beside the period's preview",
+    "/vacancies/": "the advertised recruitments (public), all on one page",
+    "/monitoring/slas": "the service-level agreements, every agreement with its targets on one page",
 }
 
 SEEDERS: list[Callable[[int, list[User], list[Agency]], None]] = []
@@ -301,3 +302,51 @@ def catalogue(n: int, users: list[User], agencies: list[Agency]) -> None:
         db.session.add(IctService(code=f"bulk_service_{i}", name=f"Bulk service {i}", unit_price_usd=Decimal("10.00")))
         db.session.add(PriceItem(price_list_id=prices.id, code=f"bulk_item_{i}", service_line="ict",
                                  description=f"Bulk item {i}", unit="each"))
+
+
+@seeder
+def member_agencies(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` more member agencies (the other seeders spread their rows over the demo's)."""
+    joined = date.today() - timedelta(days=400)
+    for i in range(n):
+        db.session.add(Agency(code=f"BLK{i:04d}", name=f"Bulk agency {i}", country="BR",
+                              membership=Membership.MEMBER, joined_on=joined))
+
+
+@seeder
+def closed_periods(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` closed billing months, before any the demo or the other seeders use."""
+    manager, now = _manager(), utcnow()
+    for i in range(n):
+        db.session.add(BillingPeriod(month=_month_back(240 + i), status=PeriodStatus.CLOSED, closed_at=now,
+                                     closed_by_id=manager.id))
+
+
+@seeder
+def advertised_recruitments(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` recruitments open for applications (the public vacancies page)."""
+    now, today = utcnow(), date.today()
+    for i in range(n):
+        who = users[i]
+        sr = workflow.ServiceRequest(
+            reference=f"HRR-BULK-ADV-{i:05d}", request_type="hr_recruitment", agency_id=who.agency_id,
+            requester_id=who.id, title=f"Bulk vacancy {i}", status=RecruitmentStatus.ADVERTISED, created_at=now,
+            submitted_at=now, status_changed_at=now)
+        db.session.add(Recruitment(request=sr, post_title=f"Bulk vacancy {i}", job_family="Programme", level="P-3",
+                                   contract_type="fixed_term", duty_station="Brasília",
+                                   closing_date=today + timedelta(days=30 + i), min_education="master",
+                                   min_years_experience=5, pass_mark=Decimal("60.00"), hiring_manager_id=who.id))
+
+
+@seeder
+def service_level_agreements(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` past agreements with a target each: one per agency per effective day, each
+    ended the day it began (at most one in force per agency, long before today)."""
+    manager = _manager()
+    first = date.today() - timedelta(days=5000)
+    for i in range(n):
+        day = first + timedelta(days=i)
+        sla = ServiceLevelAgreement(agency_id=agencies[i % len(agencies)].id, valid_from=day, valid_to=day,
+                                    reference=f"SLA-BULK-{i:05d}", recorded_by_id=manager.id)
+        sla.targets.append(SlaTarget(kind="procurement.micro_purchase", amount=5))
+        db.session.add(sla)

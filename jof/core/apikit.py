@@ -21,6 +21,7 @@ import json
 from collections.abc import Mapping
 from contextlib import contextmanager
 from copy import deepcopy
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
@@ -168,7 +169,8 @@ class LeanSchema(ma.Schema):
                     plan = False
                     break
                 key = field.data_key if field.data_key is not None else attr_name
-                plan.append((key, name, field, field._CHECK_ATTRIBUTE, field.dump_default))
+                plan.append((key, name, field, _plain_kind(field), field._CHECK_ATTRIBUTE,
+                             field.dump_default))
             self.__dict__["_jof_plan"] = plan
         return plan
 
@@ -180,7 +182,7 @@ class LeanSchema(ma.Schema):
             return [self._serialize(one) for one in obj]
         missing = ma.missing
         out = self.dict_class()
-        for key, name, field, check, default in plan:
+        for key, name, field, plain, check, default in plan:
             if check:
                 value = getattr(obj, name, missing)
                 if value is missing:
@@ -189,8 +191,33 @@ class LeanSchema(ma.Schema):
                         continue
             else:
                 value = None
-            out[key] = field._serialize(value, name, obj)
+            if plain is None:
+                out[key] = field._serialize(value, name, obj)
+            elif value is None or value.__class__ is plain:
+                # A value of the very type the field would make of it is its own dump.
+                out[key] = value
+            elif value.__class__ is datetime and plain is _ISO:
+                out[key] = value.isoformat()
+            else:
+                out[key] = field._serialize(value, name, obj)
         return out
+
+
+#: Fields whose dump of None is None and of a value of exactly this type is the value
+#: itself: marshmallow's String makes text of text, Integer an int of an int, Boolean
+#: passes values through. An ISO DateTime dumps a datetime as ``isoformat()``
+#: (:data:`_ISO`). Every other field, and any other value, goes to the field's formatter.
+_ISO = object()
+_PLAIN = {ma.fields.String: str, ma.fields.Integer: int, ma.fields.Boolean: bool, ma.fields.DateTime: _ISO}
+
+
+def _plain_kind(field):
+    kind = _PLAIN.get(field.__class__)
+    if kind is int and field.as_string:
+        return None
+    if kind is _ISO and (field.format or field.DEFAULT_FORMAT) not in ("iso", "iso8601"):
+        return None
+    return kind
 
 
 def page_schema(item_schema, name: str):

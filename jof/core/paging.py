@@ -31,18 +31,22 @@ class PaginationQuery(ma.Schema):
                                  metadata={"description": f"Items per page (default 25, at most {MAX_PER_PAGE})."})
 
 
-def page_of(stmt, page: int, per_page: int | None) -> dict:
+def page_of(stmt, page: int, per_page: int | None, *, rows=None) -> dict:
     """Run a select for one page: ``items``, ``total``, ``page``, ``per_page``, ``pages``.
 
-    The page is checked here too, for callers that read it without
+    The items are the select's objects, or with ``rows`` what that callable makes of each
+    result row (a select of plain columns, read without the ORM's identity map). The page
+    is checked here too, for callers that read it without
     :class:`PaginationQuery` (a huge OFFSET is a 500 on both databases).
     """
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
         raise ValidationFailed({"page": [PAGE_MESSAGE]})
     per_page = per_page or current_app.config["PER_PAGE_DEFAULT"]
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": rows, "total": total, "page": page, "per_page": per_page,
+    stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = (db.session.scalars(stmt).all() if rows is None
+             else [rows(row) for row in db.session.execute(stmt)])
+    return {"items": items, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page))}
 
 

@@ -152,13 +152,13 @@ class TimelineOut(LeanSchema):
 class RequestOut(LeanSchema):
     reference = fields.String()
     request_type = fields.String()
-    agency = fields.Function(lambda r: r.agency.code)
-    requester = fields.Function(lambda r: r.requester.email)
+    agency = fields.Function(lambda r: r.agency_code)
+    requester = fields.Function(lambda r: r.requester_email)
     title = fields.String()
     description = fields.String()
     status = fields.String()
     amount_usd = DecimalString(allow_none=True)
-    service_line = fields.Function(lambda r: r.type.service_line)
+    service_line = fields.Function(lambda r: r.service_line)
     needs_certification = fields.Boolean(metadata={
         "description": "Above the agency's approval limit: its head must certify before approval."})
     created_at = fields.DateTime()

@@ -61,7 +61,38 @@ class Status(StrEnum):
 FINAL_STATES = {Status.COMPLETED, Status.REJECTED, Status.CANCELLED}
 
 
-class ServiceRequest(db.Model):
+class RequestFacts:
+    """What a request says beyond its own columns, worked out the same way from a loaded
+    :class:`ServiceRequest` and from a list's plain row (``waiting.RequestRow``)."""
+
+    request_type: str
+    amount_usd: Decimal | None
+    approval_limit_usd: Decimal
+    sla_due_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def type(self) -> RequestType:
+        return get_type(self.request_type)
+
+    @property
+    def service_line(self) -> str:
+        return self.type.service_line
+
+    @property
+    def needs_certification(self) -> bool:
+        return self.amount_usd is not None and self.amount_usd > self.approval_limit_usd
+
+    @property
+    def sla_breached(self) -> bool:
+        if self.sla_due_at is None:
+            return False
+        end = self.completed_at or self.closed_at or utcnow()
+        return end > self.sla_due_at
+
+
+class ServiceRequest(RequestFacts, db.Model):
     """One request of any line; the line keeps its details in a record of its own."""
 
     __tablename__ = "service_request"
@@ -104,20 +135,16 @@ class ServiceRequest(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def type(self) -> RequestType:
-        return get_type(self.request_type)
+    def agency_code(self) -> str:
+        return self.agency.code
 
     @property
-    def needs_certification(self) -> bool:
-        limit = self.agency.approval_limit_usd
-        return self.amount_usd is not None and self.amount_usd > limit
+    def approval_limit_usd(self) -> Decimal:
+        return self.agency.approval_limit_usd
 
     @property
-    def sla_breached(self) -> bool:
-        if self.sla_due_at is None:
-            return False
-        end = self.completed_at or self.closed_at or utcnow()
-        return end > self.sla_due_at
+    def requester_email(self) -> str:
+        return self.requester.email
 
 
 class TimelineEntry(db.Model):

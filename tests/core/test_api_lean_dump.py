@@ -49,3 +49,18 @@ def test_a_field_missing_from_the_object_is_left_out_as_marshmallow_does():
 
     assert Out().dump(Obj()) == ma.Schema._serialize(Out(), Obj()) == {"a": "x", "b": 7, "see": "z", "d": "X"}
     assert Out(exclude=("d",)).dump({"a": "y", "c": "w"}) == {"a": "y", "b": 7, "see": "w"}
+
+
+def test_a_request_in_the_list_says_what_its_own_page_says(api, make):
+    """The list reads plain rows (agency code, limit and requester e-mail joined in), the
+    page a loaded request: both give the same fields, computed ones included."""
+    refs = [make.request(status="completed", amount_usd=None),
+            make.request(status="certified", amount_usd="250000.00"),
+            make.request(status="submitted", amount_usd="10.00")]
+    client = api(MANAGER)
+    items = {item["reference"]: item for item in client.get("/api/v1/requests?per_page=200").get_json()["items"]}
+    for ref in refs:
+        detail = client.get(f"/api/v1/requests/{ref}").get_json()
+        assert items[ref] == {k: v for k, v in detail.items() if k not in ("timeline", "allowed_actions")}
+    assert items[refs[1]]["needs_certification"] is True
+    assert items[refs[2]]["needs_certification"] is False
