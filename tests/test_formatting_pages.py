@@ -73,7 +73,8 @@ NOT_BY_CRAWL = {
     "hr/panel.html", "hr/import.html", "hr/recommendation_pdf.html",
     # the public vacancies, for people without an account (tests/hr/test_public.py)
     "hr/vacancies.html", "hr/apply.html",
-    # the monthly report and board pack are asked for a month by a form (tests/monitoring/test_report.py)
+    # the monthly report and board pack are asked for a month by a form: their amounts, in both
+    # languages, are checked by tests/monitoring/test_report_formatting.py
     "monitoring/report_pdf.html", "monitoring/board_pack_pdf.html",
 }
 
