@@ -89,8 +89,9 @@ def _length(m: re.Match, is_list: bool) -> str:
 
 #: marshmallow's own wording (fields' ``default_error_messages`` and the validators'),
 #: as a pattern and what to say instead; ``is_list``: the field holds rows, not text.
+_EMPTY = re.compile(r"^(Missing data for required field|Field may not be null|Must not be blank)\.$")
 _RULES: list[tuple[re.Pattern, Callable[[re.Match, bool], str]]] = [
-    (re.compile(r"^(Missing data for required field|Field may not be null|Must not be blank)\.$"),
+    (_EMPTY,
      lambda m, is_list: _("give at least one") if is_list else _("fill this in")),
     (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), _length),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"),
@@ -166,6 +167,9 @@ def plain_errors(errors: dict, extra_labels: dict | None = None) -> dict:
             continue
         label = field_label(str(key), extra_labels)
         is_list = str(key) in ITEM_LABELS
+        if any(_EMPTY.match(str(m)) for m in messages):
+            # an empty field also fails its length ("between 1 and 200 characters"): "fill this in" says it all
+            messages = [m for m in messages if _EMPTY.match(str(m))][:1]
         said = []
         for message in messages:
             text = str(message)

@@ -194,3 +194,26 @@ def test_only_the_requester_who_filed_the_draft_edits_it(web):
     ref = _ref(_post(web(REQUESTER), NEW, "draft", **_line(0)))
     for email in ("head@undp.jof.example", "manager@jof.example", "procurement@jof.example"):
         assert web(email).get(f"/procurement/requisitions/{ref}/edit").status_code == 403, email
+
+
+def test_every_error_of_the_form_shows_in_one_round_and_an_empty_title_says_so_once(app, web, api):
+    with app.app_context():
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
+    c = web(REQUESTER)
+    token = csrf_from(c.get(NEW).get_data(as_text=True))
+    r = c.post(NEW, data={"csrf_token": token, "title": "", "intent": "draft", "needed_by": yesterday,
+                          **_line(0, qty="abc")})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "The date needed by cannot be in the past." in html  # with the others, not on the next round
+    assert "Line 1, quantity: enter a number" in html
+    assert "Title: fill this in." in html
+    assert "Title: enter between 1 and 200 characters." not in html
+    body = requisition_body()
+    body.update(title="", needed_by=yesterday)
+    body["lines"][0]["quantity"] = "abc"
+    r = api(REQUESTER).post("/api/v1/procurement/requisitions", json=body)
+    assert r.status_code == 422
+    errors = r.get_json()["errors"]
+    assert set(errors) == {"title", "needed_by", "lines.0.quantity"}, errors
+    assert errors["title"] == ["Must not be blank."], errors
