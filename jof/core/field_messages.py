@@ -105,6 +105,8 @@ _RULES: list[tuple[re.Pattern, Callable[[re.Match, bool], str]]] = [
     (re.compile(r"^(Not a valid number|Special numeric values \(nan or infinity\) are not permitted)\.$"),
      lambda m, _list: _("enter a number")),
     (re.compile(r"^Number too large\.$"), lambda m, _list: _("enter a smaller number")),
+    (re.compile(r"^Write the number in full, without an exponent\.$"),
+     lambda m, _list: _("write the number in full (1000, not 1e3)")),
     (re.compile(r"^(Not a valid date|.* cannot be formatted as a date)\.$"),
      lambda m, _list: _("enter a date (YYYY-MM-DD)")),
     (re.compile(r"^(Not a valid (\w+ )?datetime|.* cannot be formatted as a datetime)\.$"),
