@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from jof.billing.models import Invoice, Payment
 from jof.core.db import db
-from jof.core.listing import AMOUNT_FORMAT, Listing
+from jof.core.listing import AMOUNT_FORMAT, MEASURE_FORMAT, Listing
 from jof.core.money import CURRENCIES
 from jof.core.notifications import notify
 from jof.core.people import Agency
@@ -43,6 +43,8 @@ PLAIN_USD = re.compile(rf"-?\d+\.\d{{{CURRENCIES['USD']}}}")
 #: A number written with group separators: not a number a spreadsheet reads.
 GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 USD_FORMAT = "#,##0." + "0" * CURRENCIES["USD"]
+#: A monitoring dashboard table's CSV export (its XLSX is the same path ending ``.xlsx``).
+MONITORING_CSV = re.compile(r"^/monitoring/export/(\w+)\.csv(?=\?|$)")
 
 
 @pytest.fixture
@@ -63,7 +65,8 @@ def amounts_everywhere(app, api, every_kind_of_page):  # noqa: F811 - the page t
 
 
 def export_links(client) -> set[str]:
-    """The CSV export link of every list page the reader reaches from the dashboard."""
+    """The CSV export link of every list page the reader reaches from the dashboard, and of
+    every monitoring dashboard table (``/monitoring/export/<table>.csv``)."""
     queue, visited, shapes, found = ["/"], set(), {}, set()
     while queue:
         path = queue.pop(0)
@@ -79,7 +82,7 @@ def export_links(client) -> set[str]:
             continue
         for href in re.findall(r'href="([^"#]+)"', r.get_data(as_text=True)):
             href = href.replace("&amp;", "&")
-            if "format=csv" in href:
+            if "format=csv" in href or MONITORING_CSV.match(href):
                 found.add(href)
             elif href.startswith("/") and not SKIP.match(href) and "format=" not in href and href not in visited:
                 queue.append(href)
@@ -100,9 +103,12 @@ def check_export(client, href: str) -> tuple[str, list[Decimal]]:
     assert r.status_code == 200 and r.mimetype == "text/csv", href
     name = _filename(r)
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))[1:]
-    book = client.get(href.replace("format=csv", "format=xlsx"))
+    monitoring = MONITORING_CSV.match(href)
+    book = client.get(MONITORING_CSV.sub(r"/monitoring/export/\1.xlsx", href) if monitoring else href.replace("format=csv", "format=xlsx"))
     assert book.status_code == 200 and _filename(book) == name, href
-    cells = [list(row) for row in load_workbook(io.BytesIO(book.data)).active.iter_rows(min_row=4)]
+    # a list's workbook: title, headings on row 3; a monitoring table's: title, period, headings on row 4
+    first = 5 if monitoring else 4
+    cells = [list(row) for row in load_workbook(io.BytesIO(book.data)).active.iter_rows(min_row=first)]
     assert len(cells) == len(rows), (name, "the CSV and the XLSX hold different rows")
     problems, amounts = [], []
     for text_row, cell_row in zip(rows, cells, strict=True):
@@ -118,6 +124,10 @@ def check_export(client, href: str) -> tuple[str, list[Decimal]]:
                     amounts.append(Decimal(text))
                 if Decimal(text) != Decimal(str(cell.value)).quantize(Decimal(1).scaleb(-CURRENCIES["USD"])):
                     problems.append(f"{name}: XLSX {cell.value!r} is not CSV {text!r}")
+            elif cell.number_format == MEASURE_FORMAT and isinstance(cell.value, (int, float)):
+                # a measure that is not money (working hours, a share): plain text equal to the number
+                if not re.fullmatch(r"-?\d+(?:\.\d+)?", text) or Decimal(text) != Decimal(str(cell.value)):
+                    problems.append(f"{name}: XLSX measure {cell.value!r} is not CSV {text!r}")
             elif isinstance(cell.value, float) and not cell.is_date:
                 problems.append(f"{name}: XLSX number {cell.value!r} without the currency's format")
     assert not problems, problems
@@ -127,12 +137,16 @@ def check_export(client, href: str) -> tuple[str, list[Decimal]]:
 def test_every_list_export_writes_plain_decimals_in_csv_and_formatted_numbers_in_xlsx(app, web, amounts_everywhere):
     assert AMOUNT_FORMAT == USD_FORMAT  # the currency's decimals (every list amount is in USD)
     exported: set[str] = set()
+    tables: set[str] = set()  # the monitoring dashboard's tables, exported too
     amounts: list[Decimal] = []
     for email in READERS:
         client = web(email)
         for href in sorted(export_links(client)):
             name, found = check_export(client, href)
             exported.add(name)
+            if MONITORING_CSV.match(href):
+                tables.add(MONITORING_CSV.match(href).group(1))
             amounts += found
     assert sorted(declared_lists() - exported) == [], "lists whose export the crawl never reached"
+    assert {"agencies", "cost", "savings", "times", "breaches"} <= tables, tables
     assert max(amounts) >= Decimal("12880000.00") and Decimal("0.01") in amounts and min(amounts) < 0

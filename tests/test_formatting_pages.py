@@ -73,7 +73,8 @@ NOT_BY_CRAWL = {
     "hr/panel.html", "hr/import.html", "hr/recommendation_pdf.html",
     # the public vacancies, for people without an account (tests/hr/test_public.py)
     "hr/vacancies.html", "hr/apply.html",
-    # the monthly report and board pack are asked for a month by a form (tests/monitoring/test_report.py)
+    # the monthly report and board pack are asked for a month by a form: their amounts, in both
+    # languages, are checked by tests/monitoring/test_report_formatting.py
     "monitoring/report_pdf.html", "monitoring/board_pack_pdf.html",
 }
 
@@ -283,3 +284,19 @@ def test_invoice_page_shows_bank_details_and_the_payment_reference(app, web, bus
         number = db.session.get(Invoice, busy_month["UNDP"]).number
     assert "BR15 0000 0000 0000 1093 2840 814P 2" in html and "DEMOBRDFXXX" in html
     assert f"{number} / UNDP" in html
+
+
+def test_portuguese_invoice_pdf_explains_each_cost_share_with_names_de_and_portuguese_percentages(app, web,
+                                                                                                 busy_month):
+    from tests.conftest import csrf_from
+
+    c = web(MANAGER)
+    c.post("/language", data={"locale": "pt_BR", "csrf_token": csrf_from(c.get("/").get_data(as_text=True))})
+    text = " ".join(pdf_text(c, busy_month["UNDP"]).split())
+    start = text.index("Como foi calculada")
+    shares = text[start:text.index("Instruções", start)]
+    assert not re.search(r"\b(?:premises|staff|equal|headcount|usage_count|usage_value|fixed)\b", shares), shares
+    assert " of " not in shares and " de " in shares
+    assert "instalações" in shares
+    assert not re.search(r"\d\.\d+%", shares) and re.search(r"\d,\d+%", shares), shares
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)  # the invoice's dates, in the reader's format

@@ -13,7 +13,7 @@ import re
 
 from flask_babel import gettext
 
-from jof.core.formatting import money
+from jof.core.formatting import money, percent, quantity
 
 #: How billing words a pass-through line when it drafts the invoice (billing.services).
 _PASS_THROUGH = re.compile(r"(.*) \(pass-through cost, (\d+) items?\)")
@@ -54,6 +54,16 @@ POOLS = {
     "premises": "premises",
     "ict_infrastructure": "ICT infrastructure",
     "other": "other",
+}
+
+
+#: The cost-sharing key's methods (governance's allocation codes).
+METHODS = {
+    "equal": "Equal share",
+    "headcount": "Headcount",
+    "usage_count": "Number of requests",
+    "usage_value": "Value of requests",
+    "fixed": "Fixed weights",
 }
 
 
@@ -111,3 +121,26 @@ def statement_entry(entry) -> str:
     found = pattern.fullmatch(entry.description or "") if pattern else None
     return gettext(msgid, **found.groupdict()) if found else entry.description
 
+
+
+def share_terms(explanation: dict | None) -> str:
+    """How a cost share was weighed, in the reader's language: ``Headcount 60%: 120 of
+    300; …`` from the allocation's structured terms. An explanation stored before the
+    terms were recorded keeps its recorded wording."""
+    e = explanation or {}
+    terms = e.get("terms")
+    if terms is None:
+        return "; ".join(f"{m} {w}: {e.get('inputs', {}).get(m, '')}" for m, w in (e.get("weights") or {}).items())
+    return "; ".join(
+        gettext("%(method)s %(percent)s: %(input)s of %(total)s",
+                method=gettext(METHODS[m]) if m in METHODS else m, percent=percent(t["percent"]),
+                input=quantity(t["input"]), total=quantity(t["total"]))
+        for m, t in terms.items())
+
+
+def share_of_pool(explanation: dict | None) -> str:
+    """The agency's share of the pool as a percentage in the reader's format."""
+    e = explanation or {}
+    if e.get("share_percent") is not None:
+        return percent(e["share_percent"])
+    return e.get("share_of_pool") or ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import http
 import json
+import re
 from collections.abc import Mapping
 from contextlib import contextmanager
 from copy import deepcopy
@@ -69,6 +70,10 @@ class ProblemSchema(ma.Schema):
         "description": "On 422 for a refused import: each rejected line and its errors."})
 
 
+#: A number in exponent form ("1e3", "2.5E+2").
+_EXPONENT = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$")
+
+
 class DecimalString(ma.fields.Decimal):
     """A decimal sent and returned as a string (``"1250.00"``), never a float.
 
@@ -95,6 +100,8 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError("Send amounts as strings, e.g. \"1250.00\".")
         if isinstance(value, str) and (not value.isascii() or "_" in value):
             raise ma.ValidationError("Not a valid number: write it with the digits 0-9 and a point.")
+        if isinstance(value, str) and _EXPONENT.match(value):  # "1e3": Decimal reads it, people misread it
+            raise ma.ValidationError("Write the number in full, without an exponent.")
         try:
             exact = Decimal(value) if isinstance(value, int) else Decimal(value.strip())
         except (InvalidOperation, ValueError):

@@ -89,8 +89,9 @@ def _length(m: re.Match, is_list: bool) -> str:
 
 #: marshmallow's own wording (fields' ``default_error_messages`` and the validators'),
 #: as a pattern and what to say instead; ``is_list``: the field holds rows, not text.
+_EMPTY = re.compile(r"^(Missing data for required field|Field may not be null|Must not be blank)\.$")
 _RULES: list[tuple[re.Pattern, Callable[[re.Match, bool], str]]] = [
-    (re.compile(r"^(Missing data for required field|Field may not be null|Must not be blank)\.$"),
+    (_EMPTY,
      lambda m, is_list: _("give at least one") if is_list else _("fill this in")),
     (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), _length),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"),
@@ -104,6 +105,8 @@ _RULES: list[tuple[re.Pattern, Callable[[re.Match, bool], str]]] = [
     (re.compile(r"^(Not a valid number|Special numeric values \(nan or infinity\) are not permitted)\.$"),
      lambda m, _list: _("enter a number")),
     (re.compile(r"^Number too large\.$"), lambda m, _list: _("enter a smaller number")),
+    (re.compile(r"^Write the number in full, without an exponent\.$"),
+     lambda m, _list: _("write the number in full (1000, not 1e3)")),
     (re.compile(r"^(Not a valid date|.* cannot be formatted as a date)\.$"),
      lambda m, _list: _("enter a date (YYYY-MM-DD)")),
     (re.compile(r"^(Not a valid (\w+ )?datetime|.* cannot be formatted as a datetime)\.$"),
@@ -166,6 +169,9 @@ def plain_errors(errors: dict, extra_labels: dict | None = None) -> dict:
             continue
         label = field_label(str(key), extra_labels)
         is_list = str(key) in ITEM_LABELS
+        if any(_EMPTY.match(str(m)) for m in messages):
+            # an empty field also fails its length ("between 1 and 200 characters"): "fill this in" says it all
+            messages = [m for m in messages if _EMPTY.match(str(m))][:1]
         said = []
         for message in messages:
             text = str(message)

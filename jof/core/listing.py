@@ -33,6 +33,8 @@ from jof.core.errors import ValidationFailed
 from jof.core.paging import html_page
 
 AMOUNT_FORMAT = "#,##0.00"
+#: A measure that is not money (working hours, a share in percent): up to two decimals.
+MEASURE_FORMAT = "#,##0.0#"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -146,6 +148,14 @@ def _local(moment: datetime, zone) -> datetime:
     return moment.astimezone(zone)
 
 
+def csv_cell(value, zone=None):
+    """One CSV cell: amounts as plain decimal text, moments in the facility's time, text
+    never a formula."""
+    if isinstance(value, datetime) and zone is None:
+        zone = facility_zone()
+    return _csv_value(value, zone)
+
+
 def _csv_value(value, zone):
     if value is None:
         return ""
@@ -172,15 +182,16 @@ def to_csv(listing: Listing, rows) -> str:
     return out.getvalue()
 
 
-def write_cell(cell, value, zone=None) -> None:
-    """One XLSX cell: numbers and dates typed with their format, text never a formula."""
+def write_cell(cell, value, zone=None, number_format: str = AMOUNT_FORMAT) -> None:
+    """One XLSX cell: numbers and dates typed with their format (a Decimal an amount unless
+    ``number_format`` says otherwise), text never a formula."""
     if value is None:
         return
     if isinstance(value, bool):
         cell.value = value
     elif isinstance(value, Decimal):
         cell.value = value
-        cell.number_format = AMOUNT_FORMAT
+        cell.number_format = number_format
     elif isinstance(value, int):
         cell.value = value
     elif isinstance(value, datetime):

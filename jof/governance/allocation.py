@@ -144,7 +144,7 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
     methods = {m: Fraction(to_decimal(p)) / 100 for m, p in components.items() if m != "fixed_weights"}
     codes = [i.code for i in inputs]
     weight = {c: Fraction(0) for c in codes}
-    detail: dict[str, dict] = {c: {"inputs": {}, "weights": {}} for c in codes}
+    detail: dict[str, dict] = {c: {"inputs": {}, "weights": {}, "terms": {}} for c in codes}
     notes: list[str] = []
     if "fixed" in methods:
         notes.extend(_absent_weights(fixed_weights, codes))
@@ -162,6 +162,9 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
             weight[c] += part
             detail[c]["inputs"][method] = f"{_fmt(values[c])} of {_fmt(total)}"
             detail[c]["weights"][method] = f"{_fmt(pct * 100)}%"
+            # the same figures as plain decimals, for a reader's page to word in its language
+            detail[c]["terms"][method] = {"percent": _fmt(pct * 100), "input": _fmt(values[c]),
+                                          "total": _fmt(total)}
     sign = -1 if amount < 0 else 1
     cents = int(abs(amount) * 100)
     exact = {c: cents * weight[c] for c in codes}
@@ -176,6 +179,7 @@ def allocate(amount: Decimal, components: dict, inputs: list[AgencyInputs]) -> l
             explanation={
                 **detail[c],
                 "share_of_pool": f"{_fmt(weight[c] * 100, 6)}%",
+                "share_percent": _fmt(weight[c] * 100, 6),
                 "raw_share": str(sign * raw.quantize(Decimal("0.000001"))),
                 "rounding_adjustment": _adjust(sign, got, exact[c]),
                 "notes": notes,

@@ -33,6 +33,12 @@ def _kind_label(code: str) -> str:
     return str(kind.label) if kind is not None else code
 
 UNITS = {DAYS: _l("working days"), HOURS: _l("working hours")}
+#: Where a saving was made (``measures.savings``), as people name it.
+SAVINGS_SOURCES = {"joint_tender": _l("Joint tenders"), "lta": _l("Long-term agreements")}
+
+
+def savings_source(code: str) -> str:
+    return str(SAVINGS_SOURCES.get(code, code))
 
 
 def cause_text(code: str, resolution: str) -> str:
@@ -166,7 +172,7 @@ def build(user: User, query: dict, cal: WorkingCalendar | None = None) -> Dashbo
         "savings", _l("Savings (joint tenders and LTAs)"),
         [_l("Source"), _l("Estimates (USD)"), _l("Awarded (USD)"), _l("Savings (USD)")],
         ["source", "estimate_usd", "awarded_usd", "savings_usd"],
-        [[s, v["estimate_usd"], v["awarded_usd"], v["savings_usd"]] for s, v in sorted(sav.items())
+        [[savings_source(s), v["estimate_usd"], v["awarded_usd"], v["savings_usd"]] for s, v in sorted(sav.items())
          if s != "total_usd"])
 
     money = finances.agencies(f, totals)

@@ -48,14 +48,12 @@ def _estimate_lines(lines: list[RequisitionLine], on: date) -> Decimal:
 
 
 def _check(data: dict) -> None:
-    """What the schema cannot know: currencies JOF has rates for, and a date still ahead."""
+    """What the schema cannot know: currencies JOF has rates for (a date needed by in the
+    past is the schema's own refusal, ``schemas.not_past``, reported with the other fields')."""
     errors: dict[str, list[str]] = {}
     for i, ln in enumerate(data["lines"]):
         if ln.get("currency", "USD") not in CURRENCIES:
             errors[f"lines.{i}.currency"] = [_("JOF has no operational rates for %(currency)s.", currency=ln["currency"])]
-    needed_by = data.get("needed_by")
-    if needed_by is not None and needed_by < local_today():
-        errors["needed_by"] = [_("The date needed by cannot be in the past.")]
     if errors:
         raise ValidationFailed(errors)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from jof.core.apikit import DecimalString
+from jof.core.calendar import local_today
 from jof.core.paging import PaginationQuery
 from jof.procurement.models import EVALUATION_METHODS, SUPPLIER_STATUSES
 
@@ -24,9 +26,19 @@ def not_blank(value: str) -> None:
         raise ma.ValidationError("Must not be blank.")
 
 
+class TextLength(validate.Length):
+    """Not blank once trimmed, then within the length: one message for an empty text
+    ("Must not be blank."), not that and the length's too. A ``Length`` still, so the
+    OpenAPI document gives its bounds."""
+
+    def __call__(self, value):
+        not_blank(value)
+        return super().__call__(value)
+
+
 def Text(max_length: int, **kw) -> fields.String:  # noqa: N802 - a field factory
     """A required-looking text: not blank once trimmed, at most ``max_length`` characters."""
-    return fields.String(validate=[validate.Length(min=1, max=max_length), not_blank], **kw)
+    return fields.String(validate=TextLength(min=1, max=max_length), **kw)
 
 
 def Id(**kw) -> fields.Integer:  # noqa: N802 - a field factory
@@ -118,10 +130,17 @@ class RequisitionLineIn(Strict):
     currency = fields.String(load_default="USD", validate=CURRENCY)
 
 
+def not_past(value) -> None:
+    """A date needed by is today or later: a field's own check, so that it is reported
+    together with every other field's error, in one round."""
+    if value is not None and value < local_today():
+        raise ma.ValidationError(_("The date needed by cannot be in the past."))
+
+
 class RequisitionIn(Strict):
     title = Text(200, required=True)
     justification = fields.String(load_default="", validate=validate.Length(max=5000))
-    needed_by = fields.Date(load_default=None, allow_none=True)
+    needed_by = fields.Date(load_default=None, allow_none=True, validate=not_past)
     budget_code = fields.String(load_default="", validate=validate.Length(max=60))
     lines = fields.List(fields.Nested(RequisitionLineIn), required=True, validate=validate.Length(min=1, max=200))
 

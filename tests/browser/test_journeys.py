@@ -158,6 +158,8 @@ def _pdf_text(reader: PdfReader) -> str:
 
 
 def test_requester_files_each_kind_of_request_and_follows_one(visit):
+    """Procurement, travel, an ICT ticket and subscription, and a recruitment: each from
+    "New request" on the home page."""
     v = visit("requester")
     page = v.page
     v.log_in(REQUESTER)
@@ -215,6 +217,23 @@ def test_requester_files_each_kind_of_request_and_follows_one(visit):
     v.follow(page.get_by_role("button", name="Submit order"))
     expect(page.get_by_test_id("status")).to_contain_text("Submitted")
     assert re.fullmatch(r"ICS-\d{4}-\d{5}", page.get_by_test_id("reference").inner_text())
+
+    v.home()
+    v.follow(new.get_by_role("link", name="Recruitment"))
+    page.fill("#post_title", "Finance Associate")
+    page.fill("#job_family", "Finance")
+    page.select_option("#level", "G-6")
+    page.select_option("#contract_type", "fixed_term")
+    page.fill("#duty_station", "Brasília")
+    page.fill("#closing_date", seed.future(30, "00:00")[:10])
+    page.fill("#estimated_cost_usd", "9000.00")
+    page.select_option("#min_education", "bachelor")
+    page.fill("#min_years_experience", "5")
+    page.fill("#required_languages", "Portuguese, English")
+    v.follow(page.get_by_role("button", name="File the request"))
+    expect(page).to_have_url(re.compile(r"/hr/recruitments/[A-Z]+-\d{4}-\d{5}$"))
+    expect(page.get_by_test_id("status")).to_contain_text("Draft")
+    expect(page.get_by_test_id("reference")).to_have_text(re.compile(r"^[A-Z]+-\d{4}-\d{5}$"))
 
     # Follows the requisition from the home page: its timeline shows the submission.
     v.home()

@@ -81,8 +81,8 @@ def test_the_monthly_report_holds_the_month_each_agencys_compliance_and_invoice_
     assert "UNFPA 1 1 0 100.0" in text
     assert "SLA compliance, facility: 75.0 %" in text
     # Invoices of November issued: UNDP 1,234.56 and UNFPA 10.00; a draft is not invoiced.
-    assert "1234.56" in text and "10.00" in text
-    assert "Total 1244.56" in text
+    assert "1,234.56" in text and "10.00" in text
+    assert "Total 1,244.56" in text
     assert "99.99" not in text
     # Services and steps by their labels, never their codes.
     assert "micro_purchase" not in text and "Late step" in text
@@ -111,8 +111,8 @@ def test_the_board_pack_holds_each_closed_decisions_number_outcome_label_and_tal
     assert "adopted" not in text and "rejected" not in text  # labels, never codes
     assert "UNDP 3 1 66.7" in text and "UNFPA 1 0 100.0" in text
     # Money is facility-wide only: the total invoiced, no agency's own invoice figure.
-    assert "1244.56" in text
-    assert "1234.56" not in text
+    assert "1,244.56" in text
+    assert "1,234.56" not in text
 
 
 def test_a_board_pack_of_three_months_takes_the_decisions_closed_in_them(app, month, web):
@@ -127,7 +127,7 @@ def test_an_agency_head_gets_the_same_board_pack_as_the_board(app, month, web):
     head = text_of(web(UNDP_HEAD).get("/monitoring/board-pack.pdf?month=2026-11").data)
     rc = text_of(web(RC).get("/monitoring/board-pack.pdf?month=2026-11").data)
     assert head == rc
-    assert "10.00" not in head.replace("1244.56", "")  # UNFPA's invoice stays UNFPA's
+    assert "10.00" not in head.replace("1,244.56", "")  # UNFPA's invoice stays UNFPA's
 
 
 def test_a_requester_gets_neither_the_report_nor_the_pack(app, month, web, api):
@@ -197,7 +197,7 @@ def test_the_report_commands_write_the_pdfs(app, month, tmp_path):
     result = runner.invoke(args=["report", "monthly", "2026-11", "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = text_of(out.read_bytes())
-    assert "Monthly report: 2026-11" in text and "UNDP 3 2 1 66.7" in text and "1234.56" in text
+    assert "Monthly report: 2026-11" in text and "UNDP 3 2 1 66.7" in text and "1,234.56" in text
     pack = tmp_path / "pack.pdf"
     result = runner.invoke(args=["report", "board", "2026-11", "--out", str(pack)])
     assert result.exit_code == 0, result.output

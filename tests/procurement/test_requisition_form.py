@@ -194,3 +194,40 @@ def test_only_the_requester_who_filed_the_draft_edits_it(web):
     ref = _ref(_post(web(REQUESTER), NEW, "draft", **_line(0)))
     for email in ("head@undp.jof.example", "manager@jof.example", "procurement@jof.example"):
         assert web(email).get(f"/procurement/requisitions/{ref}/edit").status_code == 403, email
+
+
+def test_every_error_of_the_form_shows_in_one_round_and_an_empty_title_says_so_once(app, web, api):
+    with app.app_context():
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
+    c = web(REQUESTER)
+    token = csrf_from(c.get(NEW).get_data(as_text=True))
+    r = c.post(NEW, data={"csrf_token": token, "title": "", "intent": "draft", "needed_by": yesterday,
+                          **_line(0, qty="abc")})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "The date needed by cannot be in the past." in html  # with the others, not on the next round
+    assert "Line 1, quantity: enter a number" in html
+    assert "Title: fill this in." in html
+    assert "Title: enter between 1 and 200 characters." not in html
+    body = requisition_body()
+    body.update(title="", needed_by=yesterday)
+    body["lines"][0]["quantity"] = "abc"
+    r = api(REQUESTER).post("/api/v1/procurement/requisitions", json=body)
+    assert r.status_code == 422
+    errors = r.get_json()["errors"]
+    assert set(errors) == {"title", "needed_by", "lines.0.quantity"}, errors
+    assert errors["title"] == ["Must not be blank."], errors
+
+
+@pytest.mark.parametrize("price", ["1e3", "1E+3", "2.5e2"])
+def test_a_unit_price_in_exponent_form_is_refused_with_a_plain_message_in_the_form_and_the_api(app, web, api, price):
+    r = _post(web(REQUESTER), NEW, "draft", **_line(0, price=price))
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Line 1, estimated unit price: write the number in full (1000, not 1e3)" in html
+    assert f'value="{price}"' in html  # the input is kept
+    body = requisition_body()
+    body["lines"][0]["unit_price"] = price
+    r = api(REQUESTER).post("/api/v1/procurement/requisitions", json=body)
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["lines.0.unit_price"] == ["Write the number in full, without an exponent."]
