@@ -9,13 +9,15 @@ import hashlib
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from jof.core import audit
 from jof.core.db import db
 from jof.hr.models import TermsOfReference
+from tests.browser.checks import axe_violations, describe, log_in, only_in_the_sqlite_pass, overflow
 from tests.conftest import csrf_from
-from tests.hr.conftest import HR, MANAGER, REQUESTER
+from tests.hr.conftest import HR, MANAGER, REQUESTER, Recruitments
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PDF2 = b"%PDF-1.7\n% second version\n%%EOF\n"
@@ -148,3 +150,29 @@ def test_the_terms_section_is_in_portuguese(app, web, hr):
     page = web(REQUESTER).get(f"/hr/recruitments/{ref}").get_data(as_text=True)
     assert "Termos de referência" in page and "Anexar os termos de referência" in page
     assert "Nenhum termo de referência anexado ainda." in page
+
+
+@pytest.mark.browser
+@only_in_the_sqlite_pass
+def test_the_terms_section_and_a_refused_upload_fit_a_phone_and_pass_axe(app, api, live_server, page, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    hr = Recruitments(api)
+    ref = hr.file()["reference"]
+    _upload(hr.as_(REQUESTER), ref, "ToR Finance Associate.pdf", PDF)
+    wrong = tmp_path / "tor.png"
+    wrong.write_bytes(PNG)
+    axe = Axe()
+    log_in(page, live_server, REQUESTER)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/hr/recruitments/{ref}")
+    problems = [f"page: {p}" for p in [overflow(page)] if p]
+    problems += [f"page: {describe(v)}" for v in axe_violations(page, axe)]
+    page.set_input_files("#terms_file", str(wrong))
+    page.fill("#terms_note", "Languages corrected")
+    page.get_by_role("button", name="Replace the terms of reference").click()
+    page.wait_for_selector("#terms_file.is-invalid")
+    assert page.input_value("#terms_note") == "Languages corrected"
+    problems += [f"refused: {p}" for p in [overflow(page)] if p]
+    problems += [f"refused: {describe(v)}" for v in axe_violations(page, axe)]
+    assert not problems, "\n".join(problems)
