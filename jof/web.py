@@ -125,6 +125,7 @@ UPLOAD_ENDPOINTS = frozenset({
     "travel_api.import_rates", "travel.import_rates",
     "monitoring_api.SlaDocument", "monitoring.sla_new",
     "hr_public.apply_page", "hr_officer_api.import_applications", "hr_officer.import_applications",
+    "hr_api.Terms", "hr.terms_upload",
 })
 
 

@@ -32,6 +32,9 @@ ANONYMOUS_MAY = {
     # HR's public vacancies: anyone applies without an account (CSRF, once-only and rate
     # limited: tests/hr/test_public.py)
     ("hr_public.vacancies_page", "GET"), ("hr_public.apply_page", "GET"), ("hr_public.apply_page", "POST"),
+    # an advertised vacancy's current terms of reference (404 unless advertised:
+    # tests/hr/test_terms.py)
+    ("hr_public.public_terms_download", "GET"),
 }
 #: The auditor may still manage their own session, token, language and password. Kept
 #: identical to jof.web.READ_ONLY_MAY_POST, so widening it shows up in this file's review.

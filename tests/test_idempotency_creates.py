@@ -159,6 +159,7 @@ DEEP_IN_A_WORKFLOW = {
     "/api/v1/hr/recruitments/{reference}/onboarding/{step}",  # a selection with its offer made
     "/api/v1/hr/recruitments/{reference}/panel",  # an approved recruitment's assessment panel
     "/api/v1/hr/recruitments/{reference}/applications/{application_id}/referees",  # a recorded application
+    "/api/v1/hr/recruitments/{reference}/terms",  # multipart upload, as the decision's attachments
 }
 
 

@@ -32,6 +32,7 @@ def install(app: Flask) -> None:
         rosters_views,
         schemas,
         states,
+        terms,
         views,
     )
 
@@ -48,7 +49,7 @@ def install(app: Flask) -> None:
     plugin.mount(app, api=api.blp, views=views.bp)
     plugin.mount(app, api=officer_api.blp, views=officer_views.bp, cli=purge.hr_cli)
     app.register_blueprint(public.bp)
-    plugin.public("hr_public.vacancies_page", "hr_public.apply_page")
+    plugin.public("hr_public.vacancies_page", "hr_public.apply_page", "hr_public.public_terms_download")
 
 
 def recommend(sr, user, payload=None) -> None:

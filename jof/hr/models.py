@@ -330,3 +330,28 @@ class PurgedTally(db.Model):
     dimension: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(20))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class TermsOfReference(db.Model):
+    """One version of a recruitment's terms of reference (jof/hr/terms.py): the highest
+    version is the current one; earlier versions stay as its history. The document is the
+    post's description, not a person's data."""
+
+    __tablename__ = "hr_terms_of_reference"
+    __table_args__ = (UniqueConstraint("recruitment_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruitment_id: Mapped[int] = mapped_column(ForeignKey("hr_recruitment.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(130))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: What changed in this version (the uploader's words; never audited).
+    note: Mapped[str] = mapped_column(String(200), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recruitment: Mapped[Recruitment] = relationship()
+    uploaded_by: Mapped[User] = relationship()
