@@ -1,0 +1,59 @@
+"""Roster candidates' privacy: a person hired from a roster keeps their data through the
+purge of the recruitment that assessed them, and nobody outside HR reads the roster of a
+from-roster request before the candidates agreed and were presented."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from jof.core.db import db
+from jof.core.timeutil import clock_at, utcnow
+from jof.hr.models import Application
+from jof.hr.purge import purge
+from tests.hr.conftest import HR, MANAGER, REQUESTER
+from tests.hr.test_onboarding_fees import onboard
+from tests.hr.test_rosters import UNFPA, UNFPA_HEAD, recommended
+
+
+def _roster_request(hr) -> str:
+    ref = hr.file(UNFPA, from_roster=True, post_title="Finance Assistant", job_family="finance")["reference"]
+    hr.must(UNFPA, ref, "submit")
+    hr.must(MANAGER, ref, "approve")
+    return ref
+
+
+def _agree(hr, ref: str, name: str) -> int:
+    base = f"/api/v1/hr/recruitments/{ref}/roster"
+    entry = next(c["entry"]["id"] for c in hr.as_(HR).get(base).get_json()
+                 if c["entry"]["candidate"]["full_name"] == name)
+    r = hr.as_(HR).post(f"{base}/{entry}/consent", json={"agrees": True})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["application_id"]
+
+
+def test_the_purge_keeps_a_candidate_selected_from_the_roster_of_an_ended_recruitment(app, hr):
+    source, apps = recommended(hr)
+    ref = _roster_request(hr)
+    bruno = _agree(hr, ref, "Bruno Lima")
+    hr.must(HR, ref, "present_roster")
+    hr.must(UNFPA_HEAD, ref, "select", payload={"application_id": bruno})
+    hr.must(HR, ref, "offer")
+    hr.must(REQUESTER, source, "select", payload={"application_id": apps["ana"]["id"]})
+    hr.must(HR, source, "offer")
+    onboard(hr, source, date.today() + timedelta(days=7))
+    hr.must(HR, source, "complete")
+    stats_before = hr.as_(MANAGER).get("/api/v1/hr/statistics").get_json()
+
+    with app.app_context(), clock_at(utcnow() + timedelta(days=25 * 31)):
+        result = purge()
+        db.session.commit()
+        people = {a.id: a.candidate for a in db.session.scalars(select(Application))}
+        assert result["candidates"] == 1  # Davi, assessed and not selected anywhere
+        assert people[bruno].full_name == "Bruno Lima" and people[bruno].email
+        assert people[apps["bruno"]["id"]] is people[bruno]
+        assert people[apps["ana"]["id"]].full_name == "Ana Souza"
+        assert people[apps["davi"]["id"]].full_name == ""
+    assert hr.as_(MANAGER).get("/api/v1/hr/statistics").get_json() == stats_before
