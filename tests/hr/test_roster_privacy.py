@@ -57,3 +57,38 @@ def test_the_purge_keeps_a_candidate_selected_from_the_roster_of_an_ended_recrui
         assert people[apps["ana"]["id"]].full_name == "Ana Souza"
         assert people[apps["davi"]["id"]].full_name == ""
     assert hr.as_(MANAGER).get("/api/v1/hr/statistics").get_json() == stats_before
+
+
+def _names(response) -> set[str]:
+    return {c["entry"]["candidate"]["full_name"] for c in response.get_json()}
+
+
+def test_the_agency_reads_no_roster_candidate_before_hr_presents_those_who_agreed(hr, web):
+    recommended(hr)
+    draft = hr.file(UNFPA, from_roster=True, post_title="Finance Assistant", job_family="finance")["reference"]
+    assert hr.as_(UNFPA).get(f"/api/v1/hr/recruitments/{draft}/roster").status_code == 404
+    ref = _roster_request(hr)
+    base = f"/api/v1/hr/recruitments/{ref}/roster"
+    for who in (UNFPA, UNFPA_HEAD):
+        assert hr.as_(who).get(base).status_code == 404
+    page = web(UNFPA).get(f"/hr/recruitments/{ref}").get_data(as_text=True)
+    assert "Ana Souza" not in page and "Bruno Lima" not in page and "ana.souza" not in page
+    assert _names(hr.as_(HR).get(base)) == {"Ana Souza", "Bruno Lima"}  # before anyone's answer
+
+    _agree(hr, ref, "Bruno Lima")
+    assert hr.as_(UNFPA_HEAD).get(base).status_code == 404  # agreed, not yet presented
+    hr.must(HR, ref, "present_roster")
+    assert _names(hr.as_(UNFPA_HEAD).get(base)) == {"Bruno Lima"}
+    assert _names(hr.as_(UNFPA).get(base)) == {"Bruno Lima"}
+    assert _names(hr.as_(MANAGER).get(base)) == {"Ana Souza", "Bruno Lima"}
+    page = web(UNFPA_HEAD).get(f"/hr/recruitments/{ref}").get_data(as_text=True)
+    assert "Bruno Lima" in page and "Ana Souza" not in page
+
+
+@pytest.mark.parametrize("email", [REQUESTER, "ict@jof.example"])
+def test_other_agencies_and_other_lines_never_read_a_from_roster_request_candidates(hr, email):
+    recommended(hr)
+    ref = _roster_request(hr)
+    _agree(hr, ref, "Bruno Lima")
+    hr.must(HR, ref, "present_roster")
+    assert hr.as_(email).get(f"/api/v1/hr/recruitments/{ref}/roster").status_code == 404
