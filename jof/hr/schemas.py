@@ -11,6 +11,8 @@ from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, GENDERS, LEVELS
 from jof.hr.screening import screen_application
 
 SCORE_RANGE = validate.Range(min=0, max=100)
+#: The largest id a primary key holds (a 32-bit INTEGER on PostgreSQL).
+MAX_ID = 2**31 - 1
 LANGUAGE = fields.String(validate=validate.Length(min=2, max=40))
 
 
@@ -176,7 +178,9 @@ class RankingOut(ma.Schema):
 class SelectPayload(ma.Schema):
     """The payload of ``select``: the application of the candidate the agency chooses."""
 
-    application_id = fields.Integer(required=True, strict=True)
+    #: Bounded to what a primary key holds: a bigger number is no application (422), not
+    #: an overflow in the database driver.
+    application_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
 PAYLOADS = {"select": SelectPayload}

@@ -92,3 +92,12 @@ def test_other_agencies_and_other_lines_never_read_a_from_roster_request_candida
     _agree(hr, ref, "Bruno Lima")
     hr.must(HR, ref, "present_roster")
     assert hr.as_(email).get(f"/api/v1/hr/recruitments/{ref}/roster").status_code == 404
+
+
+@pytest.mark.parametrize("application_id", [2**63, 2**31, 0, -1])
+def test_selecting_an_application_id_beyond_any_key_is_a_field_error_not_a_crash(hr, application_id):
+    ref, _apps = recommended(hr)
+    r = hr.move(REQUESTER, ref, "select", payload={"application_id": application_id})
+    assert r.status_code == 422, r.get_json()
+    assert any(key.endswith("application_id") for key in r.get_json()["errors"]), r.get_json()
+    assert hr.as_(REQUESTER).get(f"/api/v1/requests/{ref}").get_json()["status"] == "recommended"
