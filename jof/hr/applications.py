@@ -109,3 +109,20 @@ def draw_short_list(sr, user, _payload) -> None:
     rec = states.recruitment_of(sr)
     for app in rec.applications:
         app.short_listed = app.screened_in
+
+
+def readvertise(sr, user, payload) -> None:
+    """``readvertise``: the vacancy is open again until its new closing date; the previous
+    round's short list and scores are cleared (audited), so the new round is screened,
+    short-listed and assessed afresh, the earlier applicants with the new ones."""
+    rec = states.recruitment_of(sr)
+    before = {"closing_date": rec.closing_date,
+              "short_listed": sorted(a.id for a in rec.applications if a.short_listed),
+              "scores": sum(len(a.scores) for a in rec.applications)}
+    rec.closing_date = payload["closing_date"]
+    for app in rec.applications:
+        app.short_listed = False
+        app.scores.clear()
+    db.session.flush()
+    audit.record(user, "hr.recruitment.readvertise", rec, before=before, after={
+        "recruitment": sr.reference, "closing_date": rec.closing_date, "short_listed": [], "scores": 0})

@@ -195,6 +195,8 @@ def recruitment_transition(reference):
             payload = {"application_id": form.get("application_id", "")}
             if str(payload["application_id"]).isdigit():
                 payload["application_id"] = int(payload["application_id"])
+        elif form.get("action") == "readvertise":
+            payload = {"closing_date": form.get("closing_date", "")}
         workflow.perform(user, rec.request, form.get("action", ""), form.get("comment", ""), _version(form),
                          payload=payload)
 
