@@ -83,7 +83,7 @@ class AttachmentTooLarge(DomainError):
 
 class PublicApplicationIn(ApplicationIn):
     referees = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=MAX_REFEREES))
-    consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Agree to the privacy notice to apply."))
+    consent = fields.Boolean(required=True, validate=validate.Equal(True, error=_l("Agree to the privacy notice to apply.")))
 
 
 class RefereeIn(ma.Schema):

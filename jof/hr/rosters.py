@@ -23,10 +23,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from jof.core import audit, authz
+from jof.core import audit, authz, templating
 from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
@@ -172,10 +173,11 @@ def record_consent(actor: User, rec: Recruitment, entry_id: int, agrees: bool) -
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if not rec.from_roster:
-        raise Conflict("This recruitment was not filed from the roster.")
+        raise Conflict(_("This recruitment was not filed from the roster."))
     if rec.request.status != S.APPROVED:
-        raise Conflict("Answers are recorded once the request is approved and until the candidates are "
-                       f"presented; it is {rec.request.status.replace('_', ' ')}.")
+        raise Conflict(_("Answers are recorded once the request is approved and until the candidates are "
+                         "presented; it is %(status)s.",
+                         status=templating.status_label(rec.request.status).lower()))
     found = next((c for c in candidates_for(actor, rec) if c.entry.id == entry_id), None)
     if found is None:
         raise NotFound("No such candidate on the roster of this job family and level.")
@@ -218,7 +220,7 @@ def select_candidate(sr: ServiceRequest, user: User, payload) -> None:
                RosterConsent.agrees.is_(True)))
     if app is None:
         raise ValidationFailed({"payload.application_id": [
-            "Select a roster candidate who agreed to be considered."]})
+            _("Select a roster candidate who agreed to be considered.")]})
     app.selected = True
     audit.record(user, "hr.application.select", app, after={
         "application_id": app.id, "candidate_id": app.candidate_id, "from_roster": True})
