@@ -76,3 +76,14 @@ def test_the_public_page_asks_for_consent_in_portuguese(hr, client):
         "csrf_token": csrf_from(html), "_once": ONCE_RE.search(html).group(1)})
     assert r.status_code == 422
     assert "Aceite o aviso de privacidade para se candidatar." in _text(r)
+
+
+def test_the_screening_reasons_on_the_recruitment_page_are_in_portuguese(pt_hr, hr, web):
+    ref = hr.advertised()
+    hr.apply(ref, {**candidate("Ana Souza", years=3), "languages": ["Portuguese"]})
+    page = _text(web(HR).get(f"/hr/recruitments/{ref}"))
+    html = page[page.index('data-testid="applications"'):]
+    html = html[:html.index("</table>")]
+    assert "3 anos de experiência, exigidos 5" in html
+    assert "fala English: exigido, não fala" in html
+    assert "experience" not in html and "required" not in html and "spoken" not in html
