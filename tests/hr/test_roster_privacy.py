@@ -101,3 +101,17 @@ def test_selecting_an_application_id_beyond_any_key_is_a_field_error_not_a_crash
     assert r.status_code == 422, r.get_json()
     assert any(key.endswith("application_id") for key in r.get_json()["errors"]), r.get_json()
     assert hr.as_(REQUESTER).get(f"/api/v1/requests/{ref}").get_json()["status"] == "recommended"
+
+
+def test_a_roster_hire_is_charged_the_cheaper_roster_hire_price(hr):
+    recommended(hr)
+    ref = _roster_request(hr)
+    bruno = _agree(hr, ref, "Bruno Lima")
+    hr.must(HR, ref, "present_roster")
+    hr.must(UNFPA_HEAD, ref, "select", payload={"application_id": bruno})
+    hr.must(HR, ref, "offer")
+    onboard(hr, ref, date.today() + timedelta(days=7))
+    hr.must(HR, ref, "complete")
+    charges = hr.as_(MANAGER).get("/api/v1/billing/charges?agency=UNFPA").get_json()["items"]
+    hr_charges = [(c["item_code"], c["amount"]) for c in charges if c["service_line"] == "hr"]
+    assert hr_charges == [("roster_hire", "300.00")]  # a fixed-term advertised recruitment: 1500.00
