@@ -19,7 +19,9 @@ in a recruitment, anywhere is kept), for each of their applications:
 * in the recruitment's recommendation reports, the candidate's name is replaced by
   "Candidate N (personal data removed)";
 * expired once-only answers (jof/core/once.py), which may hold an API answer naming a
-  candidate, are deleted.
+  candidate, are deleted, and so are the public page's submissions (the sender's address
+  group) older than the rate limit's window (``JOF_HR_PUBLIC_WINDOW``): the page deletes
+  them only when the next application comes, which may be never.
 
 Audit events are not touched: the HR events hold references only (ids, the recruitment's
 reference, decisions and scores), never a personal field, so after a purge nothing of the
@@ -45,11 +47,13 @@ from jof.hr.models import (
     Application,
     ApplicationAttachment,
     Candidate,
+    PublicSubmission,
     PurgedTally,
     RecommendationReport,
     Recruitment,
     Referee,
 )
+from jof.hr.public import DEFAULT_WINDOW
 
 DEFAULT_MONTHS = 24
 ENDED = (Status.COMPLETED, Status.CANCELLED, Status.REJECTED)
@@ -128,8 +132,12 @@ def purge(months: int | None = None, now: datetime | None = None) -> dict:
             snapshot["rows"] = [{**r, "name": names.get(r["application_id"], r["name"])} for r in snapshot["rows"]]
             report.snapshot = snapshot
     expired = db.session.execute(delete(Submission).where(Submission.expires_at <= now)).rowcount or 0
+    window = current_app.config.get("JOF_HR_PUBLIC_WINDOW", DEFAULT_WINDOW)
+    submissions = db.session.execute(
+        delete(PublicSubmission).where(PublicSubmission.at <= now - window)).rowcount or 0
     result = {"months": months, "cutoff": cutoff.isoformat(), "candidates": len(declared),
-              "recruitments": sorted(references), "expired_answers": expired}
+              "recruitments": sorted(references), "expired_answers": expired,
+              "public_submissions": submissions}
     if rows:
         db.session.flush()
         audit.record(None, "hr.purge", object_type="hr_purge", object_id=now.isoformat(), after={
