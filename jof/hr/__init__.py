@@ -40,7 +40,8 @@ def install(app: Flask) -> None:
         code=states.RECRUITMENT, prefix="HRR", label="Recruitment", service_line=states.SERVICE_LINE,
         transitions=states.transitions(),
         effects={"short_list": applications.draw_short_list, "recommend": recommend,
-                 "select": rosters.select_candidate, "complete": fees.record_fee},
+                 "select": rosters.select_candidate, "complete": fees.record_fee,
+                 "readvertise": applications.readvertise},
         payloads=schemas.PAYLOADS, detail_endpoint="hr.recruitment_page",
     ))
     views.register_labels()

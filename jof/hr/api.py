@@ -3,7 +3,8 @@ scores and the ranked list.
 
 Status changes go through the spine's ``POST /api/v1/requests/<reference>/transitions``
 (submit, certify, approve, advertise, long_list, short_list, assess, recommend, select
-with ``{"application_id": …}``, offer, complete, fail, readvertise, cancel, reject); the
+with ``{"application_id": …}``, offer, complete, fail, readvertise with ``{"closing_date": …}``,
+cancel, reject); the
 paths here add what is particular to HR. Candidates' personal data are answered only to
 those who may see them (docs/hr.md); anyone else gets 404.
 """

@@ -44,7 +44,7 @@ def create_application(actor, rec: Recruitment, data: dict, *, source: str) -> A
     email = data["email"].strip().lower()
     if db.session.scalar(select(Application.id).join(Candidate, Candidate.id == Application.candidate_id)
                          .where(Application.recruitment_id == rec.id, Candidate.email == email)) is not None:
-        raise ValidationFailed({"email": ["This candidate has applied to this vacancy already."]})
+        raise ValidationFailed({"email": [_("This candidate has applied to this vacancy already.")]})
     candidate = Candidate(full_name=data["full_name"].strip(), email=email, phone=data.get("phone", "").strip(),
                           education=data["education"], years_experience=data["years_experience"],
                           languages=_languages(data.get("languages")), created_at=utcnow(),
@@ -85,10 +85,10 @@ def override_screening(actor: User, app: Application, screened_in: bool, comment
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if rec.request.status not in states.SCREENING_STATES:
-        raise Conflict(f"The screening is settled once the short list is drawn; the vacancy is {_status_word(rec)}.")
+        raise Conflict(_("The screening is settled once the short list is drawn; the vacancy is %(status)s.", status=_status_word(rec)))
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationFailed({"comment": ["Say why the screening is overridden."]})
+        raise ValidationFailed({"comment": [_("Say why the screening is overridden.")]})
     before = {"screened_in": app.screened_in, "override": app.override}
     app.override = None if screened_in == app.meets_requirements else screened_in
     app.override_comment = comment if app.override is not None else ""
@@ -109,3 +109,20 @@ def draw_short_list(sr, user, _payload) -> None:
     rec = states.recruitment_of(sr)
     for app in rec.applications:
         app.short_listed = app.screened_in
+
+
+def readvertise(sr, user, payload) -> None:
+    """``readvertise``: the vacancy is open again until its new closing date; the previous
+    round's short list and scores are cleared (audited), so the new round is screened,
+    short-listed and assessed afresh, the earlier applicants with the new ones."""
+    rec = states.recruitment_of(sr)
+    before = {"closing_date": rec.closing_date,
+              "short_listed": sorted(a.id for a in rec.applications if a.short_listed),
+              "scores": sum(len(a.scores) for a in rec.applications)}
+    rec.closing_date = payload["closing_date"]
+    for app in rec.applications:
+        app.short_listed = False
+        app.scores.clear()
+    db.session.flush()
+    audit.record(user, "hr.recruitment.readvertise", rec, before=before, after={
+        "recruitment": sr.reference, "closing_date": rec.closing_date, "short_listed": [], "scores": 0})

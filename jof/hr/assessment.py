@@ -31,13 +31,13 @@ def enter_scores(actor: User, app: Application, scores: list[dict]) -> Applicati
         raise Conflict(_("Scores are entered while the short list is assessed; the recruitment is %(status)s.",
                          status=templating.status_label(rec.request.status).lower()))
     if not app.short_listed:
-        raise Conflict("Only short-listed candidates are scored.")
+        raise Conflict(_("Only short-listed candidates are scored."))
     methods = {m.name.casefold(): m for m in rec.methods}
     errors: dict[str, list[str]] = {}
     for i, item in enumerate(scores):
         if item["method"].strip().casefold() not in methods:
-            errors[f"scores.{i}.method"] = ["Not a method of this assessment plan: "
-                                            + ", ".join(m.name for m in rec.methods) + "."]
+            errors[f"scores.{i}.method"] = [_("Not a method of this assessment plan: %(methods)s.",
+                                              methods=", ".join(m.name for m in rec.methods))]
     if errors:
         raise ValidationFailed(errors)
     existing = {s.method_id: s for s in app.scores}
@@ -75,7 +75,7 @@ def select_candidate(sr, user, payload) -> None:
                                                       Application.recruitment_id == rec.id))
     if app is None or app.id not in passed:
         raise ValidationFailed({"payload.application_id": [
-            "Select a short-listed candidate who reached the pass mark."]})
+            _("Select a short-listed candidate who reached the pass mark.")]})
     app.selected = True
     audit.record(user, "hr.application.select", app, after={
         "application_id": app.id, "candidate_id": app.candidate_id})

@@ -173,7 +173,8 @@ class HrCellOut(ma.Schema):
 
 class HrTableOut(ma.Schema):
     dimension = fields.String()
-    total = fields.Integer(allow_none=True, metadata={"description": "null when below 5."})
+    total = fields.Integer(allow_none=True, metadata={"description": "null when below 5, or when the total of "
+                                                                   "a year or agency within it is hidden."})
     cells = fields.List(fields.Nested(HrCellOut))
 
 

@@ -16,6 +16,7 @@ Audit events name the recruitment and the user by reference and id only.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from jof.core import audit, authz
@@ -58,18 +59,18 @@ def add_member(actor: User, rec: Recruitment, email: str) -> PanelMember:
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if rec.request.status not in PANEL_STATES:
-        raise Conflict(f"The panel is formed until the assessment is closed; the recruitment is {_status_word(rec)}.")
+        raise Conflict(_("The panel is formed until the assessment is closed; the recruitment is %(status)s.", status=_status_word(rec)))
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None or not user.active or not (user.is_facility_staff or user.agency_id == rec.request.agency_id):
-        raise ValidationFailed({"email": ["Name an active user of the facility or of the requesting agency."]})
+        raise ValidationFailed({"email": [_("Name an active user of the facility or of the requesting agency.")]})
     if is_referee(rec, user):
-        raise ValidationFailed({"email": ["This person is a candidate's referee and cannot sit on the panel."]})
+        raise ValidationFailed({"email": [_("This person is a candidate's referee and cannot sit on the panel.")]})
     seat = db.session.scalar(select(PanelMember).where(PanelMember.recruitment_id == rec.id,
                                                        PanelMember.user_id == user.id))
     if seat is not None and seat.removed_at is None:
-        raise ValidationFailed({"email": ["This person sits on the panel already."]})
+        raise ValidationFailed({"email": [_("This person sits on the panel already.")]})
     if seat is not None:
-        raise ValidationFailed({"email": ["This person left the panel with a conflict of interest and cannot sit again."]})
+        raise ValidationFailed({"email": [_("This person left the panel with a conflict of interest and cannot sit again.")]})
     seat = PanelMember(recruitment_id=rec.id, user_id=user.id, added_by_id=actor.id, added_at=utcnow(),
                        conflict_note="")
     db.session.add(seat)
@@ -104,12 +105,12 @@ def declare_conflict(actor: User, rec: Recruitment, user_id: int, note: str) -> 
     if seat is None:
         raise NotFound("No such panel member.")
     if seat.removed_at is not None:
-        raise Conflict("This member has left the panel already.")
+        raise Conflict(_("This member has left the panel already."))
     if rec.request.status not in PANEL_STATES:
-        raise Conflict(f"The panel is settled once the assessment is closed; the recruitment is {_status_word(rec)}.")
+        raise Conflict(_("The panel is settled once the assessment is closed; the recruitment is %(status)s.", status=_status_word(rec)))
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed({"note": ["Say what the conflict of interest is."]})
+        raise ValidationFailed({"note": [_("Say what the conflict of interest is.")]})
     _unseat(actor, rec, seat, note, "declared")
     return seat
 
@@ -146,7 +147,7 @@ def add_referee(actor: User, app: Application, name: str, email: str) -> Referee
     email = email.strip().lower()
     if db.session.scalar(select(Referee.id).where(Referee.application_id == app.id,
                                                   func.lower(Referee.email) == email)) is not None:
-        raise ValidationFailed({"email": ["This referee is recorded for this application already."]})
+        raise ValidationFailed({"email": [_("This referee is recorded for this application already.")]})
     ref = Referee(application_id=app.id, name=name.strip(), email=email)
     db.session.add(ref)
     db.session.flush()

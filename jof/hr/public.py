@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from jof.core import audit, forms
+from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
 from jof.core.once import FORM_FIELD
@@ -82,7 +83,7 @@ class AttachmentTooLarge(DomainError):
 
 class PublicApplicationIn(ApplicationIn):
     referees = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=MAX_REFEREES))
-    consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Agree to the privacy notice to apply."))
+    consent = fields.Boolean(required=True, validate=validate.Equal(True, error=_l("Agree to the privacy notice to apply.")))
 
 
 class RefereeIn(ma.Schema):
@@ -191,7 +192,7 @@ def claim_token(token: str, address: str) -> PublicSubmission | None:
 def apply(rec: Recruitment, data: dict, attachment: ApplicationAttachment | None,
           submission: PublicSubmission):
     """Record a public application: the candidate, screened; referees; the document."""
-    if rec.closing_date < utcnow().date():
+    if rec.closing_date < local_today():  # the facility's day, as the vacancy page says
         raise Conflict(_("Applications closed on %(date)s.", date=rec.closing_date.isoformat()))
     app = create_application(APPLICANT, rec, data, source="public")
     for ref in data.get("referees") or []:

@@ -4,8 +4,10 @@ months after their recruitment ended (``--months``, by default the setting
 
 A recruitment has ended when it is completed (the selected candidate onboarded), cancelled
 or rejected; its end is when that happened (``completed_at`` or ``closed_at``). For every
-application of such a recruitment, ended at least N months ago, whose candidate was not
-selected and still has personal data:
+candidate who still has personal data, was selected in no recruitment and whose every
+application is in such a recruitment ended at least N months ago (a roster hire is the
+same candidate as in the recruitment that assessed them, so a person selected, or still
+in a recruitment, anywhere is kept), for each of their applications:
 
 * the candidate's name, e-mail and phone are erased, and the self-declared gender and
   nationality are added to :class:`~jof.hr.models.PurgedTally` before they are erased, so
@@ -17,7 +19,9 @@ selected and still has personal data:
 * in the recruitment's recommendation reports, the candidate's name is replaced by
   "Candidate N (personal data removed)";
 * expired once-only answers (jof/core/once.py), which may hold an API answer naming a
-  candidate, are deleted.
+  candidate, are deleted, and so are the public page's submissions (the sender's address
+  group) older than the rate limit's window (``JOF_HR_PUBLIC_WINDOW``): the page deletes
+  them only when the next application comes, which may be never.
 
 Audit events are not touched: the HR events hold references only (ids, the recruitment's
 reference, decisions and scores), never a personal field, so after a purge nothing of the
@@ -32,7 +36,7 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, not_, or_, select
 
 from jof.core import audit
 from jof.core.db import db
@@ -43,11 +47,13 @@ from jof.hr.models import (
     Application,
     ApplicationAttachment,
     Candidate,
+    PublicSubmission,
     PurgedTally,
     RecommendationReport,
     Recruitment,
     Referee,
 )
+from jof.hr.public import DEFAULT_WINDOW
 
 DEFAULT_MONTHS = 24
 ENDED = (Status.COMPLETED, Status.CANCELLED, Status.REJECTED)
@@ -89,20 +95,28 @@ def purge(months: int | None = None, now: datetime | None = None) -> dict:
     now = now or utcnow()
     cutoff = months_before(now, months)
     ended_at = func.coalesce(ServiceRequest.completed_at, ServiceRequest.closed_at)
+    ended_long_ago = and_(ServiceRequest.status.in_(ENDED), ended_at.is_not(None), ended_at <= cutoff)
+    # A roster hire reuses the candidate of the recruitment they were assessed in: one
+    # person, several applications. They are purged only once every one of them is due.
+    kept = (select(Application.candidate_id)
+            .join(Recruitment, Recruitment.id == Application.recruitment_id)
+            .join(ServiceRequest, ServiceRequest.id == Recruitment.request_id)
+            .where(or_(Application.selected.is_(True), not_(ended_long_ago))))
     rows = db.session.execute(
         select(Application, Recruitment, ServiceRequest)
         .join(Recruitment, Recruitment.id == Application.recruitment_id)
         .join(ServiceRequest, ServiceRequest.id == Recruitment.request_id)
         .join(Candidate, Candidate.id == Application.candidate_id)
-        .where(ServiceRequest.status.in_(ENDED), ended_at.is_not(None), ended_at <= cutoff,
-               Application.selected.is_(False), Candidate.purged_at.is_(None))
+        .where(ended_long_ago, Candidate.purged_at.is_(None), Application.candidate_id.not_in(kept))
         .order_by(Application.id)).all()
     removed: dict[int, dict[int, str]] = {}
     references = set()
+    declared = {app.candidate_id: (app.candidate.gender, app.candidate.nationality) for app, _rec, _sr in rows}
     for app, rec, sr in rows:
+        gender, nationality = declared[app.candidate_id]
+        _tally(app.applied_at.year, sr.agency_id, "gender", gender)
+        _tally(app.applied_at.year, sr.agency_id, "nationality", nationality)
         person = app.candidate
-        _tally(app.applied_at.year, sr.agency_id, "gender", person.gender)
-        _tally(app.applied_at.year, sr.agency_id, "nationality", person.nationality)
         person.full_name, person.email, person.phone = "", "", ""
         person.gender = person.nationality = None
         person.purged_at = now
@@ -118,12 +132,16 @@ def purge(months: int | None = None, now: datetime | None = None) -> dict:
             snapshot["rows"] = [{**r, "name": names.get(r["application_id"], r["name"])} for r in snapshot["rows"]]
             report.snapshot = snapshot
     expired = db.session.execute(delete(Submission).where(Submission.expires_at <= now)).rowcount or 0
-    result = {"months": months, "cutoff": cutoff.isoformat(), "candidates": len(rows),
-              "recruitments": sorted(references), "expired_answers": expired}
+    window = current_app.config.get("JOF_HR_PUBLIC_WINDOW", DEFAULT_WINDOW)
+    submissions = db.session.execute(
+        delete(PublicSubmission).where(PublicSubmission.at <= now - window)).rowcount or 0
+    result = {"months": months, "cutoff": cutoff.isoformat(), "candidates": len(declared),
+              "recruitments": sorted(references), "expired_answers": expired,
+              "public_submissions": submissions}
     if rows:
         db.session.flush()
         audit.record(None, "hr.purge", object_type="hr_purge", object_id=now.isoformat(), after={
-            "months": months, "candidates": len(rows), "recruitments": sorted(references)})
+            "months": months, "candidates": len(declared), "recruitments": sorted(references)})
     return result
 
 

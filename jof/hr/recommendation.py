@@ -14,6 +14,7 @@ report and the recruitment only.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, render_template
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jof.core import audit
@@ -64,7 +65,7 @@ def latest_report(actor: User, rec: Recruitment) -> RecommendationReport:
     report = db.session.scalar(select(RecommendationReport).where(RecommendationReport.recruitment_id == rec.id)
                                .order_by(RecommendationReport.id.desc()).limit(1))
     if report is None:
-        raise NotFound("No recommendation report yet: it is made when the recruitment is recommended.")
+        raise NotFound(_("No recommendation report yet: it is made when the recruitment is recommended."))
     return report
 
 

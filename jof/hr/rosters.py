@@ -23,14 +23,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from jof.core import audit
+from jof.core import audit, authz, templating
 from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, NotFound, ValidationFailed
-from jof.core.people import User
+from jof.core.people import Role, User
 from jof.core.timeutil import utcnow
 from jof.core.workflow import ServiceRequest, TimelineEntry
 from jof.hr import assessment, states
@@ -49,6 +50,8 @@ from jof.hr.screening import screen_application
 S = states.RecruitmentStatus
 #: A recruitment whose candidate was selected and not cancelled since: a hire.
 HIRED = (S.SELECTED, S.OFFER, S.COMPLETED)
+#: A from-roster recruitment whose agreeing candidates HR has presented to the agency.
+PRESENTED = (S.RECOMMENDED, *HIRED)
 DAY = Decimal(86400)
 
 
@@ -130,12 +133,25 @@ class RosterCandidate:
     consent: RosterConsent | None
 
 
+def sees_roster_people(user: User) -> bool:
+    """Who is on a roster, and who has not yet agreed to be considered, is the facility's
+    HR work: its officers, the manager and the auditor read it."""
+    return authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+
+
 def candidates_for(actor: User, rec: Recruitment) -> list[RosterCandidate]:
     """The roster candidates a from-roster recruitment may consider (one entry per
-    candidate: the best in force), with their answer so far."""
+    candidate: the best in force), with their answer so far.
+
+    The requesting agency's selection people (its head, the hiring manager) see only the
+    candidates who agreed to be considered, and only once HR has presented them: until
+    then the roster is not theirs to read (404, as the rosters' entries)."""
     ensure_sees_candidates(actor, rec)
     if not rec.from_roster:
         return []
+    hr_staff = sees_roster_people(actor)
+    if not hr_staff and rec.request.status not in PRESENTED:
+        raise NotFound("No such roster.")
     best: dict[int, RosterEntry] = {}
     for entry in db.session.scalars(roster_entries(job_family=rec.job_family, level=rec.level)):
         best.setdefault(entry.candidate_id, entry)
@@ -145,6 +161,8 @@ def candidates_for(actor: User, rec: Recruitment) -> list[RosterCandidate]:
     by_candidate = {c.roster_entry.candidate_id: c for c in consents.values()}
     out = [RosterCandidate(by_candidate[cid].roster_entry if cid in by_candidate else e, by_candidate.get(cid))
            for cid, e in best.items()]
+    if not hr_staff:
+        out = [c for c in out if c.consent is not None and c.consent.agrees]
     return out
 
 
@@ -155,10 +173,11 @@ def record_consent(actor: User, rec: Recruitment, entry_id: int, agrees: bool) -
     ensure_sees_candidates(actor, rec)
     ensure_hr_officer(actor)
     if not rec.from_roster:
-        raise Conflict("This recruitment was not filed from the roster.")
+        raise Conflict(_("This recruitment was not filed from the roster."))
     if rec.request.status != S.APPROVED:
-        raise Conflict("Answers are recorded once the request is approved and until the candidates are "
-                       f"presented; it is {rec.request.status.replace('_', ' ')}.")
+        raise Conflict(_("Answers are recorded once the request is approved and until the candidates are "
+                         "presented; it is %(status)s.",
+                         status=templating.status_label(rec.request.status).lower()))
     found = next((c for c in candidates_for(actor, rec) if c.entry.id == entry_id), None)
     if found is None:
         raise NotFound("No such candidate on the roster of this job family and level.")
@@ -201,7 +220,7 @@ def select_candidate(sr: ServiceRequest, user: User, payload) -> None:
                RosterConsent.agrees.is_(True)))
     if app is None:
         raise ValidationFailed({"payload.application_id": [
-            "Select a roster candidate who agreed to be considered."]})
+            _("Select a roster candidate who agreed to be considered.")]})
     app.selected = True
     audit.record(user, "hr.application.select", app, after={
         "application_id": app.id, "candidate_id": app.candidate_id, "from_roster": True})

@@ -16,9 +16,8 @@ from jof.core import authz
 from jof.core.apikit import page_schema
 from jof.core.errors import NotFound
 from jof.core.paging import PaginationQuery, page_of
-from jof.core.people import Role
 from jof.core.schemas import DecimalString
-from jof.hr import onboarding, recruitments, rosters, states
+from jof.hr import onboarding, recruitments, rosters
 from jof.hr.api import blp
 from jof.hr.schemas import CandidateOut
 
@@ -84,10 +83,6 @@ class StepIn(ma.Schema):
     starts_on = fields.Date(metadata={"description": "ICT account: the new person's first day."})
 
 
-def _sees_roster_people(user) -> bool:
-    return authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
-
-
 @blp.route("/rosters")
 @blp.response(200, RosterGroupOut(many=True))
 def roster_groups():
@@ -104,7 +99,7 @@ def roster_entries(q):
     """The candidates on the rosters in force, best total first (HR officers, the manager
     and the auditor; anyone else 404)."""
     user = authz.require_user()
-    if not _sees_roster_people(user):
+    if not rosters.sees_roster_people(user):
         raise NotFound("No such roster.")
     return page_of(rosters.roster_entries(job_family=q.get("job_family"), level=q.get("level")), q["page"],
                    q["per_page"])
@@ -123,7 +118,9 @@ def roster_use():
 @blp.errors(404)
 def roster_candidates(reference):
     """A from-roster recruitment's candidates: the roster of its job family and level, with
-    each one's answer."""
+    each one's answer. HR officers, the manager and the auditor see them all; the
+    agency's head and hiring manager only those who agreed, once presented (before that,
+    404); anyone else 404."""
     user = authz.require_user()
     return rosters.candidates_for(user, recruitments.get_recruitment(user, reference))
 

@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from jof.core import authz, templating
-from jof.core.errors import ValidationFailed
+from jof.core.errors import NotFound, ValidationFailed
 from jof.core.paging import html_page
-from jof.core.people import Role
-from jof.hr import onboarding, rosters, states
+from jof.hr import onboarding, rosters
 from jof.hr.views import PER_PAGE, _post, bp
 
 STEP_LABELS = {"offer_accepted": _l("Offer accepted"), "medical_clearance": _l("Medical clearance"),
@@ -36,7 +35,10 @@ def _step_label(code: str) -> str:
 @bp.app_template_global("hr_roster_for")
 def _roster_for(rec):
     """A from-roster recruitment's candidates, for its page (the reader sees candidates)."""
-    return rosters.candidates_for(authz.require_user(), rec)
+    try:
+        return rosters.candidates_for(authz.require_user(), rec)
+    except NotFound:  # the agency, before its candidates are presented
+        return []
 
 
 @bp.app_template_global("hr_onboarding_for")
@@ -47,7 +49,7 @@ def _onboarding_for(rec):
 @bp.route("/rosters")
 def rosters_page():
     user = authz.require_user()
-    people = authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER, Role.AUDITOR)
+    people = rosters.sees_roster_people(user)
     entries = html_page(rosters.roster_entries(), PER_PAGE) if people else None
     return render_template("hr/rosters.html", groups=rosters.roster_groups(), use=rosters.roster_use(),
                            p=entries)

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import fields, validate
 
+from jof.core.calendar import local_today
 from jof.core.paging import PaginationQuery
 from jof.core.schemas import DecimalString
 from jof.hr.models import CONTRACT_TYPES, EDUCATION_LEVELS, GENDERS, LEVELS
 from jof.hr.screening import screen_application
 
 SCORE_RANGE = validate.Range(min=0, max=100)
+#: The largest id a primary key holds (a 32-bit INTEGER on PostgreSQL).
+MAX_ID = 2**31 - 1
 LANGUAGE = fields.String(validate=validate.Length(min=2, max=40))
 
 
 class MethodIn(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=80))
     weight = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
+
+
+def not_past(day) -> None:
+    """A vacancy cannot close before it is advertised (the facility's today counts)."""
+    if day < local_today():
+        raise ma.ValidationError(_("This day has passed: choose today or a later day to close applications."))
 
 
 class RecruitmentIn(ma.Schema):
@@ -28,7 +38,7 @@ class RecruitmentIn(ma.Schema):
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     contract_type = fields.String(required=True, validate=validate.OneOf(CONTRACT_TYPES))
     duty_station = fields.String(required=True, validate=validate.Length(min=2, max=120))
-    closing_date = fields.Date(required=True)
+    closing_date = fields.Date(required=True, validate=not_past)
     estimated_cost_usd = DecimalString(required=True, validate=validate.Range(min=0), metadata={
         "description": "The post's estimated yearly cost in USD; above the agency's approval "
                        "limit its head must certify the request."})
@@ -176,7 +186,16 @@ class RankingOut(ma.Schema):
 class SelectPayload(ma.Schema):
     """The payload of ``select``: the application of the candidate the agency chooses."""
 
-    application_id = fields.Integer(required=True, strict=True)
+    #: Bounded to what a primary key holds: a bigger number is no application (422), not
+    #: an overflow in the database driver.
+    application_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
-PAYLOADS = {"select": SelectPayload}
+class ReadvertisePayload(ma.Schema):
+    """The payload of ``readvertise``: the new round closes on a new day."""
+
+    closing_date = fields.Date(required=True, validate=not_past, metadata={
+        "description": "The last day of the new round's applications (the facility's date)."})
+
+
+PAYLOADS = {"select": SelectPayload, "readvertise": ReadvertisePayload}

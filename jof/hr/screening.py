@@ -19,6 +19,12 @@ class Check:
     requirement: str  #: education, experience, language or desirable_language
     met: bool
     reason: str
+    #: The facts the reason is made of, for pages that word it in the reader's language
+    #: (``hr_check`` in jof/hr/views.py): the candidate's education code or years, what is
+    #: required, the language's name.
+    has: str | int = ""
+    needs: str | int = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,22 @@ def screen(*, min_education: str, min_years: int, required_languages: Sequence[s
     needs = EDUCATION_LEVELS.index(min_education)
     checks.append(Check("education", has >= needs,
                         f"education: {education}, {min_education} required" if has < needs
-                        else f"education: {education}, {min_education} required: met"))
+                        else f"education: {education}, {min_education} required: met",
+                        has=education, needs=min_education))
     checks.append(Check("experience", years >= min_years,
                         f"{_years(years)} of experience, {min_years} required" if years < min_years
-                        else f"{_years(years)} of experience, {min_years} required: met"))
+                        else f"{_years(years)} of experience, {min_years} required: met",
+                        has=years, needs=min_years))
     spoken = _norm(languages)
     for key, name in _norm(required_languages).items():
         met = key in spoken
-        checks.append(Check("language", met, f"speaks {name}: required" + (": met" if met else ", not spoken")))
+        checks.append(Check("language", met, f"speaks {name}: required" + (": met" if met else ", not spoken"),
+                            name=name))
     for key, name in _norm(desirable_languages).items():
         met = key in spoken
         checks.append(Check("desirable_language", True,
-                            f"speaks {name}: desirable" + (": met" if met else ", not spoken")))
+                            f"speaks {name}: desirable" + (": met" if met else ", not spoken"), name=name,
+                            has=int(met)))
     return Screening(all(c.met for c in checks), tuple(checks))
 
 

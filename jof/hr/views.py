@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from jof.core import authz, field_messages, forms, listing, templating, workflow
@@ -75,6 +76,25 @@ def _contract(code: str) -> str:
 @bp.app_template_filter("hr_education")
 def _education(code: str) -> str:
     return str(EDUCATION_LABELS.get(code, code))
+
+
+@bp.app_template_filter("hr_check")
+def _check(check) -> str:
+    """A screening check's reason in the reader's language, from its facts (the API keeps
+    the English sentence of jof/hr/screening.py)."""
+    if check.requirement == "education":
+        text = _("education: %(has)s, %(needs)s required", has=_education(check.has), needs=_education(check.needs))
+    elif check.requirement == "experience":
+        text = ngettext("%(num)d year of experience, %(needs)s required",
+                        "%(num)d years of experience, %(needs)s required", check.has, needs=check.needs)
+    elif check.requirement == "language":
+        text = _("speaks %(name)s: required", name=check.name)
+    else:
+        text = _("speaks %(name)s: desirable", name=check.name)
+    spoken = check.met if check.requirement != "desirable_language" else bool(check.has)
+    if check.requirement in ("language", "desirable_language") and not spoken:
+        return _("%(check)s, not spoken", check=text)
+    return _("%(check)s: met", check=text) if check.met and spoken else text
 
 
 def _lines(text: str) -> list[str]:
@@ -195,6 +215,8 @@ def recruitment_transition(reference):
             payload = {"application_id": form.get("application_id", "")}
             if str(payload["application_id"]).isdigit():
                 payload["application_id"] = int(payload["application_id"])
+        elif form.get("action") == "readvertise":
+            payload = {"closing_date": form.get("closing_date", "")}
         workflow.perform(user, rec.request, form.get("action", ""), form.get("comment", ""), _version(form),
                          payload=payload)
 

@@ -124,3 +124,17 @@ def test_the_months_option_overrides_the_setting_and_open_recruitments_are_never
     assert result.output.startswith("2 candidate(s) of 1 recruitment(s)"), result.output
     everything = _everything(app)
     assert "Eva Lopes" in everything and "Ana Souza" not in everything
+
+
+def test_the_purge_deletes_public_submissions_older_than_the_rate_limit_window(app, hr):
+    from jof.hr.models import PublicSubmission
+    from jof.hr.purge import purge
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([PublicSubmission(token="old", address="a" * 64, at=now - timedelta(hours=2)),
+                            PublicSubmission(token="new", address="b" * 64, at=now - timedelta(minutes=5))])
+        db.session.commit()
+        assert purge(now=now)["public_submissions"] == 1
+        db.session.commit()
+        assert list(db.session.scalars(select(PublicSubmission.token))) == ["new"]

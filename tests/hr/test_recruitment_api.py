@@ -107,7 +107,8 @@ def test_no_candidate_reaching_the_pass_mark_fails_and_re_advertises(hr):
     assert refused.status_code == 409 and "pass mark" in refused.get_json()["detail"]
     assert hr.move(HR, ref, "fail").status_code == 422  # a reason is required
     assert hr.must(HR, ref, "fail", comment="Nobody reached 70.")["status"] == "failed"
-    assert hr.must(HR, ref, "readvertise")["status"] == "advertised"
+    again = hr.must(HR, ref, "readvertise", payload={"closing_date": (date.today() + timedelta(days=30)).isoformat()})
+    assert again["status"] == "advertised"
 
 
 def test_audit_events_of_candidates_hold_ids_never_personal_data(app, hr):

@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jof.hr.statistics import MIN_CELL, suppress
-from tests.hr.conftest import HR, REQUESTER, candidate
+from jof.hr.statistics import MIN_CELL, linked_table, suppress
+from tests.hr.conftest import HR, MANAGER, REQUESTER, candidate
 
 VALUES = st.sampled_from(["woman", "man", "non_binary", "other", "", "BR", "AR", "PT"])
 
@@ -74,3 +74,56 @@ def test_agency_staff_see_their_own_agency_only(hr):
     assert theirs["agency"] == "UNFPA" and theirs["tables"][0]["total"] is None
     assert hr.as_(HR).get("/api/v1/hr/statistics?agency=UNFPA").get_json()["tables"][0]["cells"] == []
     assert hr.as_(HR).get("/api/v1/hr/statistics?agency=NOPE").status_code == 422
+
+
+FINEST = st.dictionaries(st.tuples(st.sampled_from([2025, 2026]), st.sampled_from([1, 2, 3])),
+                         st.dictionaries(VALUES, st.integers(min_value=0, max_value=12), max_size=5), max_size=6)
+
+
+def _within(inner: tuple, outer: tuple) -> bool:
+    return all(o is None or o == i for i, o in zip(inner, outer, strict=True))
+
+
+@settings(max_examples=400, deadline=None)
+@given(FINEST)
+def test_no_pair_of_tables_a_reader_can_ask_for_gives_away_a_hidden_count(finest):
+    keys = [(y, a) for y in (None, 2025, 2026) for a in (None, 1, 2, 3)]
+    memo: dict = {}
+    tables = {k: linked_table("gender", finest, *k, memo) for k in keys}
+    for coarse in keys:
+        for fine in keys:
+            if fine == coarse or not _within(fine, coarse):
+                continue
+            big, small = tables[coarse], tables[fine]
+            small_hidden = {c.value for c in small.cells if c.hidden}
+            # a count shown in the bigger table is shown in every table within it: the
+            # difference of two shown counts is a sum of shown counts, never a hidden one
+            assert not small_hidden & {c.value for c in big.cells if not c.hidden}, (coarse, fine)
+            if small.total is None and small.cells:
+                assert big.total is None, (coarse, fine)
+    for table in tables.values():
+        assert all(c.count >= MIN_CELL for c in table.cells if not c.hidden)
+        hidden = [c for c in table.cells if c.hidden]
+        if hidden and table.total is not None:
+            assert len(hidden) >= 2
+
+
+def test_a_hidden_agency_count_is_not_given_away_by_the_all_agencies_table(hr):
+    undp = hr.advertised()
+    _apply_many(hr, undp, 6, "woman", "BR")
+    _apply_many(hr, undp, 6, "man", "BR", start=6)
+    unfpa = hr.file("requester@unfpa.jof.example")["reference"]
+    hr.must("requester@unfpa.jof.example", unfpa, "submit")
+    hr.must(MANAGER, unfpa, "approve")
+    hr.must(HR, unfpa, "advertise")
+    _apply_many(hr, unfpa, 2, "woman", "BR", start=20)
+    _apply_many(hr, unfpa, 5, "man", "BR", start=30)
+
+    def gender(query: str) -> dict:
+        body = hr.as_(HR).get(f"/api/v1/hr/statistics{query}").get_json()
+        return {c["value"]: c["count"] for c in body["tables"][0]["cells"]}
+
+    assert gender("?agency=UNDP") == {"woman": 6, "man": 6}
+    assert gender("?agency=UNFPA")["woman"] is None
+    everyone = gender("")
+    assert everyone["woman"] is None  # 8 − 6 would have told UNFPA's 2
