@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 REQUESTER = "requester@undp.jof.example"
@@ -10,6 +12,11 @@ MANAGER = "manager@jof.example"
 HR = "hr@jof.example"
 HR2 = "hr2@jof.example"
 
+def closing_in(days: int) -> str:
+    """A closing date ``days`` ahead of today: a vacancy may not close in the past."""
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
 PLAN = [{"name": "Desk review", "weight": 30}, {"name": "Written test", "weight": 30},
         {"name": "Interview", "weight": 40}]
 
@@ -17,7 +24,7 @@ PLAN = [{"name": "Desk review", "weight": 30}, {"name": "Written test", "weight"
 def recruitment_body(**over) -> dict:
     body = {
         "post_title": "Finance Associate", "job_family": "Finance", "level": "G-6",
-        "contract_type": "fixed_term", "duty_station": "Brasília", "closing_date": "2027-01-15",
+        "contract_type": "fixed_term", "duty_station": "Brasília", "closing_date": closing_in(40),
         "estimated_cost_usd": "9000.00", "min_education": "bachelor", "min_years_experience": 5,
         "required_languages": ["Portuguese", "English"], "desirable_languages": ["Spanish"],
         "methods": PLAN, "pass_mark": "70",

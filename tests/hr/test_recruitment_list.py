@@ -10,7 +10,7 @@ import pytest
 
 from jof.core.templating import status_label
 from jof.hr import views
-from tests.hr.conftest import HR
+from tests.hr.conftest import HR, closing_in
 from tests.listcheck import check_exports_match_the_page, check_filter_kept, check_sorts, csv_rows
 
 MANAGER = "manager@jof.example"
@@ -21,13 +21,13 @@ OTHER = "requester@unfpa.jof.example"
 def filed(hr):
     """Three UNDP recruitments (one advertised) and one of UNFPA."""
     refs = [hr.file(post_title="Finance Associate", level="G-6", duty_station="Brasília",
-                    closing_date="2027-01-15")["reference"],
+                    closing_date=closing_in(40))["reference"],
             hr.file(post_title="Admin Clerk", level="G-4", duty_station="Recife",
-                    closing_date="2027-03-01")["reference"],
+                    closing_date=closing_in(85))["reference"],
             hr.file(post_title="Programme Officer", level="P-3", duty_station="Manaus",
-                    closing_date="2027-02-10")["reference"]]
+                    closing_date=closing_in(65))["reference"]]
     other = hr.file(OTHER, post_title="Data Analyst", level="P-2", duty_station="Belém",
-                    closing_date="2027-04-01")["reference"]
+                    closing_date=closing_in(115))["reference"]
     return refs, other
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from tests.conftest import csrf_from
-from tests.hr.conftest import HR, REQUESTER, candidate
+from tests.hr.conftest import HR, REQUESTER, candidate, closing_in
 
 FORM = {
     "post_title": "Programme Associate", "job_family": "Programme", "level": "G-6",
-    "contract_type": "fixed_term", "duty_station": "Brasília", "closing_date": "2027-02-01",
+    "contract_type": "fixed_term", "duty_station": "Brasília", "closing_date": closing_in(55),
     "estimated_cost_usd": "9000.00", "min_education": "bachelor", "min_years_experience": "5",
     "required_languages": "Portuguese, English", "desirable_languages": "",
     "methods": "Desk review 30\nWritten test 30\nInterview 40", "pass_mark": "70", "hiring_manager": "",
