@@ -35,6 +35,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(words.item_name, "price_item")
     app.add_template_filter(words.unit_name, "price_unit")
     app.add_template_filter(words.statement_entry, "statement_entry")
+    app.add_template_filter(words.job_outcome, "job_outcome")
 
     charges.register_fee_quote(pricing.quote)
     jobs.register()

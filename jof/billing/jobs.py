@@ -52,6 +52,8 @@ def _month(params: dict) -> date:
 
 def _close(job: Job, actor: User, params: dict) -> tuple[str, dict]:
     result = services.close_period(actor, _month(params))
+    # One transaction: a progress report would commit a half-closed period (the runner
+    # commits each report), so the bar moves once, when the close is whole.
     job.progress(len(result.invoices), len(result.invoices))
     total = sum((i.total_usd for i in result.invoices), Decimal("0.00"))
     return result.message, {"changed": result.changed, "invoices": len(result.invoices),

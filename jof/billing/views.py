@@ -32,6 +32,7 @@ from jof.billing import (
     pricing,
     services,
     statements,
+    words,
 )
 from jof.core import authz, listing
 from jof.core import jobs as core_jobs
@@ -76,10 +77,14 @@ def _period_action(user, action: str | None, month) -> Response:
         if job.status == "queued":
             flash(_("Job #%(id)s queued: a worker runs it; this page shows its progress.", id=job.id), "info")
             return redirect(url_for("billing.job", job_id=job.id))
-        flash(job.message, "success" if job.status == "done" else "danger")
+        flash(words.job_outcome(job), "success" if job.status == "done" else "danger")
     elif action == "issue":
         expected = request.form.get("first_number")
-        if expected is not None and invoices.issue_plan(user, month).first != (expected or None):
+        if expected is None:
+            message = _("Not issued: issuing gives the drafts their numbers for good, so it is done only from "
+                        "its confirmation page, which names the numbers.")
+            raise ValidationFailed({"action": [message]}, message)
+        if invoices.issue_plan(user, month).first != (expected or None):
             raise Conflict(_("The invoice numbers changed since you confirmed (someone issued invoices "
                              "meanwhile). Review the confirmation again."))
         issued = invoices.issue_period(user, month)

@@ -10,8 +10,9 @@ cost-sharing explanation) in the reader's language, with amounts through
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from jof.core.formatting import money, percent, quantity
 
@@ -144,3 +145,24 @@ def share_of_pool(explanation: dict | None) -> str:
     if e.get("share_percent") is not None:
         return percent(e["share_percent"])
     return e.get("share_of_pool") or ""
+
+
+def job_outcome(job) -> str:
+    """What a billing job did (or is doing), in the reader's language, from its kind, its
+    status and its structured result; the stored ``message`` stays the record (the API's
+    English text) and, for a failure, the reason."""
+    result, month = job.result or {}, (job.params or {}).get("period", "")
+    if job.status == "queued":
+        return gettext("Waiting for a worker.")
+    if job.status == "running":
+        return gettext("Running: %(done)s of %(total)s.", done=job.done, total=job.total)
+    if job.status == "done" and job.kind == "close_period" and "invoices" in result:
+        n = int(result["invoices"])
+        return ngettext("Period %(month)s closed: %(num)d draft invoice, total %(total)s.",
+                        "Period %(month)s closed: %(num)d draft invoices, total %(total)s.",
+                        n, month=month, total=money(Decimal(str(result.get("total_usd", "0")))))
+    if job.status == "done" and job.kind == "render_period" and "invoices" in result:
+        n = int(result["invoices"])
+        return ngettext("%(num)d invoice PDF of %(month)s rendered.", "%(num)d invoice PDFs of %(month)s rendered.",
+                        n, month=month)
+    return job.message or ""

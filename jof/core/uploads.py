@@ -9,6 +9,8 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from jof.core.errors import DomainError, ValidationFailed
 
 #: 5 MB: larger files are refused (413) with a message saying so.
@@ -59,14 +61,15 @@ def check_document(filename: str, data: bytes, *, allowed: tuple[str, ...], wron
     ``allowed`` names the extensions taken, ``wrong_type`` is the message for any other."""
     if len(data) > max_bytes:
         mb = max_bytes // (1024 * 1024)
-        raise TooLarge(f"The file is {len(data) / 1024 / 1024:.1f} MB; attachments may be at most {mb} MB.",
-                       {"file": [f"At most {mb} MB."]})
+        raise TooLarge(_("The file is %(size)s MB; attachments may be at most %(mb)s MB.",
+                         size=f"{len(data) / 1024 / 1024:.1f}", mb=mb),
+                       {"file": [_("At most %(mb)s MB.", mb=mb)]})
     name = safe_filename(filename)
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext not in allowed or ext not in DOCUMENT_TYPES:
         raise ValidationFailed({"file": [wrong_type]})
     if not data:
-        raise ValidationFailed({"file": ["The file is empty."]})
+        raise ValidationFailed({"file": [_("The file is empty.")]})
     content_type, magic = DOCUMENT_TYPES[ext]
     if magic is None:
         try:
@@ -76,5 +79,5 @@ def check_document(filename: str, data: bytes, *, allowed: tuple[str, ...], wron
     else:
         ok = data.startswith(magic)
     if not ok:
-        raise ValidationFailed({"file": [f"The file's content is not a .{ext} file."]})
+        raise ValidationFailed({"file": [_("The file's content is not a .%(ext)s file.", ext=ext)]})
     return CheckedDocument(name, content_type, len(data), hashlib.sha256(data).hexdigest(), data)

@@ -18,7 +18,7 @@ from jof.core.errors import Conflict, NotFound, ValidationFailed
 from jof.core.people import User
 from jof.core.timeutil import utcnow
 from jof.hr import states
-from jof.hr.models import Application, Candidate, Recruitment
+from jof.hr.models import Application, Candidate, Recruitment, RosterConsent
 from jof.hr.recruitments import _languages, ensure_hr_officer, ensure_sees_candidates
 from jof.hr.screening import Screening, screen_application
 
@@ -67,15 +67,33 @@ def screening_of(app: Application) -> Screening:
 
 def applications_of(actor: User, rec: Recruitment) -> list[Application]:
     ensure_sees_candidates(actor, rec)
-    return list(rec.applications)
+    readable = _readable(actor, rec)
+    return [a for a in rec.applications if readable is None or a.id in readable]
 
 
 def get_application(actor: User, rec: Recruitment, application_id: int) -> Application:
     ensure_sees_candidates(actor, rec)
     app = db.session.get(Application, application_id)
-    if app is None or app.recruitment_id != rec.id:
+    readable = _readable(actor, rec)
+    if app is None or app.recruitment_id != rec.id or (readable is not None and app.id not in readable):
         raise NotFound("No such application.")
     return app
+
+
+def _readable(actor: User, rec: Recruitment) -> set[int] | None:
+    """The applications of ``rec`` the actor may read, or None for all of them. A
+    from-roster recruitment's agency reads only the candidates who agreed to be considered,
+    and only once HR has presented them (as their roster, jof/hr/rosters.py); an answer
+    taken back hides the application again."""
+    from jof.hr import rosters
+
+    if not rec.from_roster or rosters.sees_roster_people(actor):
+        return None
+    if rec.request.status not in rosters.PRESENTED:
+        return set()
+    return set(db.session.scalars(select(RosterConsent.application_id).where(
+        RosterConsent.recruitment_id == rec.id, RosterConsent.agrees.is_(True),
+        RosterConsent.application_id.is_not(None))))
 
 
 def override_screening(actor: User, app: Application, screened_in: bool, comment: str) -> Application:

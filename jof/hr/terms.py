@@ -74,15 +74,15 @@ def upload_terms(actor: User, rec: Recruitment, filename: str, data: bytes, note
     """Attach a new version of the terms of reference; it becomes the current one."""
     authz.ensure_can_change(actor)
     if rec.request.status in ENDED_STATES:
-        raise Conflict("The recruitment has ended: its terms of reference no longer change.")
+        raise Conflict(_("The recruitment has ended: its terms of reference no longer change."))
     if not may_upload(actor, rec):
-        raise Forbidden("Only a requester of the agency (while the request is a draft or submitted), an HR "
-                        "officer or the facility manager attaches the terms of reference.")
+        raise Forbidden(_("Only a requester of the agency (while the request is a draft or submitted), an HR "
+                          "officer or the facility manager attaches the terms of reference."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ValidationFailed({"note": [f"At most {MAX_NOTE} characters."]})
+        raise ValidationFailed({"note": [_("At most %(n)s characters.", n=MAX_NOTE)]})
     doc = up.check_document(filename, data, allowed=TERMS_TYPES,
-                            wrong_type="Attach the terms of reference as a PDF, DOCX or ODT file.")
+                            wrong_type=_("Attach the terms of reference as a PDF, DOCX or ODT file."))
     last = db.session.scalar(select(func.max(TermsOfReference.version))
                              .where(TermsOfReference.recruitment_id == rec.id)) or 0
     terms = TermsOfReference(recruitment_id=rec.id, version=last + 1, filename=doc.filename,
@@ -100,7 +100,7 @@ def get_version(rec: Recruitment, version: int) -> TermsOfReference:
     terms = db.session.scalar(select(TermsOfReference).where(
         TermsOfReference.recruitment_id == rec.id, TermsOfReference.version == version))
     if terms is None:
-        raise NotFound("No such version of the terms of reference.")
+        raise NotFound(_("No such version of the terms of reference."))
     return terms
 
 
@@ -109,7 +109,7 @@ def public_terms(reference: str) -> TermsOfReference:
     rec = public.open_vacancy(reference)
     terms = current_of(rec)
     if terms is None:
-        raise NotFound("This vacancy has no terms of reference.")
+        raise NotFound(_("This vacancy has no terms of reference."))
     return terms
 
 

@@ -174,10 +174,12 @@ def recruitment_new():
 
 def _render(user, rec, status=200, *, error=None, errors=None, form=None):
     sees = recruitments.sees_candidates(user, rec)
-    apps = list(rec.applications) if sees else []
+    apps = applications.applications_of(user, rec) if sees else []
+    # From a roster, the agency reads only who agreed once presented: no ranked table of all.
+    ranked = sees and len(apps) == len(rec.applications)
     screenings = {a.id: screen_application(rec, a.candidate) for a in apps}
     return render_template("hr/recruitment.html", rec=rec, sr=rec.request, sees=sees, apps=apps,
-                           screenings=screenings, ranking=ranking_of(rec) if sees else None,
+                           screenings=screenings, ranking=ranking_of(rec) if ranked else None,
                            transitions=workflow.available_transitions(user, rec.request),
                            officer=sees and not authz.is_read_only(user) and (
                                authz.is_officer_for(user, states.SERVICE_LINE) or user.has_role(Role.MANAGER)),

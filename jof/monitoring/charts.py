@@ -78,13 +78,22 @@ def _series(series: dict[str, list], gaps: bool) -> tuple:
                  for name, values in series.items())
 
 
+def _number_formatter(locale: str):
+    """Values and axis labels as people read numbers in ``locale`` (grouped, the figure's
+    own decimals up to two): pygal would print ``4088.89``."""
+    from babel.numbers import format_decimal
+
+    return lambda v: "" if v is None else format_decimal(v, format="#,##0.##", locale=locale)
+
+
 def _draw(kind: str, title: str, y_title: str | None, labels: tuple, series: tuple,
-          inline_style: bool) -> str:
+          inline_style: bool, locale: str = "en") -> str:
+    config = {**_CONFIG, "value_formatter": _number_formatter(locale)}
     if kind == "stacked":
-        chart = pygal.StackedBar(title=title, **_CONFIG)
+        chart = pygal.StackedBar(title=title, **config)
     else:
         cls = pygal.HorizontalBar if kind == "horizontal" else pygal.Bar
-        chart = cls(title=title, y_title=y_title, **_CONFIG)
+        chart = cls(title=title, y_title=y_title, **config)
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
@@ -92,13 +101,19 @@ def _draw(kind: str, title: str, y_title: str | None, labels: tuple, series: tup
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _page_chart(kind: str, title: str, y_title: str | None, labels: tuple, series: tuple) -> str:
-    return _draw(kind, title, y_title, labels, series, False)
+def _page_chart(kind: str, title: str, y_title: str | None, labels: tuple, series: tuple, locale: str) -> str:
+    return _draw(kind, title, y_title, labels, series, False, locale)
 
 
 def _svg(kind: str, title: str, y_title: str | None, labels: list, series: tuple, inline_style: bool) -> Markup:
+    from flask_babel import get_locale
+
+    try:  # the reader's language; a PDF rendered by a job is in the one its job forces
+        locale = str(get_locale() or "en")
+    except RuntimeError:
+        locale = "en"
     key = (kind, str(title), None if y_title is None else str(y_title), tuple(str(x) for x in labels), series)
-    return Markup(_draw(*key, True) if inline_style else _page_chart(*key))
+    return Markup(_draw(*key, True, locale) if inline_style else _page_chart(*key, locale))
 
 
 def bar_svg(title: str, labels: list[str], series: dict[str, list], *, inline_style: bool = False,

@@ -85,13 +85,15 @@ def _weighed(components: dict) -> set[str]:
 
 
 def cause_of_change(before: tuple | None, now: tuple | None, pool_before: Decimal, pool_now: Decimal) -> str:
-    """Why a share moved: a new key (by resolution), else the shared costs themselves,
-    else what the key weighs under the same key. ``before`` and ``now`` are
-    ``(amount, key id, resolution, inputs, components)``: the inputs each method weighed
-    (from the allocation's explanation) tell whether the members, the headcounts or the
-    usage moved; without them the key's basis tells (a headcount-only key can only move
-    by headcount). Only a key weighing both, with nothing to tell them apart, gives the
-    combined "usage or headcount"."""
+    """Why a share moved: a new key (by resolution), else what the key weighs under the
+    same key, else the shared costs themselves. ``before`` and ``now`` are ``(amount, key
+    id, resolution, inputs, components)``: the inputs each method weighed (from the
+    allocation's explanation) tell whether the members, the headcounts or the usage moved
+    the agency's fraction; when none moved, the pools did ("shared costs changed": pools
+    differ from month to month, so they are named only when the fraction stayed). Without
+    recorded inputs, a change of the pools is named first, then the key's basis tells (a
+    headcount-only key can only move by headcount); only a key weighing both, with
+    nothing to tell them apart, gives the combined "usage or headcount"."""
     if before is None and now is None:
         return ""
     if before is None:
@@ -102,15 +104,21 @@ def cause_of_change(before: tuple | None, now: tuple | None, pool_before: Decima
         return "key_changed"
     if before[0] == now[0]:
         return "unchanged"
+    inputs_before, inputs_now = (before[3] if len(before) > 3 else {}), (now[3] if len(now) > 3 else {})
+    if inputs_before or inputs_now:
+        moved = {BASIS[m] for m in set(inputs_before) | set(inputs_now)
+                 if m in BASIS and inputs_before.get(m) != inputs_now.get(m)}
+        if not moved:
+            return "shared_costs_changed"
+        if "members" in moved:  # an agency joined or left: every total moves with it
+            return "members_changed"
+        return _basis_cause(moved)
     if pool_before != pool_now:
         return "shared_costs_changed"
-    inputs_before, inputs_now = (before[3] if len(before) > 3 else {}), (now[3] if len(now) > 3 else {})
-    moved = {BASIS[m] for m in set(inputs_before) | set(inputs_now)
-             if m in BASIS and inputs_before.get(m) != inputs_now.get(m)}
-    if "members" in moved:  # an agency joined or left: every total moves with it
-        return "members_changed"
-    if len(moved) != 1:
-        moved = _weighed(now[4] if len(now) > 4 else {}) - {"members"}
+    return _basis_cause(_weighed(now[4] if len(now) > 4 else {}) - {"members"})
+
+
+def _basis_cause(moved: set[str]) -> str:
     if moved == {"headcount"}:
         return "headcount_changed"
     if moved == {"usage"}:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -115,7 +116,13 @@ def test_manager_pages_preview_close_render_zip_and_invoice_forms(app, web, mont
     token = csrf_from(html)
     r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "close", "confirmed": "yes"})
     assert r.status_code == 302
-    r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "issue"})
+    refused = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "issue"})
+    assert refused.status_code == 422 and "Not issued" in refused.get_data(as_text=True)
+    confirm = browser.get(f"/billing/periods/{MONTH:%Y-%m}/confirm/issue").get_data(as_text=True)
+    first = re.search(r'name="first_number" value="([^"]*)"', confirm).group(1)
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "issue",
+                                               "first_number": first})
+    assert r.status_code == 302
     r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "render"})
     html = browser.get(f"/billing/periods?period={MONTH:%Y-%m}").get_data(as_text=True)
     assert "done" in html and "Download the ZIP" in html
@@ -219,3 +226,23 @@ def test_the_invoice_list_is_paged_like_every_list_and_a_bad_page_is_a_422(app, 
     assert 'data-testid="total">7 in total · page 1 of 1<' in html
     for bad in ("0", "abc", "99999999999999999999"):
         assert browser.get(f"/billing/?page={bad}").status_code == 422, bad
+
+
+def test_a_portuguese_manager_reads_the_close_jobs_outcome_in_portuguese(app, web, month):
+    """The job keeps its English record; the page words it from its result in the reader's
+    language, the total with the Portuguese decimal comma."""
+    with app.app_context():
+        user(MANAGER).locale = "pt_BR"
+        db.session.commit()
+    browser = web(MANAGER)
+    token = csrf_from(browser.get(f"/billing/periods?period={MONTH:%Y-%m}").get_data(as_text=True))
+    r = browser.post("/billing/periods", data={"csrf_token": token, "period": f"{MONTH:%Y-%m}", "action": "close",
+                                               "confirmed": "yes"}, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    with app.app_context():
+        total = sum((i.total_usd for i in db.session.scalars(select(Invoice).where(Invoice.period == MONTH))),
+                    Decimal("0.00"))
+    from jof.core.formatting import amount
+    assert f"Período {MONTH:%Y-%m} fechado: 7 faturas em rascunho, total USD {amount(total, locale='pt_BR')}." in html
+    assert "draft invoice" not in html and "Waiting for a worker" not in html

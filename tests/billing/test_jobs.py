@@ -181,7 +181,7 @@ def test_rq_close_job_is_queued_then_run_by_the_worker(app, web, api, month, rq_
     page = browser.get(f"/billing/jobs/{job_id}")
     html = page.get_data(as_text=True)
     assert "data-poll-url" not in html and 'http-equiv="refresh"' not in html
-    assert "closed: 7 draft invoice(s)" in html
+    assert "closed: 7 draft invoices, total USD" in html  # the page words the record for its reader
 
 
 def test_rq_render_job_records_progress_and_the_zip_through_the_worker_command(app, api, web, month, rq_queue):

@@ -52,7 +52,7 @@ ROLES = {
 WIDTHS = (1366, 390)
 PER_ROUTE = 1
 #: A safety net: no role reaches this many routes today (the report prints how many it did).
-MAX_PAGES = 50
+MAX_PAGES = 80
 #: The markup axe-core judges, without what changes at every load and does not change the
 #: page's structure: the values of hidden inputs (CSRF and once-only tokens).
 LAYOUT_JS = """() => {

@@ -115,3 +115,34 @@ def test_a_roster_hire_is_charged_the_cheaper_roster_hire_price(hr):
     charges = hr.as_(MANAGER).get("/api/v1/billing/charges?agency=UNFPA").get_json()["items"]
     hr_charges = [(c["item_code"], c["amount"]) for c in charges if c["service_line"] == "hr"]
     assert hr_charges == [("roster_hire", "300.00")]  # a fixed-term advertised recruitment: 1500.00
+
+
+def _applicants(response) -> set[str]:
+    assert response.status_code == 200, response.get_json()
+    return {a["candidate"]["full_name"] for a in response.get_json()}
+
+
+def test_the_agency_reads_no_application_of_a_roster_candidate_before_presentation_nor_after_a_no(hr, web):
+    """An answer of a roster candidate is an application of the from-roster recruitment:
+    its agency reads it like the roster, only once presented and only while it says yes."""
+    recommended(hr)
+    ref = _roster_request(hr)
+    applications = f"/api/v1/hr/recruitments/{ref}/applications"
+    bruno = _agree(hr, ref, "Bruno Lima")
+    ana = _agree(hr, ref, "Ana Souza")
+    for who in (UNFPA, UNFPA_HEAD):
+        assert _applicants(hr.as_(who).get(applications)) == set()
+        assert hr.as_(who).get(f"{applications}/{bruno}").status_code == 404
+    assert "Bruno Lima" not in web(UNFPA_HEAD).get(f"/hr/recruitments/{ref}").get_data(as_text=True)
+
+    base = f"/api/v1/hr/recruitments/{ref}/roster"
+    entry = next(c["entry"]["id"] for c in hr.as_(HR).get(base).get_json()
+                 if c["entry"]["candidate"]["full_name"] == "Ana Souza")
+    assert hr.as_(HR).post(f"{base}/{entry}/consent", json={"agrees": False}).status_code == 200
+    hr.must(HR, ref, "present_roster")
+    assert _applicants(hr.as_(UNFPA_HEAD).get(applications)) == {"Bruno Lima"}
+    assert hr.as_(UNFPA_HEAD).get(f"{applications}/{ana}").status_code == 404
+    assert hr.as_(UNFPA_HEAD).get(f"{applications}/{bruno}").status_code == 200
+    assert _applicants(hr.as_(HR).get(applications)) == {"Bruno Lima", "Ana Souza"}
+    page = web(UNFPA_HEAD).get(f"/hr/recruitments/{ref}").get_data(as_text=True)
+    assert "Bruno Lima" in page and "Ana Souza" not in page

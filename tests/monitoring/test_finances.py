@@ -187,3 +187,14 @@ def test_invoices_are_timed_in_working_days_from_the_period_end(app, month):
         assert (rows["UNDP"]["working_days"], rows["UNDP"]["within_target"]) == (4, True)
         assert (rows["UNFPA"]["working_days"], rows["UNFPA"]["within_target"]) == (6, False)
         assert rows["UNDP"]["target_days"] == 5
+
+
+def test_a_share_moved_by_usage_is_named_usage_even_when_the_pools_moved_too():
+    """Pools differ every month: with the agency's inputs recorded, the input that moved
+    its fraction is the cause; the pools are named only when no input moved."""
+    key = {"equal": "30", "headcount": "40", "usage_count": "30"}
+    before = _at("4652.17", 1, {"equal": "1 of 6", "headcount": "48 of 300", "usage_count": "2 of 8"}, key)
+    now = _at("2935.79", 1, {"equal": "1 of 6", "headcount": "48 of 300", "usage_count": "0 of 6"}, key)
+    assert finances.cause_of_change(before, now, Decimal("30000"), Decimal("31500")) == "usage_changed"
+    same_inputs = _at("4884.78", 1, {"equal": "1 of 6", "headcount": "48 of 300", "usage_count": "2 of 8"}, key)
+    assert finances.cause_of_change(before, same_inputs, Decimal("30000"), Decimal("31500")) == "shared_costs_changed"

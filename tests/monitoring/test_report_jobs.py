@@ -93,7 +93,7 @@ def test_a_monthly_report_job_ends_with_the_pdf_of_its_month_for_its_readers_onl
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "jof-monthly-report-2026-11.pdf" in pdf.headers["Content-Disposition"]
     text = text_of(pdf.data)
-    assert "Monthly report: 2026-11" in text and "Total 1244.56" in text
+    assert "Monthly report: 2026-11" in text and "Total 1,244.56" in text
     # Another reader of the monthly report (the auditor) may read it; an agency's people may not see it exists.
     assert web("auditor@jof.example").get(f"/monitoring/jobs/{job_id}.pdf").status_code == 200
     for who in ("requester@unfpa.jof.example", UNDP_REQUESTER, UNDP_HEAD):
@@ -205,7 +205,7 @@ def test_rq_report_job_is_queued_then_rendered_by_jof_worker(app, month, web, rq
     assert body["status"] == "done" and body["done"] == body["total"] == 3, body
     html = manager.get(f"/monitoring/jobs/{job_id}").get_data(as_text=True)
     assert re.search(rf'href="/monitoring/jobs/{job_id}\.pdf"', html) and "data-poll-url" not in html
-    assert "Total 1244.56" in text_of(manager.get(f"/monitoring/jobs/{job_id}.pdf").data)
+    assert "Total 1,244.56" in text_of(manager.get(f"/monitoring/jobs/{job_id}.pdf").data)
     assert rq_queue.count == 0
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "job",
