@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jof.billing import access, pricing
@@ -349,10 +349,14 @@ def close_period(actor, month: date) -> CloseResult:
         for n, line in enumerate(draft.lines, start=1):
             inv.lines.append(InvoiceLine(position=n, **line))
         db.session.add(inv)
-        db.session.flush()
-        db.session.execute(update(Charge).where(Charge.period == month, Charge.agency_id == draft.agency.id)
-                           .values(invoice_id=inv.id))
         invoices.append(inv)
+    db.session.flush()
+    if invoices:
+        # One pass over the month's charges links each to its agency's invoice: a statement
+        # per agency would read the month once per agency.
+        db.session.execute(update(Charge).where(Charge.period == month)
+                           .values(invoice_id=case({i.agency_id: i.id for i in invoices}, value=Charge.agency_id)),
+                           execution_options={"synchronize_session": "evaluate"})
     total = sum((i.total_usd for i in invoices), Decimal("0.00"))
     PERIOD.move(period, "close")
     period.closed_at = utcnow()

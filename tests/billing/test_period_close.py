@@ -46,6 +46,9 @@ def test_close_drafts_one_invoice_per_agency_summing_to_fees_pass_through_and_po
         assert unaids.total_local == (unaids.total_usd * rate).quantize(Decimal("0.01"))
         # every charge of the month is frozen on its agency's invoice
         assert db.session.scalar(select(func.count(Charge.id)).where(Charge.invoice_id.is_(None))) == 0
+        ids = {i.agency_id: i.id for i in rows}
+        for charge in db.session.scalars(select(Charge).where(Charge.period == month.period)):
+            assert charge.invoice_id == ids[charge.agency_id]
 
 
 def test_issuing_numbers_gapless_and_the_pdf_shows_number_agency_and_total(app, month):
