@@ -9,7 +9,7 @@ Rows are written through the services where a service makes them in one call
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from jof.core.money import ExchangeRate
 from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User, UserRole
 from jof.core.timeutil import utcnow
-from jof.governance.models import Decision
+from jof.governance.models import POOL_CATEGORIES, CostPool, Decision
 from jof.governance.states import DecisionStatus, Outcome
 from jof.hr.models import Candidate, Recruitment, RosterEntry
 from jof.hr.states import RecruitmentStatus
@@ -50,7 +50,6 @@ NOT_SEEDED: dict[str, str] = {}
 
 #: HTML pages whose rows no seeder makes yet (or that are not lists of rows), with why.
 NOT_SEEDED_PAGES: dict[str, str] = {
-    "/governance/costs": "cost pools and keys: no bulk seeder yet",
     "/hr/statistics": "aggregates by gender and nationality (tests/hr/test_statistics.py), not a list of rows",
 }
 
@@ -65,6 +64,7 @@ UNPAGED_PAGES: dict[str, str] = {
     "/billing/periods": "the last 24 billing months, on one page beside the period's preview",
     "/vacancies/": "the advertised recruitments (public), all on one page",
     "/monitoring/slas": "the service-level agreements, every agreement with its targets on one page",
+    "/governance/costs": "this month's cost pools, each split among every member agency on one page",
 }
 
 SEEDERS: list[Callable[[int, list[User], list[Agency]], None]] = []
@@ -350,3 +350,14 @@ def service_level_agreements(n: int, users: list[User], agencies: list[Agency]) 
                                     reference=f"SLA-BULK-{i:05d}", recorded_by_id=manager.id)
         sla.targets.append(SlaTarget(kind="procurement.micro_purchase", amount=5))
         db.session.add(sla)
+
+
+@seeder
+def cost_pools(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """This month's cost pools, one per category: the shared-costs page splits each among
+    every member agency (``member_agencies`` adds ``n``), so its rows grow with ``n``."""
+    manager, month = _manager(), datetime.now(UTC).date().replace(day=1)
+    taken = set(db.session.scalars(select(CostPool.category).where(CostPool.period == month)))
+    for k, category in enumerate(c for c in POOL_CATEGORIES if c not in taken):
+        db.session.add(CostPool(period=month, category=category, amount=Decimal(1000 * (k + 1)) + Decimal("0.37"),
+                                description=f"Bulk {category}", created_by_id=manager.id))

@@ -18,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from jof.core import audit, authz, money
 from jof.core.calendar import MONTH_MESSAGE, next_month, parse_month
@@ -234,7 +235,7 @@ def period_inputs(period: date) -> list[AgencyInputs]:
     """
     end = next_month(period)
     members = [a for a in db.session.scalars(select(Agency).where(Agency.membership == Membership.MEMBER)
-                                             .order_by(Agency.code))
+                                             .options(selectinload(Agency.headcounts)).order_by(Agency.code))
                if a.joined_on < end and (a.left_on is None or a.left_on > period)]
     start_dt = datetime.combine(period, time(), UTC)
     end_dt = datetime.combine(end, time(), UTC)
