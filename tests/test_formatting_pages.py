@@ -5,7 +5,8 @@ with a closed month whose charges hold large (USD 12,880,000.00 of fares, a unit
 12,880.00, 1,000 seats), small (0.01) and negative (credited) amounts. Every page the
 crawl reaches must be free of exponent notation (``1.288E+4``), of ungrouped thousands
 (``USD 1450.0000``, ``84652.30``) and, in Portuguese, of an English decimal point next to
-a currency. The crawl also records which templates were rendered, and fails when a
+a currency; and calendar dates must be in the reader's format (``7 Dec 2026``, ``7 de dez.
+de 2026``), not ISO, outside text recorded in English. The crawl also records which templates were rendered, and fails when a
 template in the template folders was never rendered, so a new page is checked too.
 """
 
@@ -49,7 +50,7 @@ UNGROUPED_CODE = re.compile(rf"\b(?:{'|'.join(CURRENCIES)}) -?\d{{4,}}(?![-\d])"
 #: In Portuguese, a currency code followed by an English-formatted number: ``BRL 1,234.56``.
 ENGLISH_IN_PT = re.compile(rf"\b(?:{'|'.join(CURRENCIES)}) -?\d{{1,3}}(?:,\d{{3}})*\.\d{{2}}\b")
 #: An element whose text is declared English (``lang="en"``), e.g. a recorded rule.
-ENGLISH_ELEMENT = re.compile(r'(?s)<(\w+)\b[^>]*\blang="en"[^>]*>.*?</\1>')
+ENGLISH_ELEMENT = re.compile(r'(?s)<(?!html\b)(\w+)\b[^>]*\blang="en"[^>]*>.*?</\1>')
 #: Links not worth following: leaving, switching language, assets, downloads checked apart.
 SKIP = re.compile(r"^/(?:logout|static/|bootstrap/|language|api/)")
 #: Pages that show stored values verbatim, as data rather than amounts to read: the audit
@@ -86,9 +87,35 @@ def visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", html.replace("&nbsp;", " ").replace("\u202f", " "))
 
 
+#: A calendar date printed as stored (``2026-11-30``) instead of in the reader's format.
+ISO_DATE = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
+
+
 def problems(text: str) -> list[str]:
     """Exponents and ungrouped thousands, in any language."""
     return [m.group(0) for pattern in (EXPONENT, UNGROUPED, UNGROUPED_CODE) for m in pattern.finditer(text)]
+
+
+def recorded_sentences() -> list[str]:
+    """Text written once and shown as it was recorded: request titles (typed, or composed
+    by a line when the request was filed), adopted decisions' effects and the procurement
+    rule a requisition was routed by. A date inside them stays as it was written."""
+    from jof.core.workflow import ServiceRequest
+    from jof.governance.models import DecisionEffect
+    from jof.procurement.models import Requisition
+
+    texts = [*db.session.scalars(select(ServiceRequest.title)), *db.session.scalars(select(DecisionEffect.summary)),
+             *db.session.scalars(select(Requisition.method_rule))]
+    return sorted((t for t in texts if t), key=len, reverse=True)
+
+
+def iso_dates(text: str, recorded: list[str]) -> list[str]:
+    """Calendar dates printed as stored rather than in the reader's format, outside text
+    recorded in English (PDF text runs its lines together, so spaces are evened out)."""
+    text = " ".join(text.split())
+    for sentence in recorded:
+        text = text.replace(" ".join(sentence.split()), " ")
+    return [m.group(0) for m in ISO_DATE.finditer(text)]
 
 
 def english_numbers(text: str) -> list[str]:
@@ -156,7 +183,8 @@ def every_kind_of_page(app, api, busy_month):
     return busy_month
 
 
-def crawl(client, portuguese: bool, seen_templates: set[str], limit_per_shape: int = 2) -> dict[str, list[str]]:
+def crawl(client, portuguese: bool, seen_templates: set[str], limit_per_shape: int = 2,
+          recorded: list[str] = ()) -> dict[str, list[str]]:
     """Follow every link from the dashboard; the problems found, by page."""
     if portuguese:
         from tests.conftest import csrf_from
@@ -190,6 +218,7 @@ def crawl(client, portuguese: bool, seen_templates: set[str], limit_per_shape: i
         else:
             continue
         found = problems(text)
+        found += iso_dates(visible_text(ENGLISH_ELEMENT.sub(" ", html)) if r.mimetype == "text/html" else text, recorded)
         if portuguese:  # text declared English (a recorded English sentence) keeps English numbers
             found += english_numbers(visible_text(ENGLISH_ELEMENT.sub(" ", html)) if r.mimetype == "text/html" else text)
         if found:
@@ -208,7 +237,7 @@ def templates_in_folders() -> set[str]:
 
 
 @pytest.mark.parametrize("portuguese", [False, True], ids=["en", "pt_BR"])
-def test_every_page_shows_amounts_grouped_and_never_in_exponent_notation(app, web, every_kind_of_page, portuguese):
+def test_every_page_shows_amounts_grouped_and_dates_in_the_readers_format(app, web, every_kind_of_page, portuguese):
     rendered: set[str] = set()
 
     def remember(sender, template, context, **extra):
@@ -218,7 +247,9 @@ def test_every_page_shows_amounts_grouped_and_never_in_exponent_notation(app, we
     try:
         bad = {}
         for email in CRAWLERS:
-            bad |= crawl(web(email), portuguese, rendered)
+            with app.app_context():
+                recorded = recorded_sentences()
+            bad |= crawl(web(email), portuguese, rendered, recorded=recorded)
     finally:
         template_rendered.disconnect(remember, app)
     for path, found in sorted(bad.items()):

@@ -219,12 +219,17 @@ def sla_document(sla_id):
 def cell(value):
     """A dashboard table's cell as people read numbers: grouped in their locale, with the
     decimals the figure carries (``11.00`` hours stay ``11.00``; the exports keep the
-    plain figures)."""
+    plain figures) and dates in their format."""
+    from datetime import date
     from decimal import Decimal
 
     from babel.numbers import format_decimal
     from flask_babel import get_locale
 
+    from jof.core.formatting import local_date
+
+    if isinstance(value, date):
+        return local_date(value)
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return value
     places = max(0, -value.as_tuple().exponent) if isinstance(value, Decimal) else 0

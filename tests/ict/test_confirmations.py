@@ -86,11 +86,11 @@ def test_setting_the_end_date_names_the_last_day_and_only_the_confirmation_sets_
     html = manager.get(f"/ict/subscriptions/{ref}/confirm/end?ends_on=2026-12-31").get_data(as_text=True)
     consequence = _consequence(html)
     assert ref in consequence and "December 31, 2026" in consequence and "no seat is provided or charged" in consequence
-    assert "2026-12-31" not in manager.get(f"/ict/subscriptions/{ref}").get_data(as_text=True).split('data-testid="periods"')[1].split("</table>")[0]
+    assert "Dec 31, 2026" not in manager.get(f"/ict/subscriptions/{ref}").get_data(as_text=True).split('data-testid="periods"')[1].split("</table>")[0]
     r = manager.post(f"/ict/subscriptions/{ref}/end", data=_hidden(html))
     assert r.status_code == 302
     periods = manager.get(f"/ict/subscriptions/{ref}").get_data(as_text=True).split('data-testid="periods"')[1]
-    assert "2026-12-31" in periods.split("</table>")[0]
+    assert "Dec 31, 2026" in periods.split("</table>")[0]
 
 
 def test_an_end_date_that_is_not_a_date_is_refused_before_any_confirmation(web):

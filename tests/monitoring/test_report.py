@@ -118,7 +118,7 @@ def test_the_board_pack_holds_each_closed_decisions_number_outcome_label_and_tal
 def test_a_board_pack_of_three_months_takes_the_decisions_closed_in_them(app, month, web):
     add_decisions(app)
     text = text_of(web(MANAGER).get("/monitoring/board-pack.pdf?month=2026-11&months=3").data)
-    assert "RES-2026-039" in text and "RES-2026-041" in text and "Period: 2026-09-01 – 2026-11-30" in text
+    assert "RES-2026-039" in text and "RES-2026-041" in text and "Period: Sep 1, 2026 – Nov 30, 2026" in text
 
 
 def test_an_agency_head_gets_the_same_board_pack_as_the_board(app, month, web):

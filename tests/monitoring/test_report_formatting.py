@@ -20,7 +20,7 @@ from jof.core.db import db
 from jof.core.pdf import render_pdf
 from jof.core.people import Agency, User
 from tests.monitoring.test_report import MANAGER, RC, text_of
-from tests.test_formatting_pages import english_numbers, problems
+from tests.test_formatting_pages import english_numbers, iso_dates, problems
 
 LARGE, SMALL, CREDIT = Decimal("12880000.00"), Decimal("0.01"), Decimal("-1234.56")
 
@@ -50,6 +50,7 @@ def in_language(client, portuguese: bool):
 
 def assert_read_as_numbers(text: str, portuguese: bool) -> None:
     assert problems(text) == [], problems(text)
+    assert iso_dates(text, []) == [], iso_dates(text, [])  # the period's days in the reader's format
     if portuguese:
         assert english_numbers(text) == [], english_numbers(text)
 

@@ -128,7 +128,7 @@ def test_a_board_pack_job_is_the_boards_paper_and_a_requester_can_neither_start_
     assert 'action="/monitoring/reports/board_pack"' in page and "reports/monthly_report" not in page
     job_id = start(head, "board_pack", months="3")
     text = text_of(head.get(f"/monitoring/jobs/{job_id}.pdf").data)
-    assert "RES-2026-039" in text and "Period: 2026-09-01 – 2026-11-30" in text
+    assert "RES-2026-039" in text and "Period: Sep 1, 2026 – Nov 30, 2026" in text
     # The pack is the same for every reader of it: another agency's head and the RC read it too.
     assert web(UNFPA_HEAD).get(f"/monitoring/jobs/{job_id}.pdf").status_code == 200
     assert web(RC).get(f"/monitoring/jobs/{job_id}").status_code == 200
