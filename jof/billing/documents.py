@@ -82,8 +82,10 @@ def zip_path(month: date) -> Path:
     return Path(current_app.instance_path) / "billing" / f"invoices-{month:%Y-%m}.zip"
 
 
-#: How many times a batch reports its progress while it renders.
-PROGRESS_STEPS = 4
+def render_invoices(invoices: list[Invoice], progress=None) -> list[bytes]:
+    """The invoices' PDFs, in order: the HTML is made here (it reads the database), the
+    PDFs on every core at once, with ``progress(done, total)`` as they come back."""
+    return render_pdfs([invoice_html(inv) for inv in invoices], progress=progress)
 
 
 def period_zip(month: date, progress=None) -> bytes:
@@ -91,16 +93,10 @@ def period_zip(month: date, progress=None) -> bytes:
     invoices = db.session.scalars(select(Invoice).join(Agency).where(Invoice.period == month)
                                   .order_by(Agency.code)).all()
     buf = io.BytesIO()
-    # The HTML is made here (it reads the database); the PDFs on every core at once, in
-    # quarters of the batch, so the job's progress moves while the batch renders.
-    step = max(1, -(-len(invoices) // PROGRESS_STEPS))
+    pdfs = render_invoices(invoices, progress)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for start in range(0, len(invoices), step):
-            part = invoices[start:start + step]
-            for inv, pdf in zip(part, render_pdfs([invoice_html(inv) for inv in part]), strict=True):
-                zf.writestr(filename(inv), pdf)
-            if progress:
-                progress(start + len(part), len(invoices))
+        for inv, pdf in zip(invoices, pdfs, strict=True):
+            zf.writestr(filename(inv), pdf)
     return buf.getvalue()
 
 

@@ -74,19 +74,35 @@ def _render_chunk(htmls: list[str]) -> list[bytes]:
     return [render_pdf(h) for h in htmls]
 
 
-def render_pdfs(htmls: list[str], workers: int | None = None) -> list[bytes]:
-    """Render a batch, in order, on every core: the batch is cut into one chunk per core
-    and each chunk is rendered by a process of its own, which keeps WeasyPrint's font
-    cache warm from one document to the next. A single-threaded caller (the batch
-    worker, the command line) forks, so the helpers start with WeasyPrint loaded; a
-    threaded one (a web worker) spawns fresh processes, since forking a threaded process
-    copies locks held by other threads. Small batches and one-core machines render here,
-    one by one."""
-    workers = min(workers or os.cpu_count() or 1, len(htmls))
-    if workers < 2 or len(htmls) < PARALLEL_FROM:
-        return _render_chunk(htmls)
-    size = -(-len(htmls) // workers)
-    chunks = [htmls[i:i + size] for i in range(0, len(htmls), size)]
+#: How many times a batch reports its progress while it renders (each report is a chunk).
+PROGRESS_STEPS = 4
+
+
+def render_pdfs(htmls: list[str], workers: int | None = None, progress=None) -> list[bytes]:
+    """Render a batch, in order, on every core, with one pool of helper processes for the
+    whole batch: each helper renders chunk after chunk and keeps WeasyPrint's fonts warm
+    from one document to the next. The batch is cut into ``PROGRESS_STEPS`` chunks per
+    core, so ``progress(done, total)`` is called as chunks come back, in order. A
+    single-threaded caller (the RQ worker, the command line) forks, so the helpers start
+    with WeasyPrint loaded; a threaded one (a web process's job thread) spawns fresh
+    processes, since forking a threaded process copies locks held by other threads.
+    Small batches and one-core machines render here, one by one."""
+    total = len(htmls)
+    workers = min(workers or os.cpu_count() or 1, total)
+    if workers < 2 or total < PARALLEL_FROM:
+        out = []
+        for h in htmls:
+            out.append(render_pdf(h))
+            if progress:
+                progress(len(out), total)
+        return out
+    size = max(1, -(-total // (workers * PROGRESS_STEPS)))
+    chunks = [htmls[i:i + size] for i in range(0, total, size)]
     method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context(method)) as pool:
-        return [pdf for chunk in pool.map(_render_chunk, chunks) for pdf in chunk]
+    out: list[bytes] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        for chunk in pool.map(_render_chunk, chunks):
+            out.extend(chunk)
+            if progress:
+                progress(len(out), total)
+    return out

@@ -25,14 +25,14 @@ def in_background(app):
 
 @pytest.fixture
 def slow_pdfs(monkeypatch):
-    """Each invoice PDF takes 0.3 s more, so the batch is still running when looked at."""
-    real = documents.invoice_pdf
+    """Each invoice takes 0.3 s more to write up, so the batch is still running when looked at."""
+    real = documents.invoice_html
 
     def slow(*args, **kwargs):
         time.sleep(0.3)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(documents, "invoice_pdf", slow)
+    monkeypatch.setattr(documents, "invoice_html", slow)
 
 
 def _wait_until_finished(browser, job_id: int, seconds: float = 45) -> dict:
