@@ -157,6 +157,8 @@ def run(*, requests: int, clients: int, seconds: float, runs: int, workers: int 
             js, jb = _get(jport, path, token), _get(bport, path, token)
             assert js[0] == jb[0] == 200, (js[0], jb[0], js[1][:200], jb[1][:200])
             same = json.loads(js[1]) == json.loads(jb[1])
+            if not same:  # the baseline must do the same work: the same JSON for the same query
+                raise RuntimeError(f"{path}: JOF and the bare app answer different JSON")
             for _ in range(2):  # warm both (connections, caches, imports)
                 _drive(jport, path, token, clients, 1)
                 _drive(bport, path, token, clients, 1)

@@ -279,6 +279,7 @@ def run(n: int, runs: int, server: str, out: Path | None, keep: bool = False, ex
             "requests": n, "clocks": counts["clocks"], "charges": counts["charges"], "runs": runs,
             "jof_min": round(jof_s["min"], 6), "jof_max": round(jof_s["max"], 6),
             "baseline_min": round(base_s["min"], 6), "baseline_max": round(base_s["max"], 6),
+            "page_runs": jof_s["runs"], "query_runs": base_s["runs"],
             "page_statements": page_statements, "page_sql_seconds": round(sql_seconds, 4),
             "baseline_statement": " ".join(main_sql.split())[:300],
         }

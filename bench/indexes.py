@@ -89,7 +89,7 @@ def main() -> None:
             results = {}
             for label in ("before perf1", "at head"):
                 if label == "before perf1":
-                    downgrade(revision="hard1")
+                    downgrade(revision="hard2")  # perf1 revises hard2
                 else:
                     upgrade()
                 with db.engine.connect() as conn:

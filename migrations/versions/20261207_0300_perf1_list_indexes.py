@@ -8,7 +8,7 @@ filtered by actor sorts a full scan (77 ms → 0.2 ms). Charges by period and ag
 the audit trail by object already had the plans they need.
 
 Revision ID: perf1
-Revises: hard1
+Revises: hard2
 Create Date: 2026-12-07 03:00:00
 
 """
