@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from jof.billing import pricing
-from jof.billing.models import BillingPeriod, CreditNote, Invoice, PriceItem
+from jof.billing.models import BillingPeriod, CreditNote, Invoice, PriceItem, PriceList
 from jof.billing.states import InvoiceStatus, JobKind, PeriodStatus
 from jof.core import charges, workflow
 from jof.core.audit import record as audit_record
@@ -25,7 +25,8 @@ from jof.core.money import ExchangeRate
 from jof.core.notifications import notify
 from jof.core.people import Agency, Membership, Role, User, UserRole
 from jof.core.timeutil import utcnow
-from jof.governance.models import POOL_CATEGORIES, CostPool, Decision
+from jof.governance import cost_sharing
+from jof.governance.models import POOL_CATEGORIES, CostPool, CostSharingKey, Decision
 from jof.governance.states import DecisionStatus, Outcome
 from jof.hr.models import Candidate, Recruitment, RosterEntry
 from jof.hr.states import RecruitmentStatus
@@ -33,9 +34,13 @@ from jof.ict.models import IctService, IctSubscription, IctTicket
 from jof.ict.states import TicketStatus
 from jof.monitoring.models import ServiceLevelAgreement, SlaTarget
 from jof.procurement.models import (
+    Bid,
     LongTermAgreement,
+    Lot,
+    LotLine,
     ProcurementManual,
     PurchaseOrder,
+    PurchaseOrderLine,
     Requisition,
     RequisitionLine,
     Supplier,
@@ -67,6 +72,26 @@ UNPAGED_PAGES: dict[str, str] = {
     "/governance/costs": "this month's cost pools, each split among every member agency on one page",
 }
 
+def this_month() -> date:
+    """The month the shared-costs page opens on (UTC) and the seeders fill."""
+    return datetime.now(UTC).date().replace(day=1)
+
+
+#: Whole lists (API collections answering every row at once) that no seeder makes longer,
+#: with why: they are still measured with 10 and 100 rows of everything else seeded.
+FIXED_LISTS: dict[str, str] = {
+    "/api/v1/monitoring/kinds": "the clocked kinds of service, a catalogue in the code",
+    "/api/v1/hr/rosters": "rosters counted per job family and level in one aggregate (entries: /rosters/entries)",
+    f"/api/v1/governance/cost-pools?period={this_month():%Y-%m}": "one pool per category: at most four a month",
+}
+
+#: API documents (not lists) whose size follows the rows: measured like the whole lists.
+WHOLE_DOCUMENTS: dict[str, str] = {
+    f"/api/v1/governance/allocations?period={this_month():%Y-%m}":
+        "this month's recorded allocation: a share of every pool for every member agency",
+}
+
+
 SEEDERS: list[Callable[[int, list[User], list[Agency]], None]] = []
 
 
@@ -79,7 +104,14 @@ def seed(app, n: int) -> None:
     """``n`` rows of every kind, committed, from an app context of its own (so the pages
     measured start with an empty session)."""
     with app.app_context():
-        agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
+        # ``n`` more member agencies first, and every row spread over all of them: spread
+        # over the demo's seven only, a statement per agency would cost seven at 10 rows
+        # and at 100 alike, and pass unseen.
+        joined = date.today() - timedelta(days=400)
+        db.session.add_all([Agency(code=f"BLK{i:04d}", name=f"Bulk agency {i}", country="BR",
+                                   membership=Membership.MEMBER, joined_on=joined) for i in range(n)])
+        db.session.flush()
+        agencies = db.session.scalars(select(Agency).order_by(Agency.id.desc())).all()
         users = []
         for i in range(n):
             who = User(email=f"bulk{i}@bulk.jof.example", name=f"Bulk user {i}",
@@ -273,11 +305,33 @@ def procurement(n: int, users: list[User], agencies: list[Agency]) -> None:
     manual = db.session.scalar(select(ProcurementManual).order_by(ProcurementManual.id).limit(1))
     suppliers = db.session.scalars(select(Supplier).where(Supplier.tax_id.like("BULK%")).order_by(Supplier.id)).all()
     today = date.today()
+    # every bulk requisition's line, awarded in a tender of its own (the savings report)
+    req_lines = db.session.scalars(select(RequisitionLine).join(Requisition).join(workflow.ServiceRequest)
+                                   .where(workflow.ServiceRequest.reference.like("PRC-BULK-%"))
+                                   .order_by(RequisitionLine.id)).all()
     for i in range(n):
         supplier = suppliers[i % len(suppliers)]
-        db.session.add(Tender(number=f"TND-BULK-{i:05d}", title=f"Bulk tender {i}", method="rfq",
-                              evaluation_method="cumulative", manual_id=manual.id, technical_minimum=Decimal(70),
-                              technical_weight=Decimal(70), financial_weight=Decimal(30), created_by_id=manager.id))
+        tender = Tender(number=f"TND-BULK-{i:05d}", title=f"Bulk tender {i}", method="rfq",
+                        evaluation_method="cumulative", manual_id=manual.id, technical_minimum=Decimal(70),
+                        technical_weight=Decimal(70), financial_weight=Decimal(30), created_by_id=manager.id)
+        db.session.add(tender)
+        if i < len(req_lines):
+            line = req_lines[i]
+            tender.status = "awarded"
+            lot = Lot(tender=tender, number=1, description=f"Bulk lot {i}", unspsc_class="432115",
+                      estimate_usd=line.estimate_usd, status="awarded")
+            lot.lines.append(LotLine(requisition_line_id=line.id))
+            bid = Bid(lot=lot, supplier_id=supplier.id, total_usd=Decimal("90.00"), recorded_by_id=manager.id)
+            db.session.add_all([lot, bid])
+            db.session.flush()
+            lot.awarded_bid_id = bid.id
+            order = PurchaseOrder(number=f"PO-BULK-AW-{i:05d}", agency_id=line.requisition.request.agency_id,
+                                  supplier_id=supplier.id, lot_id=lot.id, service_item="procurement_fee",
+                                  total_usd=Decimal("90.00"), issued_by_id=manager.id)
+            order.lines.append(PurchaseOrderLine(requisition_line_id=line.id, description=line.description,
+                                                 unspsc="43211500", quantity=Decimal(1), unit="each",
+                                                 unit_price=Decimal("90.00"), amount_usd=Decimal("90.00")))
+            db.session.add(order)
         db.session.add(LongTermAgreement(title=f"Bulk LTA {i}", supplier_id=supplier.id, valid_from=today,
                                          valid_to=today + timedelta(days=365), ceiling_usd=Decimal("100000.00"),
                                          created_by_id=manager.id))
@@ -302,15 +356,6 @@ def catalogue(n: int, users: list[User], agencies: list[Agency]) -> None:
         db.session.add(IctService(code=f"bulk_service_{i}", name=f"Bulk service {i}", unit_price_usd=Decimal("10.00")))
         db.session.add(PriceItem(price_list_id=prices.id, code=f"bulk_item_{i}", service_line="ict",
                                  description=f"Bulk item {i}", unit="each"))
-
-
-@seeder
-def member_agencies(n: int, users: list[User], agencies: list[Agency]) -> None:
-    """``n`` more member agencies (the other seeders spread their rows over the demo's)."""
-    joined = date.today() - timedelta(days=400)
-    for i in range(n):
-        db.session.add(Agency(code=f"BLK{i:04d}", name=f"Bulk agency {i}", country="BR",
-                              membership=Membership.MEMBER, joined_on=joined))
 
 
 @seeder
@@ -356,8 +401,36 @@ def service_level_agreements(n: int, users: list[User], agencies: list[Agency]) 
 def cost_pools(n: int, users: list[User], agencies: list[Agency]) -> None:
     """This month's cost pools, one per category: the shared-costs page splits each among
     every member agency (``member_agencies`` adds ``n``), so its rows grow with ``n``."""
-    manager, month = _manager(), datetime.now(UTC).date().replace(day=1)
+    manager, month = _manager(), this_month()
     taken = set(db.session.scalars(select(CostPool.category).where(CostPool.period == month)))
     for k, category in enumerate(c for c in POOL_CATEGORIES if c not in taken):
         db.session.add(CostPool(period=month, category=category, amount=Decimal(1000 * (k + 1)) + Decimal("0.37"),
                                 description=f"Bulk {category}", created_by_id=manager.id))
+    db.session.flush()
+    cost_sharing.record_allocation(manager, month)  # the month's allocation, recorded (its API document)
+
+
+#: Before anything the demo or the tests put in force: the versions below are history.
+LONG_AGO = date(1990, 1, 1)
+
+
+@seeder
+def past_versions(n: int, users: list[User], agencies: list[Agency]) -> None:
+    """``n`` price-list versions, cost-sharing keys and procurement manuals in force long
+    ago, each with an item or a decision of its own (the lists of every version)."""
+    manager, now = _manager(), utcnow()
+    for i in range(n):
+        day = LONG_AGO + timedelta(days=i)
+        prices = PriceList(version=1000 + i, effective_from=day, notes=f"Bulk version {i}")
+        prices.items.append(PriceItem(code=f"bulk_old_item_{i}", service_line="ict", description=f"Old item {i}",
+                                      unit="each", amount=Decimal("1.00")))
+        decision = Decision(title=f"Bulk key {i}", kind="cost_sharing_key", proposed_by_id=manager.id,
+                            created_at=now, status=DecisionStatus.CLOSED, opened_at=now, closes_at=now, closed_at=now,
+                            outcome=Outcome.ADOPTED, resolution_number=f"RES-BULK-KEY-{i:05d}")
+        db.session.add_all([prices, decision])
+        db.session.flush()
+        db.session.add(CostSharingKey(components={"equal": "100"}, effective_from=day, decision_id=decision.id))
+        db.session.add(ProcurementManual(
+            version=f"BULK-{i:05d}", effective_from=day, rfq_from_usd=Decimal("5000.00"),
+            itb_from_usd=Decimal("150000.00"), committee_from_usd=Decimal("200000.00"),
+            technical_minimum=Decimal(70), technical_weight=Decimal(70), financial_weight=Decimal(30)))

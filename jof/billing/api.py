@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from jof.billing import documents, exports, invoices, jobs, pricing, services, statements
 from jof.billing import schemas as s
-from jof.billing.models import CreditNote, Invoice
+from jof.billing.models import Charge, CreditNote, Invoice
 from jof.core import authz
 from jof.core.apikit import Blueprint, page_schema
 from jof.core.calendar import local_today, parse_month
@@ -48,7 +48,7 @@ def price_list_versions():
 def charges(q):
     """Priced charges; an agency sees its own only."""
     stmt = services.charges_query(authz.require_user(), agency_code=q["agency"], period=q["period"])
-    return page_of(stmt, q["page"], q["per_page"])
+    return page_of(stmt.options(selectinload(Charge.agency)), q["page"], q["per_page"])
 
 
 @blp.route("/periods")

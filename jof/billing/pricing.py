@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from jof.billing.models import METHODS, BillingPeriod, Charge, PriceItem, PriceList
 from jof.billing.states import PeriodStatus
@@ -191,7 +192,8 @@ def create_version(items: list[dict], effective_from: date, *, decision_id: int 
 
 def versions() -> list[PriceList]:
     """Every version the board adopted, newest first."""
-    return list(db.session.scalars(select(PriceList).order_by(PriceList.version.desc())))
+    return list(db.session.scalars(select(PriceList).options(selectinload(PriceList.items))
+                                   .order_by(PriceList.version.desc())))
 
 
 def in_force(on: date) -> PriceList | None:

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from jof.core import audit, auth, authz, services, waiting, workflow
+from jof.core import audit, auth, authz, lists, services, waiting, workflow
 from jof.core import schemas as s
 from jof.core.apikit import Blueprint, if_match, page_schema, public
 from jof.core.db import db
@@ -133,7 +133,7 @@ class Users(MethodView):
     def get(self, q):
         """Users the caller may see: all for facility staff, their own agency's otherwise."""
         user = authz.require_user()
-        return page_of(services.users_query(user), q["page"], q["per_page"])
+        return page_of(services.users_query(user).options(*lists.USER_LOADS), q["page"], q["per_page"])
 
     @blp.arguments(s.UserIn)
     @blp.response(201, s.UserOut)

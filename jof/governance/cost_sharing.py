@@ -58,8 +58,8 @@ def key_in_force(on: date) -> CostSharingKey | None:
 def keys_with_status(today: date | None = None) -> list[CostSharingKey]:
     """Every adopted key, newest first, each marked ``in_force`` on ``today`` (UTC)."""
     current = key_in_force(today or utcnow().date())
-    rows = db.session.scalars(select(CostSharingKey).order_by(CostSharingKey.effective_from.desc(),
-                                                              CostSharingKey.id.desc())).all()
+    rows = db.session.scalars(select(CostSharingKey).options(selectinload(CostSharingKey.decision))
+                              .order_by(CostSharingKey.effective_from.desc(), CostSharingKey.id.desc())).all()
     for key in rows:
         key.in_force = current is not None and key.id == current.id
     return list(rows)
@@ -344,6 +344,7 @@ def record_allocation(actor: User, period: date, digest: str | None = None) -> l
 
 def recorded_shares(period: date) -> list[AllocationShare]:
     return list(db.session.scalars(select(AllocationShare).join(CostPool).where(CostPool.period == period)
+                                   .options(selectinload(AllocationShare.agency), selectinload(AllocationShare.cost_pool))
                                    .order_by(CostPool.category, AllocationShare.agency_id)))
 
 

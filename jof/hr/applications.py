@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from jof.core import audit, templating
 from jof.core.db import db
@@ -66,9 +67,15 @@ def screening_of(app: Application) -> Screening:
 
 
 def applications_of(actor: User, rec: Recruitment) -> list[Application]:
+    """The applications ``actor`` may read, in recorded order, with what their lists show
+    (candidate, scores) loaded for all of them at once."""
     ensure_sees_candidates(actor, rec)
     readable = _readable(actor, rec)
-    return [a for a in rec.applications if readable is None or a.id in readable]
+    rows = db.session.scalars(select(Application).where(Application.recruitment_id == rec.id)
+                              .options(selectinload(Application.candidate), selectinload(Application.scores),
+                                       selectinload(Application.override_by))
+                              .order_by(Application.seq)).all()
+    return [a for a in rows if readable is None or a.id in readable]
 
 
 def get_application(actor: User, rec: Recruitment, application_id: int) -> Application:

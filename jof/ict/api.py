@@ -184,7 +184,7 @@ class Comments(MethodView):
     @blp.response(200, s.IctCommentOut(many=True))
     @blp.errors(404)
     def get(self, reference):
-        return tickets.get_ticket(authz.require_user(), reference).comments
+        return tickets.comments_of(tickets.get_ticket(authz.require_user(), reference))
 
     @blp.arguments(s.IctCommentIn)
     @blp.response(201, s.IctCommentOut)

@@ -69,6 +69,12 @@ def file_ticket(actor: User, data: dict) -> IctTicket:
     return ticket
 
 
+def comments_of(ticket: IctTicket) -> list[TicketComment]:
+    """A ticket's comments, oldest first, with their authors loaded at once."""
+    return list(db.session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id)
+                                   .options(selectinload(TicketComment.author)).order_by(TicketComment.id)))
+
+
 def get_ticket(user: User, reference: str) -> IctTicket:
     sr = workflow.get_by_reference(user, reference)
     ticket = states.ticket_of(sr)

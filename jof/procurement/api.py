@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from jof.core import authz
 from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.paging import PaginationQuery, page_of
+from jof.core.workflow import ServiceRequest
 from jof.procurement import awards, manual, requisitions
 from jof.procurement import evaluation as lot_evaluation
 from jof.procurement import ltas as agreements
@@ -17,10 +18,21 @@ from jof.procurement import schemas as s
 from jof.procurement import suppliers as supplier_register
 from jof.procurement import tenders as tendering
 from jof.procurement.lists import with_consumed
-from jof.procurement.models import LongTermAgreement, Lot, PurchaseOrder, Requisition, Tender
+from jof.procurement.models import (
+    LongTermAgreement,
+    Lot,
+    LotLine,
+    PurchaseOrder,
+    Requisition,
+    RequisitionLine,
+    Tender,
+)
 
 #: What each list's representation reads, for a whole page in a fixed number of statements.
-TENDER_LOADS = (selectinload(Tender.lots).selectinload(Lot.lines),)
+#: (TenderOut reads each lot line's requisition line, requisition, request and agency.)
+TENDER_LOADS = (selectinload(Tender.lots).selectinload(Lot.lines).selectinload(LotLine.requisition_line)
+                .selectinload(RequisitionLine.requisition).selectinload(Requisition.request)
+                .selectinload(ServiceRequest.agency),)
 ORDER_LOADS = (joinedload(PurchaseOrder.agency), joinedload(PurchaseOrder.supplier),
                joinedload(PurchaseOrder.lot).joinedload(Lot.tender),
                joinedload(PurchaseOrder.requisition).joinedload(Requisition.request), selectinload(PurchaseOrder.lines))
@@ -171,7 +183,7 @@ class Bids(MethodView):
         user = authz.require_user()
         lot = tendering.get_lot(tendering.get_tender(user, tender_id), number)
         lot_evaluation.ensure_unsealed(user, lot)
-        return lot.bids
+        return tendering.bids_of(lot)
 
     @blp.arguments(s.BidIn)
     @blp.response(201, s.BidOut)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from jof.core import audit, templating, workflow
 from jof.core.calendar import WorkingCalendar, local_today
@@ -131,6 +132,12 @@ def get_lot(tender: Tender, number: int) -> Lot:
     if lot is None:
         raise NotFound(f"Tender {tender.number} has no lot {number}.")
     return lot
+
+
+def bids_of(lot: Lot) -> list[Bid]:
+    """A lot's bids in the order received, with their suppliers and lines loaded at once."""
+    return list(db.session.scalars(select(Bid).where(Bid.lot_id == lot.id)
+                                   .options(selectinload(Bid.supplier), selectinload(Bid.lines)).order_by(Bid.id)))
 
 
 def tenders_query(user: User, status: str | None = None):

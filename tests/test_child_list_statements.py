@@ -1,0 +1,79 @@
+"""Lists behind a URL argument (a lot's bids, a ticket's comments) cost the same number of
+SQL statements for 10 rows as for 100. tests/test_statement_counts.py reads its lists from
+the URL map and cannot fill these; here each parent gets 10 and then 100 rows, each by a
+supplier or an author of its own, so a statement per row shows as a growing count."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jof.core.db import db
+from jof.core.people import Role, User, UserRole
+from jof.core.timeutil import utcnow
+from jof.ict.models import IctTicket, TicketComment
+from jof.procurement.models import Bid, BidLine, Supplier, Tender
+from tests.procurement.conftest import Flow, requisition_body
+from tests.querycount import statements
+
+ICT = "ict@jof.example"
+OFFICER = "procurement@jof.example"
+
+
+def _same(app, client, path: str, fill, expected) -> None:
+    counts = []
+    for n in (10, 100):
+        fill(n)
+        with statements(app) as counted:
+            r = client.get(path)
+        assert r.status_code == 200 and len(r.get_json()) == expected(n), (path, r.status_code)
+        counts.append((counted.count, counted.statements))
+    assert counts[0][0] == counts[1][0], (path, counts[0][0], counts[1][0], counts[1][1][-12:])
+
+
+def test_a_lots_bids_cost_the_same_statements_for_10_and_100_suppliers(app, api):
+    flow = Flow(api, app)
+    tender = flow.tender([flow.approved("undp", requisition_body())])
+    flow.publish(tender["id"])
+    flow.close(tender["id"])
+    lot = tender["lots"][0]
+    made = [0]
+
+    def fill(n):
+        with app.app_context():
+            officer = db.session.query(User).filter_by(email=OFFICER).one()
+            lot_id = db.session.get(Tender, tender["id"]).lots[0].id
+            for i in range(made[0], n):
+                supplier = Supplier(name=f"Bidder {i}", country="BR", tax_id=f"BID{i:06d}", categories=["43"])
+                bid = Bid(lot_id=lot_id, supplier=supplier, total_usd=Decimal("900.00") + i, recorded_by_id=officer.id,
+                          technical_score=Decimal(80))
+                bid.lines.append(BidLine(lot_line_id=lot["lines"][0]["id"], unit_price=Decimal("450.00"),
+                                         amount_usd=Decimal("900.00") + i))
+                db.session.add(bid)
+            db.session.commit()
+        made[0] = n
+
+    _same(app, flow.officer, f"/api/v1/procurement/tenders/{tender['id']}/lots/1/bids", fill, lambda n: n)
+
+
+def test_a_tickets_comments_cost_the_same_statements_for_10_and_100_authors(app, api):
+    officer = api(ICT)
+    r = api("requester@undp.jof.example").post("/api/v1/ict/tickets", json={
+        "title": "Printer jam", "description": "Paper stuck.", "kind": "incident", "category": "hardware",
+        "urgency": "low", "impact": "low"})
+    assert r.status_code == 201, r.get_json()
+    ref = r.get_json()["reference"]
+    made = [0]
+    with app.app_context():
+        before = len(db.session.query(IctTicket).filter(IctTicket.request.has(reference=ref)).one().comments)
+
+    def fill(n):
+        with app.app_context():
+            ticket = db.session.query(IctTicket).filter(IctTicket.request.has(reference=ref)).one()
+            for i in range(made[0], n):
+                author = User(email=f"author{i}@jof.example", name=f"Author {i}", password_hash="!")
+                author.role_rows.append(UserRole(role=Role.OFFICER, service_line="ict"))
+                db.session.add(TicketComment(ticket=ticket, author=author, body=f"Note {i}", at=utcnow()))
+            db.session.commit()
+        made[0] = n
+
+    _same(app, officer, f"/api/v1/ict/tickets/{ref}/comments", fill, lambda n: n + before)
