@@ -9,9 +9,10 @@ priced charges for one month, then times, in the same process and on the same ro
   without a charge, ``INSERT … SELECT … GROUP BY`` of one invoice per agency and of its
   lines, and the ``UPDATE`` linking each charge — then rolled back;
 
-each three times (alternating), and prints one JSON line: medians, min, max, and the
+each three times (alternating), and prints one JSON line: medians, min, max, the
 process's peak RSS (so each size has a peak of its own; memory must stay flat as
-charges grow).
+charges grow) and the peak of Python memory during one more, untimed close under
+tracemalloc (the close's own, apart from imports, the demo and the seeding).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from datetime import date
 
 from sqlalchemy import text
@@ -90,10 +92,17 @@ def main(n: int, url: str, runs: int = 3) -> dict:
             elapsed, invoices = _close_jof(db, manager, month)
             jof.append(elapsed)
             bare.append(_close_sql(db, month))
+        # once more, untimed, under tracemalloc: the close's own peak of Python memory,
+        # apart from the process's (imports, the demo, the seeding)
+        tracemalloc.start()
+        _close_jof(db, db.session.get(User, manager_id), month)
+        close_peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
         db.engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"charges": n, "invoices": invoices, "jof": jof, "baseline": bare,
             "ratios": [j / b for j, b in zip(jof, bare, strict=True)], "peak_rss_mb": round(rss, 1),
+            "close_peak_python_mb": round(close_peak, 2),
             "median_ratio": statistics.median(j / b for j, b in zip(jof, bare, strict=True))}
 
 

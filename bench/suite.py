@@ -113,7 +113,8 @@ def close_measures(runs: int) -> list[dict]:
             ratio = statistics.median(r["ratios"])
             out.append(_entry(f"period close, {n:,} charges", r["jof"], r["baseline"], r["ratios"],
                               unit="s (lower is better)", goal="<= 1.5 (JOF / set-based SQL)", met=ratio <= 1.5,
-                              database=database, peak_rss_mb=r["peak_rss_mb"], invoices=r["invoices"],
+                              database=database, peak_rss_mb=r["peak_rss_mb"],
+                              close_peak_python_mb=r["close_peak_python_mb"], invoices=r["invoices"],
                               baseline_is="the same close as set-based SQL (bench/close.py)"))
     return out
 
@@ -177,7 +178,8 @@ def table(results: dict) -> str:
             rows.append(f"| {e['name']} | {e['database']} | — | — | — | {e['goal']} | not measured |")
             continue
         j, b, r = e["jof"], e["baseline"], e["ratio"]
-        extra = f"; peak RSS {e['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in e else ""
+        extra = (f"; peak RSS {e['peak_rss_mb']:.0f} MB, the close's own Python peak "
+                 f"{e['close_peak_python_mb']:.1f} MB" if "peak_rss_mb" in e else "")
         rows.append(f"| {e['name']} ({e['unit']}{extra}) | {e['database']} "
                     f"| {_fmt(j['median'])} ({_fmt(j['min'])}–{_fmt(j['max'])}) "
                     f"| {_fmt(b['median'])} ({_fmt(b['min'])}–{_fmt(b['max'])}) "

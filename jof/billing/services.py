@@ -354,8 +354,9 @@ def close_period(actor, month: date) -> CloseResult:
     if invoices:
         # One pass over the month's charges links each to its agency's invoice: a statement
         # per agency would read the month once per agency.
-        db.session.execute(update(Charge).where(Charge.period == month)
-                           .values(invoice_id=case({i.agency_id: i.id for i in invoices}, value=Charge.agency_id)),
+        of_agency = {i.agency_id: i.id for i in invoices}
+        db.session.execute(update(Charge).where(Charge.period == month, Charge.agency_id.in_(of_agency))
+                           .values(invoice_id=case(of_agency, value=Charge.agency_id)),
                            execution_options={"synchronize_session": "evaluate"})
     total = sum((i.total_usd for i in invoices), Decimal("0.00"))
     PERIOD.move(period, "close")

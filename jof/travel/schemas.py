@@ -122,6 +122,10 @@ class DsaOut(ma.Schema):
         "description": "Payable on settlement: claim minus advance (negative: to recover)."})
 
 
+#: Shared by every row a list dumps (a schema is built once, not per trip).
+_LEGS, _TICKET, _TIMELINE = LegOut(many=True), TicketOut(), TimelineOut(many=True)
+
+
 class TravelOut(ma.Schema):
     reference = fields.Function(lambda t: t.request.reference)
     status = fields.Function(lambda t: t.request.status)
@@ -140,12 +144,12 @@ class TravelOut(ma.Schema):
     advance_requested = fields.Boolean()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    legs = fields.Function(lambda t: LegOut(many=True).dump(t.planned_legs))
-    actual_legs = fields.Function(lambda t: LegOut(many=True).dump(t.actual_legs))
+    legs = fields.Function(lambda t: _LEGS.dump(t.planned_legs))
+    actual_legs = fields.Function(lambda t: _LEGS.dump(t.actual_legs))
     provisions = fields.List(fields.Nested(ProvisionOut))
     estimate_total = DecimalString()
     advance_usd = DecimalString(allow_none=True)
-    ticket = fields.Function(lambda t: TicketOut().dump(t) if t.ticketed_at else None)
+    ticket = fields.Function(lambda t: _TICKET.dump(t) if t.ticketed_at else None)
     quotes = fields.List(fields.Nested(QuoteOut))
     claim_total = DecimalString(allow_none=True)
     claim_balance = DecimalString(allow_none=True)
@@ -154,7 +158,7 @@ class TravelOut(ma.Schema):
 
 
 class TravelDetailOut(TravelOut):
-    timeline = fields.Function(lambda t: TimelineOut(many=True).dump(t.request.timeline))
+    timeline = fields.Function(lambda t: _TIMELINE.dump(t.request.timeline))
     allowed_actions = fields.List(fields.String())
 
 
