@@ -42,6 +42,7 @@ def test_file_approve_ticket_and_see_the_ticket(live_server, page, demo):
     log_in(page, live_server, REQUESTER)
     page.goto(f"{live_server}/travel/")
     page.get_by_test_id("new-travel").click()
+    page.wait_for_load_state()  # the estimate's script listens from "load" on: typing before it is lost
     page.fill("#title", "Workshop in São Paulo")
     estimate = page.get_by_test_id("dsa-estimate")
     expect(estimate).to_be_hidden()
