@@ -214,6 +214,9 @@ def main() -> None:
         print(f"bench: {name}…", flush=True)
         results["measures"].extend(fn(runs))
     results["load_average_at_end"] = os.getloadavg()
+    for entry in results["measures"]:  # each entry complete on its own
+        entry.setdefault("machine", results["machine"])
+        entry.setdefault("date", results["date"])
     (QUICK_RESULTS if QUICK or only else RESULTS).write_text(json.dumps(results, indent=1) + "\n")
     block = table(results)
     print(block)
