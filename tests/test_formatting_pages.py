@@ -171,8 +171,20 @@ def every_kind_of_page(app, api, busy_month):
     assert r.status_code == 201, r.get_json()
     r = flow.officer.post(f"{url}/lta", json={"ceiling_usd": "50000000.00"})
     assert r.status_code == 201, r.get_json()
-    r = api(REQUESTER).post("/api/v1/travel/requests", json=trip_body(round_trip()))
+    legs = round_trip()
+    first_night = legs[0]["depart_at"][:10]
+    r = api(REQUESTER).post("/api/v1/travel/requests", json=trip_body(legs, provisions=[
+        {"from_night": first_night, "accommodation": True}]))  # a night the host provides
     assert r.status_code == 201, r.get_json()
+    order = flow.officer.get("/api/v1/procurement/purchase-orders").get_json()["items"][0]["number"]
+    r = flow.officer.post(f"/api/v1/procurement/purchase-orders/{order}/receipts", json={"rating": 4})
+    assert r.status_code == 201, r.get_json()
+    with app.app_context():
+        for code in ("UNDP", "UNESCO"):  # a payment on each issued invoice
+            inv = db.session.get(Invoice, busy_month[code])
+            invoices.record_payment(user(MANAGER), inv, paid_on=inv.issued_on, amount=Decimal("100.00"),
+                                    reference=f"BANK-REF-{code}")
+        db.session.commit()
     r = api(REQUESTER).post("/api/v1/ict/subscriptions", json={"service": "email_account", "seats": 1000,
                                                                "starts_on": "2026-04-16"})
     assert r.status_code == 201, r.get_json()

@@ -167,9 +167,12 @@ def local_dt(value, zone: bool = False, locale=None, tz=None) -> str:
 
 
 def local_date(value, locale=None) -> str:
-    """A calendar date (already the facility's) in the locale's medium format."""
+    """A calendar date (already the facility's) in the locale's medium format; also an ISO
+    date as a recorded payload keeps it (``"2026-12-01"``)."""
     if not value:
         return EMPTY
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = _aware(value).astimezone(_zone()).date()
     return format_date(value, "medium", locale=current_locale(locale))

@@ -42,6 +42,7 @@ from jof.core import audit, forms
 from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
+from jof.core.formatting import local_date
 from jof.core.once import FORM_FIELD
 from jof.core.throttle import address_group
 from jof.core.timeutil import utcnow
@@ -193,7 +194,7 @@ def apply(rec: Recruitment, data: dict, attachment: ApplicationAttachment | None
           submission: PublicSubmission):
     """Record a public application: the candidate, screened; referees; the document."""
     if rec.closing_date < local_today():  # the facility's day, as the vacancy page says
-        raise Conflict(_("Applications closed on %(date)s.", date=rec.closing_date.isoformat()))
+        raise Conflict(_("Applications closed on %(date)s.", date=local_date(rec.closing_date)))
     app = create_application(APPLICANT, rec, data, source="public")
     for ref in data.get("referees") or []:
         db.session.add(Referee(application_id=app.id, name=ref["name"].strip(), email=ref["email"].strip().lower()))

@@ -220,7 +220,7 @@ def cell(value):
     """A dashboard table's cell as people read numbers: grouped in their locale, with the
     decimals the figure carries (``11.00`` hours stay ``11.00``; the exports keep the
     plain figures) and dates in their format."""
-    from datetime import date
+    from datetime import date, datetime
     from decimal import Decimal
 
     from babel.numbers import format_decimal
@@ -228,7 +228,7 @@ def cell(value):
 
     from jof.core.formatting import local_date
 
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):  # a datetime keeps its time
         return local_date(value)
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return value

@@ -68,6 +68,14 @@ def test_no_amount_is_ever_written_with_an_exponent(value, locale):
         assert "E" not in text, text
 
 
+def test_calendar_dates_read_in_the_locale_whether_a_date_or_a_recorded_iso_string():
+    from datetime import date
+
+    assert f.local_date(date(2026, 12, 1), locale="en") == f.local_date("2026-12-01", locale="en") == "Dec 1, 2026"
+    assert f.local_date("2026-12-01", locale="pt_BR") == "1 de dez. de 2026"
+    assert f.local_date(None) == f.local_date("") == f.EMPTY
+
+
 def test_times_are_the_facilitys_with_the_offset_where_asked():
     moment = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
     assert f.local_dt(moment, locale="pt_BR", tz=SP) == "07/12/2026 12:30"
