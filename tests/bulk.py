@@ -421,7 +421,8 @@ def past_versions(n: int, users: list[User], agencies: list[Agency]) -> None:
     manager, now = _manager(), utcnow()
     for i in range(n):
         day = LONG_AGO + timedelta(days=i)
-        prices = PriceList(version=1000 + i, effective_from=day, notes=f"Bulk version {i}")
+        # numbered below the demo's first version, as history before it (versions rise with time)
+        prices = PriceList(version=-n + i, effective_from=day, notes=f"Bulk version {i}")
         prices.items.append(PriceItem(code=f"bulk_old_item_{i}", service_line="ict", description=f"Old item {i}",
                                       unit="each", amount=Decimal("1.00")))
         decision = Decision(title=f"Bulk key {i}", kind="cost_sharing_key", proposed_by_id=manager.id,

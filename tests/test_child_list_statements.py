@@ -1,5 +1,5 @@
-"""Lists behind a URL argument (a lot's bids, a ticket's comments) cost the same number of
-SQL statements for 10 rows as for 100. tests/test_statement_counts.py reads its lists from
+"""Lists behind a URL argument (a lot's bids, a ticket's comments), over the API and on
+their pages, cost the same number of SQL statements for 10 rows as for 100. tests/test_statement_counts.py reads its lists from
 the URL map and cannot fill these; here each parent gets 10 and then 100 rows, each by a
 supplier or an author of its own, so a statement per row shows as a growing count."""
 
@@ -19,18 +19,25 @@ ICT = "ict@jof.example"
 OFFICER = "procurement@jof.example"
 
 
-def _same(app, client, path: str, fill, expected) -> None:
-    counts = []
+def _same(app, fill, *reads) -> None:
+    """``reads``: (client, path, check of the answer given n); each the same count at 10 and 100."""
+    counts: dict[str, list] = {}
     for n in (10, 100):
         fill(n)
-        with statements(app) as counted:
-            r = client.get(path)
-        assert r.status_code == 200 and len(r.get_json()) == expected(n), (path, r.status_code)
-        counts.append((counted.count, counted.statements))
-    assert counts[0][0] == counts[1][0], (path, counts[0][0], counts[1][0], counts[1][1][-12:])
+        for client, path, check in reads:
+            with statements(app) as counted:
+                r = client.get(path)
+            assert r.status_code == 200 and check(r, n), (path, r.status_code)
+            counts.setdefault(path, []).append((counted.count, counted.statements))
+    for path, ((small, _), (large, texts)) in counts.items():
+        assert small == large, (path, small, large, "\n".join(" ".join(t.split())[:150] for t in texts))
 
 
-def test_a_lots_bids_cost_the_same_statements_for_10_and_100_suppliers(app, api):
+def _items(r, n) -> int:
+    return len(r.get_json())
+
+
+def test_a_lots_bids_cost_the_same_statements_for_10_and_100_suppliers(app, api, web):
     flow = Flow(api, app)
     tender = flow.tender([flow.approved("undp", requisition_body())])
     flow.publish(tender["id"])
@@ -52,10 +59,12 @@ def test_a_lots_bids_cost_the_same_statements_for_10_and_100_suppliers(app, api)
             db.session.commit()
         made[0] = n
 
-    _same(app, flow.officer, f"/api/v1/procurement/tenders/{tender['id']}/lots/1/bids", fill, lambda n: n)
+    _same(app, fill, (flow.officer, f"/api/v1/procurement/tenders/{tender['id']}/lots/1/bids", lambda r, n: _items(r, n) == n),
+          (web(OFFICER), f"/procurement/tenders/{tender['id']}",  # the bids side by side and their evaluation
+           lambda r, n: f"Bidder {n - 1}<" in r.get_data(as_text=True)))
 
 
-def test_a_tickets_comments_cost_the_same_statements_for_10_and_100_authors(app, api):
+def test_a_tickets_comments_cost_the_same_statements_for_10_and_100_authors(app, api, web):
     officer = api(ICT)
     r = api("requester@undp.jof.example").post("/api/v1/ict/tickets", json={
         "title": "Printer jam", "description": "Paper stuck.", "kind": "incident", "category": "hardware",
@@ -76,4 +85,5 @@ def test_a_tickets_comments_cost_the_same_statements_for_10_and_100_authors(app,
             db.session.commit()
         made[0] = n
 
-    _same(app, officer, f"/api/v1/ict/tickets/{ref}/comments", fill, lambda n: n + before)
+    _same(app, fill, (officer, f"/api/v1/ict/tickets/{ref}/comments", lambda r, n: _items(r, n) == n + before),
+          (web(ICT), f"/ict/tickets/{ref}", lambda r, n: f"Author {n - 1} ·" in r.get_data(as_text=True)))

@@ -2,7 +2,9 @@
 
 The endpoints are read from the URL map, so a new line's lists are measured as soon as
 they are routed: every ``GET`` API route without URL arguments that answers a page
-(``items``/``total``) and every HTML page without URL arguments. The rows behind them are
+(``items``/``total``) or a whole list, and every HTML page without URL arguments (lists
+behind a URL argument have tests of their own: tests/test_child_list_statements.py,
+tests/hr/test_application_statements.py). The rows behind them are
 made by :mod:`tests.bulk`, one seeder per kind of row; a list whose rows no seeder makes
 must be named in :data:`tests.bulk.NOT_SEEDED` with the reason, and that list can only
 shrink (a new list without rows fails :func:`test_every_list_is_measured_with_rows_of_its_own`).

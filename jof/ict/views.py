@@ -174,7 +174,7 @@ def _render_ticket(user, ticket, status: int = 200, *, error=None, errors=None, 
         can_assign="assign" in workflow.allowed_actions(user, ticket.request),
         officers=ict_tickets.officers_for(user), can_prioritise=ict_tickets.may_reprioritise(user, ticket),
         levels=list(sla.LEVELS), can_comment=ict_tickets.may_comment(user, ticket),
-        error=error, errors=errors or {}, form=form or {},
+        comments=ict_tickets.comments_of(ticket), error=error, errors=errors or {}, form=form or {},
     ), status
 
 

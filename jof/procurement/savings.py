@@ -15,7 +15,8 @@ from jof.procurement.models import Lot, PurchaseOrder, PurchaseOrderLine, Requis
 
 def _per_tender_and_agency(tender_ids) -> dict[int, dict[str, list[Decimal]]]:
     """Estimates and awards of the awarded lots' purchase-order lines, summed per tender and
-    per agency in one grouped statement (a tender's agencies are its orders' agencies)."""
+    per agency in one grouped statement (a tender's agencies are its orders' agencies).
+    ``tender_ids``: a list, or a subquery of ids (no bound parameter per tender)."""
     rows = db.session.execute(
         select(Lot.tender_id, Agency.code, func.sum(RequisitionLine.estimate_usd), func.sum(PurchaseOrderLine.amount_usd))
         .join(PurchaseOrder, PurchaseOrder.lot_id == Lot.id)
@@ -55,5 +56,5 @@ def savings(user: User, tender_id: int | None = None) -> list[dict]:
     if tender_id is not None:
         stmt = stmt.where(Tender.id == tender_id)
     tenders = db.session.scalars(stmt).all()
-    sums = _per_tender_and_agency([t.id for t in tenders]) if tenders else {}
+    sums = _per_tender_and_agency(stmt.with_only_columns(Tender.id).order_by(None)) if tenders else {}
     return [_entry(t, sums.get(t.id, {})) for t in tenders]

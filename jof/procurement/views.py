@@ -311,6 +311,7 @@ def tender_new():
 
 
 def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None):
+    tendering.with_lots_loaded(tender)
     closed = tendering.is_closed(tender)
     lots = []
     for lot in tender.lots:

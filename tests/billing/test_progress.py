@@ -25,14 +25,21 @@ def in_background(app):
 
 @pytest.fixture
 def slow_pdfs(monkeypatch):
-    """Each invoice takes 0.3 s more to write up, so the batch is still running when looked at."""
-    real = documents.invoice_html
+    """Each invoice PDF takes 0.3 s more, so the batch is still running when looked at: the
+    batch renders here, one by one, reporting each document (the pool's own progress,
+    chunk by chunk, is tests/core/test_pdf_batch.py's)."""
+    from jof.core.pdf import render_pdf
 
-    def slow(*args, **kwargs):
-        time.sleep(0.3)
-        return real(*args, **kwargs)
+    def slow(htmls, progress=None, **_):
+        out = []
+        for html in htmls:
+            time.sleep(0.3)
+            out.append(render_pdf(html))
+            if progress:
+                progress(len(out), len(htmls))
+        return out
 
-    monkeypatch.setattr(documents, "invoice_html", slow)
+    monkeypatch.setattr(documents, "render_pdfs", slow)
 
 
 def _wait_until_finished(browser, job_id: int, seconds: float = 45) -> dict:

@@ -54,7 +54,7 @@ def test_the_use_is_one_update_conditional_on_the_stored_time(app, demo, session
     from tests.querycount import statements
 
     token, row_id = _token(session)
-    with statements(app) as counted:
+    with statements(app, token_use=True) as counted:
         _, row = auth.user_from_token(token)
     updates = [s for s in counted.statements if s.lstrip().upper().startswith("UPDATE")]
     assert len(updates) == 1 and "last_used_at IS NULL" in updates[0] and "last_used_at <=" in updates[0]
