@@ -183,11 +183,11 @@ def test_the_decision_page_tells_the_effect_in_words_not_json(app, web):
     fields, _json = CASES["membership"]
     r = _post(client, "membership", fields)
     page = html.unescape(_text(client.get(r.headers["Location"])))
-    assert "UNEP leaves the facility on 2030-03-01." in page and "<pre" not in page
+    assert "UNEP leaves the facility on Mar 1, 2030." in page and "<pre" not in page
     fields, _json = CASES["procurement_manual"]
     r = _post(client, "procurement_manual", fields)
     page = html.unescape(_text(client.get(r.headers["Location"])))
-    assert "Procurement manual POPP-2030-02 from 2030-02-01." in page and "<pre" not in page
+    assert "Procurement manual POPP-2030-02 from Feb 1, 2030." in page and "<pre" not in page
     assert re.search(r"Request for quotations from \(USD\)</dt><dd[^>]*>10000<", page)
 
 
