@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from jof.core.db import db
-from jof.core.people import Role, User, UserRole
+from jof.core.people import Agency, Membership, Role, User, UserRole
 from jof.core.timeutil import utcnow
 from jof.ict.models import IctTicket, TicketComment
-from jof.procurement.models import Bid, BidLine, Supplier, Tender
+from jof.procurement.models import Bid, BidLine, Lot, PurchaseOrder, Supplier, Tender
 from tests.procurement.conftest import Flow, requisition_body
 from tests.querycount import statements
 
@@ -87,3 +89,35 @@ def test_a_tickets_comments_cost_the_same_statements_for_10_and_100_authors(app,
 
     _same(app, fill, (officer, f"/api/v1/ict/tickets/{ref}/comments", lambda r, n: _items(r, n) == n + before),
           (web(ICT), f"/ict/tickets/{ref}", lambda r, n: f"Author {n - 1} ·" in r.get_data(as_text=True)))
+
+
+def test_a_tenders_page_costs_the_same_statements_for_10_and_100_awarded_lots_each_with_an_order(app, api, web):
+    flow = Flow(api, app)
+    tender = flow.tender([flow.approved("undp", requisition_body())])
+    flow.publish(tender["id"])
+    flow.close(tender["id"])
+    made = [0]
+
+    def fill(n):
+        with app.app_context():
+            officer = db.session.query(User).filter_by(email=OFFICER).one()
+            agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
+            for i in range(made[0], n):
+                supplier = Supplier(name=f"Lot supplier {i}", country="BR", tax_id=f"LOT{i:06d}", categories=["43"])
+                agency = Agency(code=f"LOT{i:04d}", name=f"Lot agency {i}", country="BR",
+                                membership=Membership.MEMBER, joined_on=agencies[0].joined_on)
+                lot = Lot(tender_id=tender["id"], number=100 + i, description=f"Extra lot {i}", unspsc_class="432115",
+                          estimate_usd=Decimal("1000.00"))
+                bid = Bid(lot=lot, supplier=supplier, total_usd=Decimal("900.00"), recorded_by_id=officer.id,
+                          technical_score=Decimal(80))
+                db.session.add_all([supplier, agency, lot, bid])
+                db.session.flush()
+                lot.awarded_bid_id, lot.award_total, lot.status = bid.id, Decimal("900.00"), "awarded"
+                db.session.add(PurchaseOrder(number=f"PO-LOT-{i:05d}", agency_id=agency.id, supplier_id=supplier.id,
+                                             lot_id=lot.id, service_item="procurement_fee",
+                                             total_usd=Decimal("900.00"), issued_by_id=officer.id))
+            db.session.commit()
+        made[0] = n
+
+    _same(app, fill, (web(OFFICER), f"/procurement/tenders/{tender['id']}",
+                      lambda r, n: f"PO-LOT-{n - 1:05d}" in r.get_data(as_text=True)))

@@ -32,8 +32,10 @@ from jof.procurement.manual import decide_method, manual_or_conflict
 from jof.procurement.models import (
     Bid,
     BidLine,
+    LongTermAgreement,
     Lot,
     LotLine,
+    PurchaseOrder,
     Requisition,
     RequisitionLine,
     Supplier,
@@ -145,6 +147,19 @@ def with_lots_loaded(tender: Tender) -> Tender:
         lots.selectinload(Lot.bids).selectinload(Bid.supplier), lots.selectinload(Lot.bids).selectinload(Bid.lines)
     )).all()  # held by ``tender`` (loaded through it): the session keeps only what is referenced
     return tender
+
+
+def orders_and_agreements(tender: Tender) -> tuple[dict[int, list[PurchaseOrder]], dict[int, LongTermAgreement]]:
+    """Each lot's purchase orders (with their agencies, by number) and the long-term
+    agreement it became, keyed by lot id: two statements for the whole tender."""
+    lots = select(Lot.id).where(Lot.tender_id == tender.id)
+    orders: dict[int, list[PurchaseOrder]] = defaultdict(list)
+    for po in db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id.in_(lots))
+                                 .options(selectinload(PurchaseOrder.agency)).order_by(PurchaseOrder.number)):
+        orders[po.lot_id].append(po)
+    agreements = {lta.lot_id: lta for lta in db.session.scalars(
+        select(LongTermAgreement).where(LongTermAgreement.lot_id.in_(lots)))}
+    return orders, agreements
 
 
 def bids_of(lot: Lot) -> list[Bid]:

@@ -28,7 +28,6 @@ from jof.procurement import tenders as tendering
 from jof.procurement.models import (
     EVALUATION_METHODS,
     SUPPLIER_STATUSES,
-    LongTermAgreement,
     PurchaseOrder,
 )
 
@@ -313,13 +312,9 @@ def tender_new():
 def _render_tender(user, tender, errors=None, status=200, form=None, lot_no=None):
     tendering.with_lots_loaded(tender)
     closed = tendering.is_closed(tender)
-    lots = []
-    for lot in tender.lots:
-        evaluation = lot_evaluation.table(lot) if closed else None
-        lots.append({"lot": lot, "evaluation": evaluation,
-                     "orders": db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.lot_id == lot.id)
-                                                  .order_by(PurchaseOrder.number)).all(),
-                     "lta": db.session.scalar(select(LongTermAgreement).where(LongTermAgreement.lot_id == lot.id))})
+    orders, agreements = tendering.orders_and_agreements(tender)
+    lots = [{"lot": lot, "evaluation": lot_evaluation.table(lot) if closed else None,
+             "orders": orders.get(lot.id, []), "lta": agreements.get(lot.id)} for lot in tender.lots]
     # Every supplier is listed (with its status): a bid from one that is not active is
     # refused by the service with its reason, not silently impossible.
     active = db.session.scalars(supplier_register.suppliers_query()).all()
