@@ -226,9 +226,11 @@ def cell(value):
     from babel.numbers import format_decimal
     from flask_babel import get_locale
 
-    from jof.core.formatting import local_date
+    from jof.core.formatting import local_date, local_dt
 
-    if isinstance(value, date) and not isinstance(value, datetime):  # a datetime keeps its time
+    if isinstance(value, datetime):
+        return local_dt(value)
+    if isinstance(value, date):
         return local_date(value)
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return value

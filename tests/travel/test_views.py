@@ -216,3 +216,19 @@ def test_the_estimate_endpoint_names_the_broken_leg(web):
     assert r.status_code == 422 and "_schema" in r.get_json()["errors"]
     r = c.post("/travel/estimate.json", json={"legs": [{"origin_city": "Brasília"}]}, headers={"X-CSRFToken": token})
     assert r.status_code == 422 and "legs.0.destination_city" in r.get_json()["errors"]
+
+
+def test_the_nights_the_host_provides_are_listed_in_the_readers_words_and_dates(app, api, web):
+    from tests.travel.conftest import body, round_trip
+
+    legs = round_trip()
+    night = legs[0]["depart_at"][:10]
+    r = api(REQUESTER).post("/api/v1/travel/requests", json=body(legs, provisions=[
+        {"from_night": night, "accommodation": True, "breakfast": True, "dinner": True}]))
+    assert r.status_code == 201, r.get_json()
+    page = web(REQUESTER)
+    page.post("/language", data={"locale": "pt_BR", "csrf_token": csrf_from(page.get("/").get_data(as_text=True))})
+    html = page.get(f"/travel/requests/{r.get_json()['reference']}").get_data(as_text=True)
+    provided = html.split('data-testid="provisions"')[1].split("</ul>")[0]
+    assert "hospedagem" in provided and "café da manhã" in provided and "jantar" in provided
+    assert "breakfast" not in provided and "dinner" not in provided and night not in provided
