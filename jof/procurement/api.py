@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from jof.core import authz
 from jof.core.apikit import Blueprint, if_match, page_schema
 from jof.core.paging import PaginationQuery, page_of
-from jof.core.workflow import ServiceRequest
 from jof.procurement import awards, manual, requisitions
 from jof.procurement import evaluation as lot_evaluation
 from jof.procurement import ltas as agreements
@@ -21,18 +20,12 @@ from jof.procurement.lists import with_consumed
 from jof.procurement.models import (
     LongTermAgreement,
     Lot,
-    LotLine,
     PurchaseOrder,
     Requisition,
-    RequisitionLine,
-    Tender,
 )
 
 #: What each list's representation reads, for a whole page in a fixed number of statements.
-#: (TenderOut reads each lot line's requisition line, requisition, request and agency.)
-TENDER_LOADS = (selectinload(Tender.lots).selectinload(Lot.lines).selectinload(LotLine.requisition_line)
-                .selectinload(RequisitionLine.requisition).selectinload(Requisition.request)
-                .selectinload(ServiceRequest.agency),)
+TENDER_LOADS = (tendering.LOT_LINES,)
 ORDER_LOADS = (joinedload(PurchaseOrder.agency), joinedload(PurchaseOrder.supplier),
                joinedload(PurchaseOrder.lot).joinedload(Lot.tender),
                joinedload(PurchaseOrder.requisition).joinedload(Requisition.request), selectinload(PurchaseOrder.lines))

@@ -136,15 +136,20 @@ def get_lot(tender: Tender, number: int) -> Lot:
     return lot
 
 
+#: A tender's lots with each line down to its requisition's agency (what the API's
+#: representation and the page read of them).
+LOT_LINES = (selectinload(Tender.lots).selectinload(Lot.lines).selectinload(LotLine.requisition_line)
+             .selectinload(RequisitionLine.requisition).selectinload(Requisition.request)
+             .selectinload(workflow.ServiceRequest.agency))
+
+
 def with_lots_loaded(tender: Tender) -> Tender:
     """The tender with what its page and its lots' evaluation read (each lot line down to
     its agency, each bid with its supplier and lines), in a fixed number of statements
     however many lines and bids its lots hold."""
     lots = selectinload(Tender.lots)
     db.session.scalars(select(Tender).where(Tender.id == tender.id).options(
-        lots.selectinload(Lot.lines).selectinload(LotLine.requisition_line).selectinload(RequisitionLine.requisition)
-        .selectinload(Requisition.request).selectinload(workflow.ServiceRequest.agency),
-        lots.selectinload(Lot.bids).selectinload(Bid.supplier), lots.selectinload(Lot.bids).selectinload(Bid.lines)
+        LOT_LINES, lots.selectinload(Lot.bids).selectinload(Bid.supplier), lots.selectinload(Lot.bids).selectinload(Bid.lines)
     )).all()  # held by ``tender`` (loaded through it): the session keeps only what is referenced
     return tender
 
