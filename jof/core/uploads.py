@@ -56,20 +56,21 @@ def safe_filename(name: str) -> str:
 
 
 def check_document(filename: str, data: bytes, *, allowed: tuple[str, ...], wrong_type: str,
-                   max_bytes: int = MAX_DOCUMENT_BYTES) -> CheckedDocument:
+                   max_bytes: int = MAX_DOCUMENT_BYTES, field: str = "file") -> CheckedDocument:
     """The document as it will be kept, or the refusal saying what is wrong with it:
-    ``allowed`` names the extensions taken, ``wrong_type`` is the message for any other."""
+    ``allowed`` names the extensions taken, ``wrong_type`` is the message for any other,
+    ``field`` the form field the messages are given under."""
     if len(data) > max_bytes:
         mb = max_bytes // (1024 * 1024)
         raise TooLarge(_("The file is %(size)s MB; attachments may be at most %(mb)s MB.",
                          size=f"{len(data) / 1024 / 1024:.1f}", mb=mb),
-                       {"file": [_("At most %(mb)s MB.", mb=mb)]})
+                       {field: [_("At most %(mb)s MB.", mb=mb)]})
     name = safe_filename(filename)
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext not in allowed or ext not in DOCUMENT_TYPES:
-        raise ValidationFailed({"file": [wrong_type]})
+        raise ValidationFailed({field: [wrong_type]})
     if not data:
-        raise ValidationFailed({"file": [_("The file is empty.")]})
+        raise ValidationFailed({field: [_("The file is empty.")]})
     content_type, magic = DOCUMENT_TYPES[ext]
     if magic is None:
         try:
@@ -79,5 +80,5 @@ def check_document(filename: str, data: bytes, *, allowed: tuple[str, ...], wron
     else:
         ok = data.startswith(magic)
     if not ok:
-        raise ValidationFailed({"file": [_("The file's content is not a .%(ext)s file.", ext=ext)]})
+        raise ValidationFailed({field: [_("The file's content is not a .%(ext)s file.", ext=ext)]})
     return CheckedDocument(name, content_type, len(data), hashlib.sha256(data).hexdigest(), data)

@@ -23,9 +23,7 @@ The applicant sees no screening result, only that the application was received.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import unicodedata
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -38,7 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from jof.core import audit, forms
+from jof.core import audit, forms, uploads
 from jof.core.calendar import local_today
 from jof.core.db import db
 from jof.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
@@ -65,21 +63,11 @@ bp = Blueprint("hr_public", __name__, url_prefix="/vacancies", template_folder="
 APPLICANT = SimpleNamespace(id=None, email="public application page")
 DEFAULT_MAX_APPLICATIONS = 5
 DEFAULT_WINDOW = timedelta(hours=1)
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-_ZIP = (b"PK\x03\x04",)
-#: extension → (content type, magic prefixes; None = UTF-8 text without NUL)
-ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
-    "odt": ("application/vnd.oasis.opendocument.text", _ZIP),
-    "txt": ("text/plain; charset=utf-8", None),
-}
+MAX_ATTACHMENT_BYTES = uploads.MAX_DOCUMENT_BYTES
+#: The kinds of document an applicant may attach (checked by :mod:`jof.core.uploads`).
+ATTACHMENT_TYPES = ("pdf", "docx", "odt", "txt")
 MAX_REFEREES = 2
 GENDER_LABELS = {"woman": _l("Woman"), "man": _l("Man"), "non_binary": _l("Non-binary"), "other": _l("Other")}
-
-
-class AttachmentTooLarge(DomainError):
-    status = 413
 
 
 class PublicApplicationIn(ApplicationIn):
@@ -114,42 +102,14 @@ def open_vacancy(reference: str) -> Recruitment:
     return rec
 
 
-def safe_filename(name: str) -> str:
-    """No folders, quotes or control characters, at most 120 characters, extension kept."""
-    base = unicodedata.normalize("NFKC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    base = "".join(c for c in base if c.isprintable() and c not in '"\'<>:|?*;').strip()
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    ext = ext.strip().lower()[:10]
-    stem = stem[:120 - len(ext) - 1].strip(" .") or "attachment"
-    return f"{stem}.{ext}" if ext else stem
-
-
 def checked_attachment(filename: str, data: bytes) -> ApplicationAttachment:
-    """The document as it will be kept, or the refusal saying what is wrong with it."""
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        size = "%.1f" % (len(data) / 1024 / 1024)
-        raise AttachmentTooLarge(_("The file is %(mb)s MB; a document may be at most 5 MB.", mb=size),
-                                 {"cv": [_("At most 5 MB.")]})
-    name = safe_filename(filename)
-    ext = name.rpartition(".")[2].lower() if "." in name else ""
-    if ext not in ATTACHMENT_TYPES:
-        raise ValidationFailed({"cv": [_("Attach a PDF, DOCX, ODT or plain text (.txt) file.")]})
-    if not data:
-        raise ValidationFailed({"cv": [_("The file is empty.")]})
-    content_type, magic = ATTACHMENT_TYPES[ext]
-    if magic is None:
-        try:
-            ok = "\x00" not in data.decode("utf-8")
-        except UnicodeDecodeError:
-            ok = False
-    else:
-        ok = data.startswith(magic)
-    if not ok:
-        raise ValidationFailed({"cv": [_("The file's content is not a .%(ext)s file.", ext=ext)]})
-    return ApplicationAttachment(filename=name, content_type=content_type, size=len(data),
-                                 sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_at=utcnow())
+    """The document as it will be kept, or the refusal saying what is wrong with it (the
+    checks every upload of JOF goes through, under the form's ``cv`` field)."""
+    doc = uploads.check_document(filename, data, allowed=ATTACHMENT_TYPES, field="cv",
+                                 max_bytes=MAX_ATTACHMENT_BYTES,
+                                 wrong_type=_("Attach a PDF, DOCX, ODT or plain text (.txt) file."))
+    return ApplicationAttachment(filename=doc.filename, content_type=doc.content_type, size=doc.size,
+                                 sha256=doc.sha256, data=doc.data, uploaded_at=utcnow())
 
 
 def _check_rate(address: str) -> None:
